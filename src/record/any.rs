@@ -1,0 +1,94 @@
+//! The object-safe view the server has of any record.
+
+use maitake_sync::WaitQueue;
+
+use super::Meta;
+use crate::time::Timestamp;
+use crate::wire::{Full, JsonOut};
+
+/// The buffer kind, as `record.list` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[allow(missing_docs)]
+pub enum BufferType {
+    SpmcRing,
+    SingleLatest,
+    Mailbox,
+}
+
+impl BufferType {
+    /// `"spmc_ring"`, `"single_latest"` or `"mailbox"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            BufferType::SpmcRing => "spmc_ring",
+            BufferType::SingleLatest => "single_latest",
+            BufferType::Mailbox => "mailbox",
+        }
+    }
+}
+
+/// A snapshot of a record's live state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Info {
+    /// Sequence number of the newest value (0: none yet).
+    pub head: u64,
+    /// When the newest value was published.
+    pub last_update: Option<Timestamp>,
+    /// Live subscribers, remote and local.
+    pub consumers: u32,
+}
+
+/// The outcome of [`AnyRecord::write_next`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// No value newer than the cursor.
+    Empty,
+    /// The value with sequence `seq` was written.
+    Wrote {
+        /// Its record-wide sequence number.
+        seq: u64,
+        /// When it was published.
+        timestamp: Timestamp,
+    },
+    /// The value `seq` is next but did not fit the buffer.
+    Full {
+        /// Its record-wide sequence number.
+        seq: u64,
+    },
+}
+
+/// Why `record.set` refused a value. Nothing was stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SetError(pub &'static str);
+
+/// A record as the server sees it: metadata, and values as JSON.
+pub trait AnyRecord: Sync {
+    /// Fixed metadata.
+    fn meta(&self) -> &Meta;
+    /// The buffer kind.
+    fn buffer_type(&self) -> BufferType;
+    /// How many values it keeps.
+    fn capacity(&self) -> usize;
+    /// A snapshot of its live state.
+    fn info(&self) -> Info;
+    /// Writes the newest value as JSON; `Ok(false)` when there is none.
+    fn write_latest(&self, out: &mut JsonOut) -> Result<bool, Full>;
+    /// Writes the oldest value still kept that is newer than `after`,
+    /// looking back at most `window` values; `head` writes what goes before
+    /// the value (it gets the value's sequence number).
+    fn write_next(
+        &self,
+        after: u64,
+        window: u64,
+        out: &mut JsonOut,
+        head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
+    ) -> Next;
+    /// Decodes `json` into the record's type and publishes it. `scratch`
+    /// is room to unescape strings into.
+    fn set_json(&self, json: &[u8], scratch: &mut [u8]) -> Result<(), SetError>;
+    /// Woken (`wake_all`) on every publish.
+    fn wait_queue(&self) -> &WaitQueue;
+    /// A subscriber starts following the record; returns the current head.
+    fn attach(&self) -> u64;
+    /// A subscriber stops following the record.
+    fn detach(&self);
+}

@@ -1,0 +1,305 @@
+//! The one buffer behind all three record kinds: the last `N` values with
+//! their sequence numbers and timestamps, under a short blocking lock.
+
+use core::marker::PhantomData;
+
+use maitake_sync::blocking::Mutex;
+use maitake_sync::WaitQueue;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::any::{AnyRecord, BufferType, Info, Next, SetError};
+use super::{Meta, Origin};
+use crate::time::{self, Timestamp};
+use crate::wire::request::NAME_MAX;
+use crate::wire::{Full, JsonOut};
+
+/// The behaviour a record kind adds on top of the shared buffer.
+pub trait Kind {
+    /// How `record.list` names it.
+    const BUFFER_TYPE: BufferType;
+}
+
+/// Marker: a bounded stream of the last `N` values.
+pub struct Ring;
+/// Marker: only the current value matters.
+pub struct Latest;
+/// Marker: an instruction; the latest supersedes the previous.
+pub struct Mail;
+
+impl Kind for Ring {
+    const BUFFER_TYPE: BufferType = BufferType::SpmcRing;
+}
+impl Kind for Latest {
+    const BUFFER_TYPE: BufferType = BufferType::SingleLatest;
+}
+impl Kind for Mail {
+    const BUFFER_TYPE: BufferType = BufferType::Mailbox;
+}
+
+/// A bounded stream: the last `N` values, each with its sequence number.
+pub type SpmcRing<T, const N: usize> = Record<T, Ring, N>;
+/// A record where only the current value matters.
+pub type SingleLatest<T> = Record<T, Latest, 1>;
+/// An instruction for local code; a newer one supersedes an untaken one.
+pub type Mailbox<T> = Record<T, Mail, 1>;
+
+pub(super) struct State<T, const N: usize> {
+    slots: [Option<(T, Timestamp)>; N],
+    /// Sequence number of the newest value; 0 before the first.
+    pub(super) head: u64,
+    /// Mailbox: the newest sequence handed to local code by `take`.
+    pub(super) taken: u64,
+    consumers: u32,
+}
+
+impl<T, const N: usize> State<T, N> {
+    fn slot(&self, seq: u64) -> Option<&(T, Timestamp)> {
+        self.slots[((seq - 1) % N as u64) as usize].as_ref()
+    }
+
+    /// The oldest sequence still kept, looking back at most `window`.
+    fn oldest(&self, window: u64) -> u64 {
+        let kept = window.clamp(1, N as u64);
+        (self.head + 1).saturating_sub(kept).max(1)
+    }
+
+    pub(super) fn newest(&self) -> Option<&(T, Timestamp)> {
+        if self.head == 0 {
+            None
+        } else {
+            self.slot(self.head)
+        }
+    }
+
+    /// The next sequence to read after `after`, if there is one.
+    pub(super) fn next_after(&self, after: u64, window: u64) -> Option<u64> {
+        (self.head > after).then(|| (after + 1).max(self.oldest(window)))
+    }
+
+    pub(super) fn get(&self, seq: u64) -> Option<&(T, Timestamp)> {
+        self.slot(seq)
+    }
+
+    /// A consumer starts following; returns the current head.
+    pub(super) fn consumers_acquire(&mut self) -> u64 {
+        self.consumers += 1;
+        self.head
+    }
+
+    pub(super) fn consumers_release(&mut self) {
+        self.consumers = self.consumers.saturating_sub(1);
+    }
+}
+
+/// A typed record of kind `K` keeping its last `N` values.
+///
+/// Use the aliases [`SpmcRing`], [`SingleLatest`] and [`Mailbox`].
+pub struct Record<T, K, const N: usize> {
+    meta: Meta,
+    validate: Option<fn(&T) -> Result<(), &'static str>>,
+    pub(super) state: Mutex<State<T, N>>,
+    pub(super) changed: WaitQueue,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<T, K, const N: usize> Record<T, K, N> {
+    /// An empty, read-only, passive record. `name` is at most 64 bytes.
+    pub const fn new(name: &'static str, type_name: &'static str) -> Self {
+        assert!(N > 0, "a record keeps at least one value");
+        assert!(name.len() <= NAME_MAX, "record names are at most 64 bytes");
+        Record {
+            meta: Meta { name, type_name, origin: Origin::Passive, writable: false, producers: 0 },
+            validate: None,
+            state: Mutex::new(State { slots: [const { None }; N], head: 0, taken: 0, consumers: 0 }),
+            changed: WaitQueue::new(),
+            kind: PhantomData,
+        }
+    }
+
+    /// A record that starts with `value` (sequence 1, timestamp zero).
+    pub const fn with_value(name: &'static str, type_name: &'static str, value: T) -> Self {
+        let mut slots = [const { None }; N];
+        core::mem::forget(core::mem::replace(&mut slots[0], Some((value, Timestamp::ZERO))));
+        let mut record = Self::new(name, type_name);
+        core::mem::forget(core::mem::replace(
+            &mut record.state,
+            Mutex::new(State { slots, head: 1, taken: 0, consumers: 0 }),
+        ));
+        record
+    }
+
+    /// Let `record.set` change it (under the read-write policy).
+    pub const fn writable(mut self) -> Self {
+        self.meta.writable = true;
+        self
+    }
+
+    /// Mark it as produced by one local producer (`origin: "source"`).
+    pub const fn source(mut self) -> Self {
+        self.meta.origin = Origin::Source;
+        self.meta.producers = 1;
+        self
+    }
+
+    /// Mark it as mirrored from elsewhere.
+    pub const fn linked(mut self, protocol: &'static str, address: &'static str) -> Self {
+        self.meta.origin = Origin::Link { protocol, address };
+        self
+    }
+
+    /// Check values written through `record.set` beyond their type; the
+    /// error text is sent back with `validation_error`.
+    pub const fn validator(mut self, check: fn(&T) -> Result<(), &'static str>) -> Self {
+        self.validate = Some(check);
+        self
+    }
+
+    /// The record's metadata.
+    pub const fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    /// Publish a value stamped with [`time::now`]. Never waits: the oldest
+    /// value makes room, and slow readers see the gap as `dropped`.
+    pub fn publish(&self, value: T) {
+        self.publish_at(value, time::now());
+    }
+
+    /// Publish a value with an explicit timestamp.
+    pub fn publish_at(&self, value: T, timestamp: Timestamp) {
+        let old = self.state.with_lock(|s| {
+            s.head += 1;
+            let i = ((s.head - 1) % N as u64) as usize;
+            core::mem::replace(&mut s.slots[i], Some((value, timestamp)))
+        });
+        // The displaced value is dropped outside the lock.
+        drop(old);
+        self.changed.wake_all();
+    }
+
+    /// Sequence number of the newest value (0 before the first).
+    pub fn sequence(&self) -> u64 {
+        self.state.with_lock(|s| s.head)
+    }
+
+    /// Calls `f` with the newest value, under the record's lock.
+    pub fn with_latest<R>(&self, f: impl FnOnce(Option<&T>) -> R) -> R {
+        self.state.with_lock(|s| f(s.newest().map(|(v, _)| v)))
+    }
+
+    /// A copy of the newest value.
+    pub fn latest(&self) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.with_latest(|v| v.cloned())
+    }
+
+    /// Completes after the next publish.
+    pub async fn changed(&self) {
+        // A `Wait` sees every `wake_all` from its creation on.
+        let _ = self.changed.wait().await;
+    }
+}
+
+impl<T: Clone> Record<T, Mail, 1> {
+    /// The pending instruction, if one arrived since the last `take`.
+    pub fn take(&self) -> Option<T> {
+        self.state.with_lock(|s| {
+            if s.head > s.taken {
+                s.taken = s.head;
+                s.newest().map(|(v, _)| v.clone())
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Waits for the next instruction and takes it.
+    pub async fn recv(&self) -> T {
+        loop {
+            let wait = self.changed.wait();
+            if let Some(v) = self.take() {
+                return v;
+            }
+            let _ = wait.await;
+        }
+    }
+}
+
+impl<T, K, const N: usize> AnyRecord for Record<T, K, N>
+where
+    T: Serialize + DeserializeOwned + Send,
+    K: Kind,
+{
+    fn meta(&self) -> &Meta {
+        &self.meta
+    }
+
+    fn buffer_type(&self) -> BufferType {
+        K::BUFFER_TYPE
+    }
+
+    fn capacity(&self) -> usize {
+        N
+    }
+
+    fn info(&self) -> Info {
+        self.state.with_lock(|s| Info {
+            head: s.head,
+            last_update: s.newest().map(|(_, t)| *t),
+            consumers: s.consumers,
+        })
+    }
+
+    fn write_latest(&self, out: &mut JsonOut) -> Result<bool, Full> {
+        self.state.with_lock(|s| match s.newest() {
+            Some((v, _)) => out.value(v).map(|()| true),
+            None => Ok(false),
+        })
+    }
+
+    fn write_next(
+        &self,
+        after: u64,
+        window: u64,
+        out: &mut JsonOut,
+        head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
+    ) -> Next {
+        self.state.with_lock(|s| {
+            let Some(seq) = s.next_after(after, window) else { return Next::Empty };
+            let Some((value, timestamp)) = s.get(seq) else { return Next::Empty };
+            let mark = out.len();
+            match head(out, seq).and_then(|()| out.value(value)) {
+                Ok(()) => Next::Wrote { seq, timestamp: *timestamp },
+                Err(Full) => {
+                    out.truncate(mark);
+                    Next::Full { seq }
+                }
+            }
+        })
+    }
+
+    fn set_json(&self, json: &[u8], scratch: &mut [u8]) -> Result<(), SetError> {
+        let (value, _) = serde_json_core::from_slice_escaped::<T>(json, scratch)
+            .map_err(|_| SetError("value does not match the record's type"))?;
+        if let Some(check) = self.validate {
+            check(&value).map_err(SetError)?;
+        }
+        self.publish(value);
+        Ok(())
+    }
+
+    fn wait_queue(&self) -> &WaitQueue {
+        &self.changed
+    }
+
+    fn attach(&self) -> u64 {
+        self.state.with_lock(|s| s.consumers_acquire())
+    }
+
+    fn detach(&self) {
+        self.state.with_lock(|s| s.consumers_release());
+    }
+}

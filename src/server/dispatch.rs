@@ -1,0 +1,287 @@
+//! One handler per method. Each writes its reply into the session's reply
+//! buffer; only [`Core::flush`] touches the stream.
+
+use super::io::Transport;
+use super::session::Core;
+use super::subs::Sub;
+use super::{Policy, SessionEnd};
+use crate::record::{AnyRecord, Origin};
+use crate::runtime::Clock;
+use crate::wire::request::{Method, Request};
+use crate::wire::{reply, ErrorCode, Full, JsonOut};
+
+type Handled = Result<(), SessionEnd>;
+
+pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: Request<'_>,
+) -> Handled {
+    match req.method {
+        Method::List => list(core, io, req.id).await,
+        Method::Get => get(core, io, &req).await,
+        Method::Set => set(core, io, &req).await,
+        Method::Subscribe => subscribe(core, io, &req).await,
+        Method::Unsubscribe => unsubscribe(core, io, &req).await,
+        Method::Ping => {
+            let now = core.server.clock.now();
+            let id = req.id;
+            core.emit(io, |o| {
+                reply::result_start(o, id)?;
+                o.raw(b"{\"pong\":true,\"timestamp\":")?;
+                o.timestamp(now)?;
+                o.raw(b"}")?;
+                reply::result_end(o)
+            })
+            .await
+        }
+        Method::Stats => {
+            let s = core.server.stats();
+            let id = req.id;
+            core.emit(io, |o| {
+                reply::result_start(o, id)?;
+                let fields = [
+                    ("sessions_open", s.sessions_open),
+                    ("sessions_total", s.sessions_total),
+                    ("sessions_refused", s.sessions_refused),
+                    ("requests", s.requests),
+                    ("events_sent", s.events_sent),
+                    ("events_dropped", s.events_dropped),
+                    ("parse_errors", s.parse_errors),
+                    ("bytes_in", s.bytes_in),
+                    ("bytes_out", s.bytes_out),
+                ];
+                for (i, (name, value)) in fields.iter().enumerate() {
+                    o.raw(if i == 0 { b"{" } else { b"," })?;
+                    o.str(name)?;
+                    o.raw(b":")?;
+                    o.u64(*value)?;
+                }
+                o.raw(b"}")?;
+                reply::result_end(o)
+            })
+            .await
+        }
+    }
+}
+
+/// The record named in the params, or the error reply already sent.
+async fn find<'r, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &Request<'_>,
+) -> Result<Option<(usize, &'r dyn AnyRecord)>, SessionEnd> {
+    let Some(name) = req.params.record_name() else {
+        let msg = msg!("params.name is required");
+        core.error(io, req.id, ErrorCode::InvalidParams, msg).await?;
+        return Ok(None);
+    };
+    let found = core.server.registry.find(name);
+    if found.is_none() {
+        core.error(io, req.id, ErrorCode::NotFound, msg!("record '{name}' not found")).await?;
+    }
+    Ok(found)
+}
+
+/// `record.list`, streamed record by record: no buffer holds the whole reply.
+async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    id: u64,
+) -> Handled {
+    core.emit(io, |o| {
+        reply::result_start(o, id)?;
+        o.raw(b"[")
+    })
+    .await?;
+    let registry = core.server.registry;
+    for (i, record) in registry.iter().enumerate() {
+        let info = record.info();
+        core.emit(io, |o| list_entry_head(o, i, record)).await?;
+        core.emit(io, |o| {
+            let meta = record.meta();
+            o.raw(b",\"buffer_type\":\"")?;
+            o.raw(record.buffer_type().as_str().as_bytes())?;
+            o.raw(b"\",\"buffer_capacity\":")?;
+            o.u64(record.capacity() as u64)?;
+            o.raw(b",\"producer_count\":")?;
+            o.u64(meta.producers.into())?;
+            o.raw(b",\"consumer_count\":")?;
+            o.u64(info.consumers.into())?;
+            o.raw(b",\"writable\":")?;
+            o.bool(meta.writable)?;
+            o.raw(b",\"created_at\":")?;
+            o.timestamp(crate::Timestamp::ZERO)?;
+            if let Some(t) = info.last_update {
+                o.raw(b",\"last_update\":")?;
+                o.timestamp(t)?;
+            }
+            o.raw(b",\"outbound_connector_count\":0}")
+        })
+        .await?;
+    }
+    core.emit(io, |o| {
+        o.raw(b"]")?;
+        reply::result_end(o)
+    })
+    .await
+}
+
+fn list_entry_head(o: &mut JsonOut, index: usize, record: &dyn AnyRecord) -> Result<(), Full> {
+    let meta = record.meta();
+    o.raw(if index == 0 { b"{" } else { b",{" })?;
+    o.raw(b"\"record_id\":")?;
+    o.u64(index as u64)?;
+    o.raw(b",\"record_key\":")?;
+    o.str(meta.name)?;
+    o.raw(b",\"name\":")?;
+    o.str(meta.name)?;
+    o.raw(b",\"type_id\":")?;
+    o.str(meta.type_name)?;
+    o.raw(b",\"origin\":")?;
+    match meta.origin {
+        Origin::Source => o.raw(b"\"source\""),
+        Origin::Passive => o.raw(b"\"passive\""),
+        Origin::Link { protocol, address } => {
+            o.raw(b"{\"link\":{\"protocol\":")?;
+            o.str(protocol)?;
+            o.raw(b",\"address\":")?;
+            o.str(address)?;
+            o.raw(b"}}")
+        }
+    }
+}
+
+/// Writes `{"id":…,"result":<prefix><value><suffix>}` as one piece, or an
+/// error when the record has no value or the value is too large.
+async fn reply_with_value<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    id: u64,
+    record: &dyn AnyRecord,
+    wrap: (&[u8], &[u8]),
+) -> Handled {
+    let mut had_value = true;
+    let fits = core
+        .try_emit(io, |o| {
+            reply::result_start(o, id)?;
+            o.raw(wrap.0)?;
+            had_value = record.write_latest(o)?;
+            if !had_value {
+                return Err(Full);
+            }
+            o.raw(wrap.1)?;
+            reply::result_end(o)
+        })
+        .await?;
+    let name = record.meta().name;
+    if !had_value {
+        core.error(io, id, ErrorCode::NoValue, msg!("record '{name}' has no value yet")).await
+    } else if !fits {
+        let msg = msg!("the value of '{name}' does not fit the reply buffer ({OUT} bytes)");
+        core.error(io, id, ErrorCode::InternalError, msg).await
+    } else {
+        Ok(())
+    }
+}
+
+async fn get<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &Request<'_>,
+) -> Handled {
+    let Some((_, record)) = find(core, io, req).await? else { return Ok(()) };
+    reply_with_value(core, io, req.id, record, (b"", b"")).await
+}
+
+async fn set<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &Request<'_>,
+) -> Handled {
+    let id = req.id;
+    if core.server.config.policy == Policy::ReadOnly {
+        return core.error(io, id, ErrorCode::PermissionDenied, msg!("server is read-only")).await;
+    }
+    let Some((_, record)) = find(core, io, req).await? else { return Ok(()) };
+    let name = record.meta().name;
+    if !record.meta().writable {
+        let msg = msg!("record '{name}' is not writable");
+        return core.error(io, id, ErrorCode::PermissionDenied, msg).await;
+    }
+    let Some(value) = req.value else {
+        return core.error(io, id, ErrorCode::InvalidParams, msg!("params.value is required")).await;
+    };
+    // The reply buffer doubles as room to unescape the value's strings.
+    core.flush(io).await?;
+    if let Err(e) = record.set_json(value, core.out.scratch()) {
+        let msg = msg!("{}", e.0);
+        return core.error(io, id, ErrorCode::ValidationError, msg).await;
+    }
+    reply_with_value(core, io, id, record, (b"{\"status\":\"success\",\"value\":", b"}")).await
+}
+
+async fn subscribe<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &Request<'_>,
+) -> Handled {
+    let id = req.id;
+    let Some((index, record)) = find(core, io, req).await? else { return Ok(()) };
+    if !core.subs.has_room() {
+        let msg = msg!("at most {SUBS} subscriptions per session");
+        return core.error(io, id, ErrorCode::TooManySubscriptions, msg).await;
+    }
+    let capacity = record.capacity().min(u32::MAX as usize) as u32;
+    let window = match req.params.queue_size {
+        Some(0) => {
+            let msg = msg!("queue_size must be at least 1");
+            return core.error(io, id, ErrorCode::InvalidParams, msg).await;
+        }
+        Some(asked) => asked.min(capacity),
+        None => capacity,
+    };
+    let send_initial = req.params.send_initial.unwrap_or(true);
+    let head = record.attach();
+    let base = if send_initial { head.saturating_sub(1) } else { head };
+    let sub = core
+        .subs
+        .add(|sub_id| Sub { id: sub_id, record: index as u16, window, base, seen: base, delivered: base })
+        .expect("room was checked above");
+    core.emit(io, |o| {
+        reply::result_start(o, id)?;
+        o.raw(b"{\"subscription_id\":")?;
+        reply::subscription_id(o, sub.id)?;
+        o.raw(b",\"queue_size\":")?;
+        o.u64(window.into())?;
+        o.raw(b"}")?;
+        reply::result_end(o)
+    })
+    .await
+}
+
+async fn unsubscribe<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &Request<'_>,
+) -> Handled {
+    let id = req.id;
+    let Some(sub_id) = req.params.subscription_id.as_deref() else {
+        let msg = msg!("params.subscription_id is required");
+        return core.error(io, id, ErrorCode::InvalidParams, msg).await;
+    };
+    let number = sub_id.strip_prefix("sub-").and_then(|n| n.parse::<u32>().ok());
+    let registry = core.server.registry;
+    if !number.is_some_and(|n| core.subs.remove(n, &registry)) {
+        let msg = msg!("subscription '{sub_id}' not found");
+        return core.error(io, id, ErrorCode::NotFound, msg).await;
+    }
+    core.emit(io, |o| {
+        reply::result_start(o, id)?;
+        o.raw(b"{\"subscription_id\":")?;
+        o.str(sub_id)?;
+        o.raw(b",\"status\":\"cancelled\"}")?;
+        reply::result_end(o)
+    })
+    .await
+}

@@ -1,0 +1,168 @@
+//! Sessions: handshake, dispatch and subscriptions over any byte stream.
+//!
+//! [`Server`] holds what all sessions share (records, config, clock,
+//! counters); each call to [`Server::serve`] runs one session to its end.
+//! Its limits are const generics, so a session's RAM is fixed at compile time:
+//!
+//! * `SUBS`: subscriptions per session,
+//! * `LINE`: the longest request line, newline included,
+//! * `OUT`: the reply buffer (one event or one reply piece must fit).
+
+/// An error message written straight into the reply, formatted in place.
+/// (A closure rather than `fmt::Arguments`, which is not `Send` and would
+/// make session futures unusable on multi-threaded executors.)
+macro_rules! msg {
+    ($($fmt:tt)*) => {
+        |o: &mut $crate::wire::JsonOut| o.str_fmt(format_args!($($fmt)*))
+    };
+}
+
+mod config;
+mod dispatch;
+mod io;
+mod session;
+mod stats;
+mod subs;
+
+use embedded_io_async::{Read, Write};
+use maitake_sync::blocking::Mutex;
+
+pub use config::{Config, Policy, Token};
+pub use session::Session;
+pub use stats::Stats;
+
+use crate::record::Registry;
+use crate::runtime::Clock;
+use crate::wire::ErrorCode;
+use io::{Halves, Whole};
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionEnd {
+    /// The peer closed the stream.
+    PeerClosed,
+    /// Reading failed.
+    ReadError,
+    /// Writing failed.
+    WriteError,
+    /// The peer did not take a pending write within the write deadline.
+    WriteTimeout,
+    /// No hello within the handshake deadline.
+    HandshakeTimeout,
+    /// The handshake was refused with this code.
+    Refused(ErrorCode),
+    /// The server already had `max_sessions` sessions.
+    TooManySessions,
+}
+
+/// An AimX v1 server over a registry of records.
+///
+/// `const fn new`, so it can be a `static`. The defaults (4 subscriptions,
+/// 1 KiB lines, 1 KiB reply buffer) suit std targets; see [`McuServer`].
+pub struct Server<'r, C, const SUBS: usize = 4, const LINE: usize = 1024, const OUT: usize = 1024> {
+    registry: Registry<'r>,
+    config: Config<'r>,
+    clock: C,
+    stats: Mutex<Stats>,
+}
+
+/// A server sized for small MCUs: 2 subscriptions, 256-byte lines, 512-byte
+/// replies.
+pub type McuServer<'r, C> = Server<'r, C, 2, 256, 512>;
+
+impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Server<'r, C, SUBS, LINE, OUT> {
+    /// A server over `registry`.
+    pub const fn new(registry: Registry<'r>, config: Config<'r>, clock: C) -> Self {
+        assert!(OUT >= 256, "the reply buffer needs at least 256 bytes");
+        assert!(SUBS <= u16::MAX as usize, "too many subscriptions per session");
+        Server { registry, config, clock, stats: Mutex::new(Stats {
+            sessions_open: 0,
+            sessions_total: 0,
+            sessions_refused: 0,
+            requests: 0,
+            events_sent: 0,
+            events_dropped: 0,
+            parse_errors: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+        }) }
+    }
+
+    /// The records served.
+    pub fn registry(&self) -> &Registry<'r> {
+        &self.registry
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config<'r> {
+        &self.config
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// A copy of the counters.
+    pub fn stats(&self) -> Stats {
+        self.stats.with_lock(|s| *s)
+    }
+
+    pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
+        self.stats.with_lock(f);
+    }
+
+    /// Serves one session over `stream` until the peer leaves or breaks the
+    /// protocol.
+    ///
+    /// The session races a read against subscription wake-ups and drops the
+    /// read future when an event is ready, so the stream's `read` must be
+    /// cancel-safe (lose no bytes when dropped before completing). tokio and
+    /// `futures-io` streams through `embedded-io-adapters`, embassy's
+    /// buffered UART and in-memory pipes are. Otherwise use
+    /// [`Self::serve_split`] with halves whose read is.
+    pub async fn serve<S: Read + Write>(&self, stream: S) -> SessionEnd {
+        self.run(Whole(stream)).await
+    }
+
+    /// Serves one session over a reader and a writer (UART Rx/Tx, CDC-ACM
+    /// receiver/sender, a socket's split halves).
+    pub async fn serve_split<R: Read, W: Write>(&self, reader: R, writer: W) -> SessionEnd {
+        self.run(Halves(reader, writer)).await
+    }
+
+    async fn run<T: io::Transport>(&self, mut io: T) -> SessionEnd {
+        let Some(_slot) = SessionSlot::acquire(self) else {
+            self.count(|s| s.sessions_refused += 1);
+            return session::refuse_busy(self, &mut io).await;
+        };
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self);
+        session.run(&mut io).await
+    }
+}
+
+/// Holds one of `max_sessions` places while a session runs.
+struct SessionSlot<'a, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
+    server: &'a Server<'r, C, SUBS, LINE, OUT>,
+}
+
+impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>
+    SessionSlot<'a, 'r, C, SUBS, LINE, OUT>
+{
+    fn acquire(server: &'a Server<'r, C, SUBS, LINE, OUT>) -> Option<Self> {
+        let max = server.config.max_sessions as u64;
+        server.stats.with_lock(|s| {
+            (s.sessions_open < max).then(|| {
+                s.sessions_open += 1;
+                s.sessions_total += 1;
+            })
+        })?;
+        Some(SessionSlot { server })
+    }
+}
+
+impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Drop for SessionSlot<'_, '_, C, SUBS, LINE, OUT> {
+    fn drop(&mut self) {
+        self.server.stats.with_lock(|s| s.sessions_open -= 1);
+    }
+}

@@ -1,0 +1,269 @@
+//! One session: read lines, answer them, deliver events, wait for more.
+
+use futures_lite::future::{or, pending};
+
+use super::io::{Out, Transport};
+use super::subs::Subs;
+use super::{dispatch, Server, SessionEnd};
+use crate::runtime::Clock;
+use crate::wire::request::{self, Hello, Message};
+use crate::wire::{reply, ErrorCode, Full, JsonOut, Line, LineReader};
+
+/// Rounds of one event per subscription delivered before input is read
+/// again, so a busy record cannot starve requests.
+const EVENT_ROUNDS: usize = 8;
+
+/// The whole state of one session. Its `size_of` is the session's RAM, apart
+/// from the stream and the future that awaits it.
+pub struct Session<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
+    lines: LineReader<LINE>,
+    core: Core<'s, 'r, C, SUBS, LINE, OUT>,
+}
+
+/// Everything but the line buffer, so a line can be borrowed while it is
+/// answered.
+pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
+    pub(crate) server: &'s Server<'r, C, SUBS, LINE, OUT>,
+    pub(crate) out: Out<OUT>,
+    pub(crate) subs: Subs<SUBS>,
+    greeted: bool,
+}
+
+enum Wake {
+    Read(Result<usize, ()>),
+    Events,
+    Deadline,
+}
+
+impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
+    pub(crate) fn new(server: &'s Server<'r, C, SUBS, LINE, OUT>) -> Self {
+        Session {
+            lines: LineReader::new(),
+            core: Core { server, out: Out::new(), subs: Subs::new(), greeted: false },
+        }
+    }
+
+    pub(crate) async fn run<T: Transport>(&mut self, io: &mut T) -> SessionEnd {
+        let server = self.core.server;
+        let handshake_deadline = server.clock.now().plus_millis(server.config.handshake_timeout_ms);
+        loop {
+            if let Err(end) = self.step(io).await {
+                return end;
+            }
+            let greeted = self.core.greeted;
+            let lines = &mut self.lines;
+            let read = async { Wake::Read(io.read(lines.spare()).await) };
+            let events = async {
+                self.core.subs.ready(server.registry()).await;
+                Wake::Events
+            };
+            let deadline = async {
+                if greeted {
+                    pending::<()>().await;
+                }
+                server.clock.sleep_until(handshake_deadline).await;
+                Wake::Deadline
+            };
+            match or(read, or(events, deadline)).await {
+                Wake::Read(Ok(0)) => return SessionEnd::PeerClosed,
+                Wake::Read(Ok(n)) => {
+                    self.lines.commit(n);
+                    server.count(|s| s.bytes_in += n as u64);
+                }
+                Wake::Read(Err(())) => return SessionEnd::ReadError,
+                Wake::Events => {}
+                Wake::Deadline => return SessionEnd::HandshakeTimeout,
+            }
+        }
+    }
+
+    /// Answers every complete line, delivers pending events, flushes.
+    async fn step<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
+        while let Some(line) = self.lines.next_line() {
+            self.core.on_line(io, line).await?;
+        }
+        if self.core.greeted {
+            for _ in 0..EVENT_ROUNDS {
+                if !self.core.deliver_round(io).await? {
+                    break;
+                }
+            }
+        }
+        self.core.flush(io).await
+    }
+}
+
+impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'s, 'r, C, SUBS, LINE, OUT> {
+    async fn on_line<T: Transport>(&mut self, io: &mut T, line: Line<'_>) -> Result<(), SessionEnd> {
+        let bytes = match line {
+            Line::TooLong => {
+                self.server.count(|s| s.parse_errors += 1);
+                let max = LINE - 1;
+                return self.error(io, 0, ErrorCode::LineTooLong, msg!("line longer than {max} bytes")).await;
+            }
+            Line::Complete(bytes) => bytes,
+        };
+        match request::parse(bytes) {
+            Ok(None) => Ok(()),
+            Err(e) => {
+                self.server.count(|s| s.parse_errors += 1);
+                self.error(io, e.id, e.code, msg!("{}", e.message)).await
+            }
+            Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
+            Ok(Some(Message::Request(_))) if !self.greeted => {
+                self.refuse(io, ErrorCode::ProtocolError, msg!("expected hello")).await
+            }
+            Ok(Some(Message::Request(req))) => {
+                self.server.count(|s| s.requests += 1);
+                dispatch::handle(self, io, req).await
+            }
+        }
+    }
+
+    /// A hello, first or again: drop the old subscriptions, check version and
+    /// token, send the welcome.
+    async fn hello<T: Transport>(&mut self, io: &mut T, hello: Hello) -> Result<(), SessionEnd> {
+        self.subs.clear(&self.server.registry);
+        self.greeted = false;
+        if !hello.version_ok() {
+            let asked = hello.version.as_deref().unwrap_or("no version");
+            let msg = msg!("server speaks 1.x, client asked for {asked}");
+            return self.refuse(io, ErrorCode::VersionMismatch, msg).await;
+        }
+        let authenticated = match (self.server.config.token, &hello.auth_token) {
+            (None, _) => false,
+            (Some(_), None) => {
+                let msg = msg!("this server requires an auth token");
+                return self.refuse(io, ErrorCode::AuthRequired, msg).await;
+            }
+            (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
+            (Some(_), Some(_)) => {
+                return self.refuse(io, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
+            }
+        };
+        self.welcome(io, authenticated).await?;
+        self.greeted = true;
+        Ok(())
+    }
+
+    async fn welcome<T: Transport>(&mut self, io: &mut T, authenticated: bool) -> Result<(), SessionEnd> {
+        let config = &self.server.config;
+        let write = config.policy == super::Policy::ReadWrite;
+        self.emit(io, |o| {
+            o.raw(b"{\"version\":\"1.0\",\"server\":")?;
+            o.str(config.name)?;
+            o.raw(b",\"permissions\":[\"read\",\"subscribe\"")?;
+            if write {
+                o.raw(b",\"write\"")?;
+            }
+            o.raw(b"],\"writable_records\":[")
+        })
+        .await?;
+        let mut first = true;
+        for record in self.server.registry().iter().filter(|r| write && r.meta().writable) {
+            self.emit(io, |o| {
+                if !first {
+                    o.raw(b",")?;
+                }
+                o.str(record.meta().name)
+            })
+            .await?;
+            first = false;
+        }
+        self.emit(io, |o| {
+            o.raw(b"],\"max_subscriptions\":")?;
+            o.u64(SUBS as u64)?;
+            o.raw(b",\"authenticated\":")?;
+            o.bool(authenticated)?;
+            o.raw(b"}\n")
+        })
+        .await
+    }
+
+    /// Appends a piece of output, flushing first when the buffer is too full.
+    /// `Ok(false)`: the piece does not fit even an empty buffer.
+    pub(crate) async fn try_emit<T: Transport>(
+        &mut self,
+        io: &mut T,
+        mut f: impl FnMut(&mut JsonOut) -> Result<(), Full>,
+    ) -> Result<bool, SessionEnd> {
+        if self.out.piece(&mut f).is_ok() {
+            return Ok(true);
+        }
+        if self.out.is_empty() {
+            return Ok(false);
+        }
+        self.flush(io).await?;
+        Ok(self.out.piece(&mut f).is_ok())
+    }
+
+    /// Like [`Self::try_emit`] for pieces that always fit the minimum 256-byte
+    /// buffer (envelopes, names); one that does not ends the session rather
+    /// than send a broken line.
+    pub(crate) async fn emit<T: Transport>(
+        &mut self,
+        io: &mut T,
+        f: impl FnMut(&mut JsonOut) -> Result<(), Full>,
+    ) -> Result<(), SessionEnd> {
+        if self.try_emit(io, f).await? {
+            Ok(())
+        } else {
+            Err(SessionEnd::WriteError)
+        }
+    }
+
+    /// An error reply; the session goes on.
+    pub(crate) async fn error<T: Transport>(
+        &mut self,
+        io: &mut T,
+        id: u64,
+        code: ErrorCode,
+        message: impl Fn(&mut JsonOut) -> Result<(), Full>,
+    ) -> Result<(), SessionEnd> {
+        if !self.try_emit(io, |o| reply::error(o, Some(id), code, &message)).await? {
+            // Only a message built from a long, heavily escaped name gets here.
+            self.emit(io, |o| reply::error(o, Some(id), code, |o: &mut JsonOut| o.str(code.as_str()))).await?;
+        }
+        Ok(())
+    }
+
+    /// A one-line refusal; the session ends.
+    async fn refuse<T: Transport>(
+        &mut self,
+        io: &mut T,
+        code: ErrorCode,
+        message: impl Fn(&mut JsonOut) -> Result<(), Full>,
+    ) -> Result<(), SessionEnd> {
+        self.emit(io, |o| reply::error(o, None, code, &message)).await?;
+        self.flush(io).await?;
+        Err(SessionEnd::Refused(code))
+    }
+
+    pub(crate) async fn flush<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
+        let config = &self.server.config;
+        let n = self.out.flush(io, &self.server.clock, config.write_timeout_ms).await?;
+        self.server.count(|s| s.bytes_out += n as u64);
+        Ok(())
+    }
+}
+
+impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Drop for Core<'_, '_, C, SUBS, LINE, OUT> {
+    fn drop(&mut self) {
+        // Also runs when a session future is cancelled: consumer counts stay true.
+        self.subs.clear(&self.server.registry);
+    }
+}
+
+/// Answers a session over the limit with `too_many_sessions` and closes it.
+pub(crate) async fn refuse_busy<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+) -> SessionEnd {
+    let mut out = Out::<128>::new();
+    let max = server.config.max_sessions;
+    let msg = msg!("server is at its limit of {max} sessions");
+    if out.piece(|o| reply::error(o, None, ErrorCode::TooManySessions, msg)).is_ok() {
+        let _ = out.flush(io, &server.clock, server.config.write_timeout_ms).await;
+    }
+    SessionEnd::TooManySessions
+}

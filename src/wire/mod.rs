@@ -1,0 +1,19 @@
+//! Bytes to messages and back. Nothing here does I/O or keeps session state.
+//!
+//! * [`line`]: the bounded line accumulator (over-long lines are skipped).
+//! * [`scan`]: a validating JSON scanner with a depth bound, and an iterator
+//!   over an object's members (raw spans, used for opaque values).
+//! * [`request`]: one line to a [`request::Message`].
+//! * [`out`]: a JSON writer into a borrowed buffer.
+//! * [`reply`]: the replies, events and errors the server sends.
+
+pub mod line;
+pub mod out;
+pub mod reply;
+pub mod request;
+pub mod scan;
+
+pub use line::{Line, LineReader};
+pub use out::{Full, JsonOut};
+pub use reply::ErrorCode;
+pub use request::{Hello, Message, Method, ParseError, Request};

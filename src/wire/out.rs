@@ -1,0 +1,185 @@
+//! A small JSON writer over a borrowed byte buffer.
+
+use core::fmt::Write as _;
+
+use serde::Serialize;
+
+use crate::time::Timestamp;
+
+/// The buffer has no room for what was asked to be written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
+
+/// Writes JSON pieces into `buf`, tracking how much is used.
+///
+/// A failed write leaves the position where it was before the call that
+/// failed started only for that call's own bytes; callers that need an
+/// all-or-nothing piece remember [`JsonOut::len`] and [`JsonOut::truncate`].
+pub struct JsonOut<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl<'a> JsonOut<'a> {
+    /// A writer that starts at the beginning of `buf`.
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        JsonOut { buf, len: 0 }
+    }
+
+    /// Bytes written so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether nothing was written.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Forget everything after `len` bytes.
+    pub fn truncate(&mut self, len: usize) {
+        self.len = self.len.min(len);
+    }
+
+    /// What was written.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Raw bytes, copied as they are.
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let end = self.len.checked_add(bytes.len()).ok_or(Full)?;
+        let dst = self.buf.get_mut(self.len..end).ok_or(Full)?;
+        dst.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+
+    /// A string, quoted and escaped.
+    pub fn str(&mut self, s: &str) -> Result<(), Full> {
+        self.raw(b"\"")?;
+        self.escaped(s)?;
+        self.raw(b"\"")
+    }
+
+    /// Formatted text as a quoted, escaped JSON string.
+    pub fn str_fmt(&mut self, args: core::fmt::Arguments<'_>) -> Result<(), Full> {
+        struct Escaping<'o, 'b>(&'o mut JsonOut<'b>);
+        impl core::fmt::Write for Escaping<'_, '_> {
+            fn write_str(&mut self, s: &str) -> core::fmt::Result {
+                self.0.escaped(s).map_err(|_| core::fmt::Error)
+            }
+        }
+        self.raw(b"\"")?;
+        core::fmt::write(&mut Escaping(self), args).map_err(|_| Full)?;
+        self.raw(b"\"")
+    }
+
+    /// The body of a JSON string (no quotes), escaped.
+    fn escaped(&mut self, s: &str) -> Result<(), Full> {
+        let bytes = s.as_bytes();
+        let mut start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            let escape: &[u8] = match b {
+                b'"' => b"\\\"",
+                b'\\' => b"\\\\",
+                b'\n' => b"\\n",
+                b'\r' => b"\\r",
+                b'\t' => b"\\t",
+                0..=0x1f => b"",
+                _ => continue,
+            };
+            self.raw(&bytes[start..i])?;
+            if escape.is_empty() {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
+                self.raw(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]])?;
+            } else {
+                self.raw(escape)?;
+            }
+            start = i + 1;
+        }
+        self.raw(&bytes[start..])
+    }
+
+    /// An unsigned integer.
+    pub fn u64(&mut self, n: u64) -> Result<(), Full> {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut n = n;
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        self.raw(&digits[i..])
+    }
+
+    /// `true` or `false`.
+    pub fn bool(&mut self, b: bool) -> Result<(), Full> {
+        self.raw(if b { b"true" } else { b"false" })
+    }
+
+    /// A timestamp as the quoted string `"secs.nanos"`.
+    pub fn timestamp(&mut self, t: Timestamp) -> Result<(), Full> {
+        write!(self, "\"{t}\"").map_err(|_| Full)
+    }
+
+    /// Any serializable value, through `serde-json-core`.
+    pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Full> {
+        let n = serde_json_core::to_slice(value, &mut self.buf[self.len..]).map_err(|_| Full)?;
+        self.len += n;
+        Ok(())
+    }
+}
+
+impl core::fmt::Write for JsonOut<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        self.raw(s.as_bytes()).map_err(|_| core::fmt::Error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(f: impl FnOnce(&mut JsonOut) -> Result<(), Full>) -> Option<heapless::String<128>> {
+        let mut buf = [0u8; 128];
+        let mut out = JsonOut::new(&mut buf);
+        f(&mut out).ok()?;
+        let s = core::str::from_utf8(out.as_bytes()).ok()?;
+        heapless::String::try_from(s).ok()
+    }
+
+    #[test]
+    fn strings_are_escaped() {
+        assert_eq!(written(|o| o.str("a\"b\\c\nd\u{1}é")).unwrap(), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    }
+
+    #[test]
+    fn formatted_strings_are_escaped() {
+        let name = "a\"b";
+        assert_eq!(written(|o| o.str_fmt(format_args!("record '{name}' not found"))).unwrap(), "\"record 'a\\\"b' not found\"");
+    }
+
+    #[test]
+    fn numbers_and_timestamps() {
+        assert_eq!(written(|o| o.u64(0)).unwrap(), "0");
+        assert_eq!(written(|o| o.u64(u64::MAX)).unwrap(), "18446744073709551615");
+        assert_eq!(
+            written(|o| o.timestamp(Timestamp::from_nanos(35_250_000_000))).unwrap(),
+            "\"35.250000000\""
+        );
+    }
+
+    #[test]
+    fn full_buffer_is_reported() {
+        let mut buf = [0u8; 4];
+        let mut out = JsonOut::new(&mut buf);
+        assert_eq!(out.raw(b"abcde"), Err(Full));
+        assert_eq!(out.len(), 0);
+        assert_eq!(out.str("abc"), Err(Full));
+    }
+}
