@@ -9,7 +9,7 @@
 #[derive(Debug, PartialEq, Eq)]
 pub enum Line<'a> {
     /// A complete line without its `\n` (and without a `\r` before it).
-    Complete(&'a [u8]),
+    Complete(&'a mut [u8]),
     /// A line did not fit the buffer; its bytes up to the next `\n` are
     /// being discarded.
     TooLong,
@@ -93,11 +93,8 @@ impl<const N: usize> LineReader<N> {
                 self.discarding = false;
                 continue;
             }
-            let mut line = &self.buf[line_start..nl];
-            if let [rest @ .., b'\r'] = line {
-                line = rest;
-            }
-            return Some(Line::Complete(line));
+            let end = if nl > line_start && self.buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+            return Some(Line::Complete(&mut self.buf[line_start..end]));
         }
     }
 }

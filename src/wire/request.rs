@@ -138,7 +138,10 @@ pub enum Message<'a> {
 }
 
 /// Parses one line (without its newline). `Ok(None)` for a blank line.
-pub fn parse(line: &[u8]) -> Result<Option<Message<'_>>, ParseError> {
+///
+/// The line is rewritten in place (escaped surrogate pairs become UTF-8, see
+/// [`scan::fold_surrogate_pairs`]), so values borrowed from it decode.
+pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     if line.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(None);
     }
@@ -152,6 +155,8 @@ pub fn parse(line: &[u8]) -> Result<Option<Message<'_>>, ParseError> {
             return Err(ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply"))
         }
     }
+    let len = scan::fold_surrogate_pairs(line);
+    let line = &line[..len];
     let members = scan::members(line)
         .ok_or(ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object"))?;
 
@@ -217,24 +222,26 @@ fn parse_hello(raw: &[u8]) -> Result<Hello, ParseError> {
 mod tests {
     use super::*;
 
-    fn request(line: &str) -> Request<'_> {
-        match parse(line.as_bytes()) {
+    fn request(line: &str) -> Request<'static> {
+        let line: &'static mut [u8] = std::boxed::Box::leak(line.as_bytes().into());
+        match parse(line) {
             Ok(Some(Message::Request(r))) => r,
-            other => panic!("{line}: {other:?}"),
+            other => panic!("{other:?}"),
         }
     }
 
     fn error(line: &[u8]) -> (u64, ErrorCode) {
-        let e = parse(line).unwrap_err();
+        let e = parse(&mut line.to_vec()).unwrap_err();
         (e.id, e.code)
     }
 
     #[test]
     fn both_hello_forms() {
-        let flat = parse(br#"{"version":"1.0","client":"aimdb-cli"}"#).unwrap().unwrap();
-        let nested = parse(br#"{"hello":{"version":"1.2","client":"x","capabilities":["read"],"auth_token":"s\u0033cret"}}"#)
-            .unwrap()
-            .unwrap();
+        let mut flat = br#"{"version":"1.0","client":"aimdb-cli"}"#.to_vec();
+        let mut nested =
+            br#"{"hello":{"version":"1.2","client":"x","capabilities":["read"],"auth_token":"s\u0033cret"}}"#.to_vec();
+        let flat = parse(&mut flat).unwrap().unwrap();
+        let nested = parse(&mut nested).unwrap().unwrap();
         let (Message::Hello(flat), Message::Hello(nested)) = (flat, nested) else { panic!() };
         assert!(flat.version_ok() && nested.version_ok());
         assert_eq!(nested.auth_token.as_ref().unwrap().0, "s3cret");
@@ -277,6 +284,6 @@ mod tests {
             (7, ErrorCode::InvalidParams)
         );
         assert_eq!(error(b"{\"hello\":{\"version\":2}}"), (0, ErrorCode::ProtocolError));
-        assert!(matches!(parse(b"  \t"), Ok(None)));
+        assert!(matches!(parse(&mut b"  \t".to_vec()), Ok(None)));
     }
 }

@@ -299,6 +299,61 @@ pub fn unescape(raw: &[u8], out: &mut [u8]) -> Option<usize> {
     Some(n)
 }
 
+/// Rewrites every escaped UTF-16 surrogate pair (`\ud83d\ude00`) inside
+/// the strings of a [`validate`]d line into its raw UTF-8 bytes, in place,
+/// and returns the new length.
+///
+/// `serde-json-core` decodes `\uXXXX` one code unit at a time and refuses
+/// surrogates, but JSON encoders commonly escape non-BMP characters that
+/// way. The rewrite only shrinks the text, and a lone surrogate is left as
+/// it is (and later refused).
+pub fn fold_surrogate_pairs(line: &mut [u8]) -> usize {
+    let (mut read, mut write) = (0, 0);
+    let mut in_string = false;
+    while read < line.len() {
+        let b = line[read];
+        if in_string && b == b'\\' {
+            let escape_len = if line.get(read + 1) == Some(&b'u') { 6 } else { 2 };
+            let mut utf8 = [0u8; 4];
+            if let Some(c) = surrogate_pair(&line[read..]) {
+                let bytes = c.encode_utf8(&mut utf8).as_bytes();
+                line[write..write + bytes.len()].copy_from_slice(bytes);
+                write += bytes.len();
+                read += 12;
+            } else {
+                let end = (read + escape_len).min(line.len());
+                line.copy_within(read..end, write);
+                write += end - read;
+                read = end;
+            }
+            continue;
+        }
+        if b == b'"' {
+            in_string = !in_string;
+        }
+        line[write] = b;
+        write += 1;
+        read += 1;
+    }
+    write
+}
+
+/// The character of a `\uD8xx\uDCxx` pair at the start of `s`.
+fn surrogate_pair(s: &[u8]) -> Option<char> {
+    let hex = |at: usize| -> Option<u32> {
+        let h = core::str::from_utf8(s.get(at..at + 4)?).ok()?;
+        u32::from_str_radix(h, 16).ok()
+    };
+    if s.get(..2) != Some(b"\\u") || s.get(6..8) != Some(b"\\u") {
+        return None;
+    }
+    let (high, low) = (hex(2)?, hex(8)?);
+    if !(0xD800..0xDC00).contains(&high) || !(0xDC00..0xE000).contains(&low) {
+        return None;
+    }
+    char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+}
+
 /// Whether the raw (escaped) key equals `want` once decoded.
 pub fn key_eq(raw: &[u8], want: &str) -> bool {
     if !raw.contains(&b'\\') {
@@ -361,6 +416,17 @@ mod tests {
         assert_eq!(member(obj, "method"), Some(&b"\"ping\""[..]));
         assert_eq!(member(obj, "nope"), None);
         assert!(members(b"[1]").is_none());
+    }
+
+    #[test]
+    fn folds_surrogate_pairs_only_inside_strings() {
+        let mut line = *br#"{"a\ud83d\ude00":"x\\ud83d\ude00 \ud83d\ude00\u0041 \ud83d"}"#;
+        let n = fold_surrogate_pairs(&mut line);
+        let folded = core::str::from_utf8(&line[..n]).unwrap();
+        // An escaped backslash followed by text is not an escape; a lone
+        // surrogate is kept for the decoder to refuse.
+        assert_eq!(folded, "{\"a\u{1F600}\":\"x\\\\ud83d\\ude00 \u{1F600}\\u0041 \\ud83d\"}");
+        assert_eq!(validate(&line[..n]), Ok(()));
     }
 
     #[test]

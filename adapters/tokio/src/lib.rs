@@ -1,1 +1,62 @@
-//! placeholder
+//! Tokio support for `aimx`: a [`Spawn`] and a [`Clock`] for the tokio
+//! runtime, and accept loops that serve every TCP or Unix connection in its
+//! own task.
+//!
+//! ```no_run
+//! # async fn run(server: &'static aimx::Server<'static, aimx_tokio::TokioClock>) -> std::io::Result<()> {
+//! aimx_tokio::install_time();
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:7000").await?;
+//! aimx_tokio::serve_tcp(server, listener, |note| eprintln!("{note}")).await
+//! # }
+//! ```
+#![deny(missing_docs)]
+
+mod listen;
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aimx::{Clock, Spawn, SpawnError, Timestamp};
+
+pub use listen::{serve_tcp, serve_unix, SessionNote};
+
+/// Spawns onto the current tokio runtime.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioSpawner;
+
+impl Spawn for TokioSpawner {
+    fn spawn<F>(&self, future: F) -> Result<(), SpawnError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| SpawnError)?;
+        handle.spawn(future);
+        Ok(())
+    }
+}
+
+/// The wall clock, with tokio's timer for sleeping.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioClock;
+
+/// Wall-clock time since the Unix epoch.
+pub fn now() -> Timestamp {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Timestamp::from_nanos(since_epoch.as_nanos().min(u64::MAX as u128) as u64)
+}
+
+/// Stamp published record values with the wall clock.
+pub fn install_time() {
+    aimx::time::set_source(now);
+}
+
+impl Clock for TokioClock {
+    fn now(&self) -> Timestamp {
+        now()
+    }
+
+    async fn sleep_until(&self, deadline: Timestamp) {
+        let left = deadline.as_nanos().saturating_sub(now().as_nanos());
+        tokio::time::sleep(Duration::from_nanos(left)).await;
+    }
+}

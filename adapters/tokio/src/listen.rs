@@ -1,0 +1,95 @@
+//! Accept loops: one spawned task per session, through [`aimx::Spawn`].
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use aimx::{Server, SessionEnd, Spawn};
+use embedded_io_adapters::tokio_1::FromTokio;
+use tokio::net::{TcpListener, UnixListener};
+
+use crate::{TokioClock, TokioSpawner};
+
+/// What happened to a session, for logging.
+#[derive(Debug, Clone)]
+pub enum SessionNote {
+    /// A peer connected.
+    Opened {
+        /// Sequential session number.
+        id: u64,
+        /// Where it came from.
+        peer: String,
+    },
+    /// A session ended.
+    Closed {
+        /// Sequential session number.
+        id: u64,
+        /// Why.
+        end: SessionEnd,
+    },
+}
+
+impl fmt::Display for SessionNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionNote::Opened { id, peer } => write!(f, "session {id} opened ({peer})"),
+            SessionNote::Closed { id, end } => write!(f, "session {id} closed: {end:?}"),
+        }
+    }
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
+    stream: S,
+    peer: String,
+    notes: Arc<dyn Fn(SessionNote) + Send + Sync>,
+) where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+    notes(SessionNote::Opened { id, peer });
+    let spawned = TokioSpawner.spawn(async move {
+        let end = server.serve(FromTokio::new(stream)).await;
+        notes(SessionNote::Closed { id, end });
+    });
+    // Only fails outside a runtime, and the accept loops run inside one.
+    spawned.expect("spawned from inside a tokio runtime");
+}
+
+/// Serves every connection accepted on `listener`, each in its own task,
+/// until accepting fails. `notes` hears of every session opening and closing.
+pub async fn serve_tcp<const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
+    listener: TcpListener,
+    notes: impl Fn(SessionNote) + Send + Sync + 'static,
+) -> io::Result<()> {
+    let notes: Arc<dyn Fn(SessionNote) + Send + Sync> = Arc::new(notes);
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        spawn_session(server, stream, format!("tcp {peer}"), notes.clone());
+    }
+}
+
+/// Serves every connection accepted on a Unix socket at `path`, each in its
+/// own task, until accepting fails.
+pub async fn serve_unix<const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
+    listener: UnixListener,
+    notes: impl Fn(SessionNote) + Send + Sync + 'static,
+) -> io::Result<()> {
+    let notes: Arc<dyn Fn(SessionNote) + Send + Sync> = Arc::new(notes);
+    let path = listener
+        .local_addr()
+        .ok()
+        .and_then(|a| a.as_pathname().map(PathBuf::from))
+        .map_or_else(|| "unix".to_owned(), |p| format!("unix {}", p.display()));
+    loop {
+        let (stream, _) = listener.accept().await?;
+        spawn_session(server, stream, path.clone(), notes.clone());
+    }
+}

@@ -1,0 +1,62 @@
+//! The conformance suite: every method, every error code, bad input, slow
+//! subscribers, restarts, auth and policies, over in-memory pipes.
+//!
+//! Each test is an `async fn` with no executor of its own. A test file picks
+//! an executor with one line: `conformance::all_tests!(block_on);` where
+//! `block_on` runs a `Future<Output = ()>` to completion.
+
+pub mod bad_input;
+pub mod handshake;
+pub mod methods;
+pub mod sessions;
+pub mod subscriptions;
+
+/// Defines one `#[test]` per conformance test, run by `$run`.
+macro_rules! all_tests {
+    ($run:expr) => {
+        $crate::conformance::all_tests!(@each $run;
+            handshake::flat_hello_gets_the_full_welcome,
+            handshake::nested_hello_and_compatible_versions,
+            handshake::version_mismatch_is_refused_and_closed,
+            handshake::request_before_hello_is_refused,
+            handshake::garbage_before_hello_is_answered_and_hello_still_works,
+            handshake::token_required_missing_wrong_and_right,
+            handshake::read_only_policy,
+            handshake::hello_at_any_time_restarts_the_session,
+            handshake::handshake_deadline_closes_a_silent_peer,
+            methods::list_describes_every_record,
+            methods::list_streams_through_a_small_reply_buffer,
+            methods::get_in_both_forms_and_its_errors,
+            methods::set_stores_validates_and_refuses,
+            methods::set_decodes_escapes_in_values,
+            methods::set_on_a_mailbox_reaches_local_code,
+            methods::ping_and_stats,
+            methods::value_too_large_for_the_reply_buffer,
+            subscriptions::events_carry_sequence_and_initial_value,
+            subscriptions::send_initial_false_and_queue_size,
+            subscriptions::subscription_limit_and_errors,
+            subscriptions::unsubscribe_stops_events,
+            subscriptions::same_record_twice_is_independent,
+            subscriptions::stalled_subscriber_loses_oldest_with_exact_dropped,
+            subscriptions::local_subscriber_counts_drops_too,
+            bad_input::parse_errors_keep_the_session,
+            bad_input::over_long_lines_are_skipped,
+            bad_input::crlf_blank_lines_and_byte_by_byte,
+            bad_input::bad_input_never_corrupts_stored_values,
+            bad_input::deep_nesting_is_refused_without_recursion,
+            sessions::write_deadline_ends_only_the_stuck_session,
+            sessions::session_limit_refuses_the_one_over,
+            sessions::many_sessions_at_once,
+            sessions::closing_a_session_detaches_its_subscriptions,
+        );
+    };
+    (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                ($run)($crate::conformance::$module::$name());
+            }
+        )*
+    };
+}
+pub(crate) use all_tests;

@@ -1,0 +1,140 @@
+//! Several sessions: limits, deadlines, isolation, cleanup.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use aimx::{Config, SessionEnd};
+use serde_json::json;
+
+use crate::common::{consumers, fixture, join_all, session, Fixture};
+
+type Task<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+pub async fn write_deadline_ends_only_the_stuck_session() {
+    let fx = fixture();
+    let clock = fx.clock.clone();
+    let (stuck_server, mut stuck) = fx.connect_with(512);
+    let (ok_server, mut ok) = fx.connect();
+    let clients: Task<'_, Option<SessionEnd>> = Box::pin(async move {
+        stuck.hello().await;
+        ok.hello().await;
+        // Ask for far more than the 512-byte pipe holds and read none of it
+        // (10 short requests still fit the pipe towards the server).
+        for id in 0..10 {
+            stuck.send(&json!({"id": id, "method": "record.list"}).to_string()).await;
+        }
+        assert_eq!(ok.ok("ping", json!({})).await["pong"], true);
+        clock.advance_ms(29_000);
+        assert_eq!(ok.ok("ping", json!({})).await["pong"], true);
+        clock.advance_ms(1_000);
+        // Let the server see the deadline before this client reads again.
+        futures_lite::future::yield_now().await;
+        // The stuck session is gone: the stream ends (possibly mid-line, as
+        // the write was cut off) well short of the ten replies asked for.
+        let written = stuck.drain_to_end().await;
+        assert!(written < 10 * 1_500, "{written} bytes");
+        assert_eq!(ok.ok("ping", json!({})).await["pong"], true);
+        None
+    });
+    let ends = join_all(vec![Box::pin(async { Some(stuck_server.await) }), Box::pin(async { Some(ok_server.await) }), clients])
+        .await;
+    assert_eq!(ends[0], Some(SessionEnd::WriteTimeout));
+    assert_eq!(ends[1], Some(SessionEnd::PeerClosed));
+}
+
+pub async fn session_limit_refuses_the_one_over() {
+    let fx: Fixture = Fixture::with_config(Config::new().read_write().max_sessions(2));
+    let (s1, mut c1) = fx.connect();
+    let (s2, mut c2) = fx.connect();
+    let (s3, mut c3) = fx.connect();
+    let clients: Task<'_, Option<SessionEnd>> = Box::pin(async move {
+        c1.hello().await;
+        c2.hello().await;
+        assert_eq!(
+            c3.json().await["error"],
+            json!({"code": "too_many_sessions", "message": "server is at its limit of 2 sessions"})
+        );
+        assert!(c3.closed().await);
+        assert_eq!(fx.server.stats().sessions_open, 2);
+        None
+    });
+    let ends = join_all(vec![
+        Box::pin(async { Some(s1.await) }),
+        Box::pin(async { Some(s2.await) }),
+        Box::pin(async { Some(s3.await) }),
+        clients,
+    ])
+    .await;
+    assert_eq!(ends[2], Some(SessionEnd::TooManySessions));
+    let stats = fx.server.stats();
+    assert_eq!((stats.sessions_open, stats.sessions_total, stats.sessions_refused), (0, 2, 1));
+    // Places freed are places taken again.
+    let (end, ()) = session(fx.connect(), async |c| {
+        assert_eq!(c.hello().await["version"], "1.0");
+    })
+    .await;
+    assert_eq!(end, SessionEnd::PeerClosed);
+}
+
+pub async fn many_sessions_at_once() {
+    let fx = fixture();
+    let temp = fx.records.temperature;
+    let mut tasks: Vec<Task<'_, u64>> = Vec::new();
+    let mut clients = Vec::new();
+    for _ in 0..32 {
+        let (server, client) = fx.connect();
+        tasks.push(Box::pin(async {
+            server.await;
+            0
+        }));
+        clients.push(client);
+    }
+    for (i, mut c) in clients.into_iter().enumerate() {
+        tasks.push(Box::pin(async move {
+            c.hello().await;
+            c.ok("record.subscribe", json!({"name": "sensor.temperature", "send_initial": false})).await;
+            let level = ["info", "debug", "warn", "error"][i % 4];
+            c.ok("record.set", json!({"name": "config.log_level", "value": level})).await;
+            let mut events = 0;
+            while events < 3 {
+                c.event().await;
+                events += 1;
+            }
+            events
+        }));
+    }
+    tasks.push(Box::pin(async move {
+        // Wait until all 32 subscribed, then publish three values.
+        while consumers(temp) < 32 {
+            futures_lite::future::yield_now().await;
+        }
+        for celsius in [1.0, 2.0, 3.0] {
+            temp.publish(crate::common::records::Temperature { celsius });
+        }
+        0
+    }));
+    let out = join_all(tasks).await;
+    assert_eq!(out.iter().sum::<u64>(), 32 * 3);
+    let stats = fx.server.stats();
+    assert_eq!((stats.sessions_total, stats.sessions_open, stats.events_sent), (32, 0, 96));
+}
+
+pub async fn closing_a_session_detaches_its_subscriptions() {
+    let fx = fixture();
+    let small = fx.records.small;
+    let (server, mut client) = fx.connect();
+    let mut server = Box::pin(server);
+    // Drive the session by hand, then drop it mid-flight (a cancelled task).
+    let mut body = Box::pin(async {
+        client.hello().await;
+        client.ok("record.subscribe", json!({"name": "test.small"})).await;
+        client.ok("record.subscribe", json!({"name": "test.small"})).await;
+    });
+    futures_lite::future::or(async { (&mut server).await; }, body.as_mut()).await;
+    drop(body);
+    assert_eq!(consumers(small), 2);
+    assert_eq!(fx.server.stats().sessions_open, 1);
+    drop(server);
+    assert_eq!(consumers(small), 0);
+    assert_eq!(fx.server.stats().sessions_open, 0);
+}

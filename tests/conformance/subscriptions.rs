@@ -1,0 +1,203 @@
+//! Subscriptions: sequences, `dropped`, limits, and slow subscribers.
+
+use aimx::Timestamp;
+use serde_json::{json, Value};
+
+use crate::common::records::Temperature;
+use crate::common::{consumers, fixture, join_all, session};
+
+pub async fn events_carry_sequence_and_initial_value() {
+    let fx = fixture();
+    let temp = fx.records.temperature;
+    temp.publish_at(Temperature { celsius: 20.0 }, Timestamp::from_millis(1_500));
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        let sub = c.ok("record.subscribe", json!({"name": "sensor.temperature"})).await;
+        assert_eq!(sub, json!({"subscription_id": "sub-1", "queue_size": 16}));
+        assert_eq!(
+            c.event().await,
+            json!({"subscription_id": "sub-1", "sequence": 1, "data": {"celsius": 20.0}, "timestamp": "1.500000000"})
+        );
+        for (i, celsius) in [21.0, 21.5, 22.0].into_iter().enumerate() {
+            temp.publish_at(Temperature { celsius }, Timestamp::from_millis(2_000 + i as u64));
+            let event = c.event().await;
+            assert_eq!(event["sequence"], i as u64 + 2);
+            assert_eq!(event["data"]["celsius"], celsius);
+            assert!(event.get("dropped").is_none(), "no gap, no dropped: {event}");
+        }
+    })
+    .await;
+}
+
+pub async fn send_initial_false_and_queue_size() {
+    let fx = fixture();
+    let small = fx.records.small;
+    small.publish(100);
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        let sub = c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false, "queue_size": 2})).await;
+        assert_eq!(sub["queue_size"], 2);
+        // Larger than the ring: the record's capacity is what is granted.
+        let sub2 = c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false, "queue_size": 99})).await;
+        assert_eq!(sub2["queue_size"], 4);
+        c.ok("record.unsubscribe", json!({"subscription_id": "sub-2"})).await;
+        small.publish(101);
+        let e = c.event().await;
+        assert_eq!((e["sequence"].clone(), e["data"].clone()), (json!(1), json!(101)));
+        assert_eq!(c.err("record.subscribe", json!({"name": "test.small", "queue_size": 0})).await, "invalid_params");
+    })
+    .await;
+}
+
+pub async fn subscription_limit_and_errors() {
+    let fx = fixture();
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        for i in 1..=4 {
+            let sub = c.ok("record.subscribe", json!({"name": "config.log_level", "send_initial": false})).await;
+            assert_eq!(sub["subscription_id"], format!("sub-{i}"));
+        }
+        let reply = c.call("record.subscribe", json!({"name": "config.log_level"})).await;
+        assert_eq!(
+            reply["error"],
+            json!({"code": "too_many_subscriptions", "message": "at most 4 subscriptions per session"})
+        );
+        assert_eq!(c.err("record.subscribe", json!({"name": "nope"})).await, "not_found");
+        assert_eq!(c.err("record.subscribe", json!({})).await, "invalid_params");
+        assert_eq!(c.err("record.subscribe", json!({"name": "test.small", "queue_size": "x"})).await, "invalid_params");
+        // Freeing one makes room again.
+        c.ok("record.unsubscribe", json!({"subscription_id": "sub-3"})).await;
+        let sub = c.ok("record.subscribe", json!({"name": "config.log_level", "send_initial": false})).await;
+        assert_eq!(sub["subscription_id"], "sub-5");
+    })
+    .await;
+}
+
+pub async fn unsubscribe_stops_events() {
+    let fx = fixture();
+    let small = fx.records.small;
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        c.ok("record.subscribe", json!({"name": "test.small"})).await;
+        small.publish(1);
+        assert_eq!(c.event().await["data"], 1);
+        assert_eq!(consumers(small), 1);
+        small.publish(2);
+        let result = c.ok("record.unsubscribe", json!({"subscription_id": "sub-1"})).await;
+        assert_eq!(result, json!({"subscription_id": "sub-1", "status": "cancelled"}));
+        assert_eq!(consumers(small), 0);
+        // Any event queued before the reply came first; none after it.
+        c.events.clear();
+        small.publish(3);
+        let pong = c.call("ping", json!({})).await;
+        assert_eq!(pong["result"]["pong"], true);
+        assert!(c.events.is_empty(), "event after unsubscribe: {:?}", c.events);
+        let reply = c.call("record.unsubscribe", json!({"subscription_id": "sub-1"})).await;
+        assert_eq!(reply["error"], json!({"code": "not_found", "message": "subscription 'sub-1' not found"}));
+        assert_eq!(c.err("record.unsubscribe", json!({"subscription_id": "banana"})).await, "not_found");
+        assert_eq!(c.err("record.unsubscribe", json!({})).await, "invalid_params");
+    })
+    .await;
+}
+
+pub async fn same_record_twice_is_independent() {
+    let fx = fixture();
+    let small = fx.records.small;
+    small.publish(10);
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        c.ok("record.subscribe", json!({"name": "test.small"})).await;
+        c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
+        small.publish(11);
+        let mut seen: Vec<(String, u64, u64)> = Vec::new();
+        for _ in 0..3 {
+            let e = c.event().await;
+            seen.push((e["subscription_id"].as_str().unwrap().into(), e["sequence"].as_u64().unwrap(), e["data"].as_u64().unwrap()));
+        }
+        seen.sort();
+        assert_eq!(seen, [("sub-1".into(), 1, 10), ("sub-1".into(), 2, 11), ("sub-2".into(), 1, 11)]);
+        assert_eq!(consumers(small), 2);
+    })
+    .await;
+}
+
+/// Reads events of one subscription until `last` (record-relative sequence)
+/// and checks the accounting: every gap is exactly the next `dropped`.
+async fn drain_and_check(c: &mut crate::common::Client, last: u64) -> (u64, u64) {
+    let (mut delivered, mut dropped_total, mut prev) = (0u64, 0u64, 0u64);
+    while prev < last {
+        let e: Value = c.event().await;
+        let seq = e["sequence"].as_u64().unwrap();
+        let dropped = e.get("dropped").map_or(0, |d| d.as_u64().unwrap());
+        assert!(seq > prev, "sequence went backwards: {prev} then {e}");
+        assert_eq!(seq - prev - 1, dropped, "gap without matching dropped: {prev} then {e}");
+        assert_eq!(e["data"].as_u64().unwrap(), seq, "value and sequence disagree: {e}");
+        delivered += 1;
+        dropped_total += dropped;
+        prev = seq;
+    }
+    assert_eq!(prev, delivered + dropped_total);
+    (delivered, dropped_total)
+}
+
+pub async fn stalled_subscriber_loses_oldest_with_exact_dropped() {
+    let fx = fixture();
+    let small = fx.records.small;
+    // The stalled session's pipe holds only 256 bytes: its writes block soon.
+    let (stalled_server, mut stalled) = fx.connect_with(256);
+    let (live_server, mut live) = fx.connect();
+    let clients = async move {
+        stalled.hello().await;
+        live.hello().await;
+        stalled.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
+        live.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
+        // The live subscriber reads every value as it comes; the stalled one
+        // reads nothing. Publishing never waits for either.
+        for v in 1..=1000u32 {
+            small.publish(v);
+            let e = live.event().await;
+            assert_eq!(e["sequence"], v);
+            assert!(e.get("dropped").is_none(), "the live subscriber lost data: {e}");
+        }
+        assert_eq!(small.sequence(), 1000);
+        assert!(stalled.unread() <= 256);
+        // Now the stalled subscriber reads: old values are gone, and every
+        // gap is reported exactly.
+        let (delivered, dropped) = drain_and_check(&mut stalled, 1000).await;
+        assert!(dropped > 900, "a 4-deep ring behind a 256-byte pipe must drop most: {dropped}");
+        Some((delivered, dropped))
+        // Both clients are dropped here, which ends both sessions.
+    };
+    let done = join_all(vec![
+        Box::pin(async {
+            stalled_server.await;
+            None
+        }),
+        Box::pin(async {
+            live_server.await;
+            None
+        }),
+        Box::pin(clients),
+    ])
+    .await;
+    let (delivered, dropped) = done[2].unwrap();
+    let stats = fx.server.stats();
+    assert_eq!(stats.events_dropped, dropped);
+    assert_eq!(stats.events_sent, 1000 + delivered);
+}
+
+pub async fn local_subscriber_counts_drops_too() {
+    let fx = fixture();
+    let small = fx.records.small;
+    let mut local = small.subscribe();
+    assert_eq!(consumers(small), 1);
+    for v in 1..=10 {
+        small.publish(v);
+    }
+    let first = local.recv().await;
+    assert_eq!((first.value, first.sequence, first.dropped), (7, 7, 6));
+    let next = local.try_recv().unwrap();
+    assert_eq!((next.value, next.sequence, next.dropped), (8, 8, 0));
+    drop(local);
+    assert_eq!(consumers(small), 0);
+}
