@@ -24,7 +24,7 @@ pub mod time;
 pub mod wire;
 
 pub use record::{Mailbox, Origin, Record, Registry, SingleLatest, SpmcRing};
-pub use server::{Config, McuServer, Policy, Server, SessionEnd, Stats, Token};
 pub use runtime::{Clock, Spawn, SpawnError};
+pub use server::{Config, McuServer, Policy, Server, SessionEnd, Stats, Token};
 
 pub use time::Timestamp;

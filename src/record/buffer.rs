@@ -92,12 +92,15 @@ impl<T, const N: usize> State<T, N> {
     }
 }
 
+/// Checks a value written through `record.set`; the error text is sent back.
+pub type Validator<T> = fn(&T) -> Result<(), &'static str>;
+
 /// A typed record of kind `K` keeping its last `N` values.
 ///
 /// Use the aliases [`SpmcRing`], [`SingleLatest`] and [`Mailbox`].
 pub struct Record<T, K, const N: usize> {
     meta: Meta,
-    validate: Option<fn(&T) -> Result<(), &'static str>>,
+    validate: Option<Validator<T>>,
     pub(super) state: Mutex<State<T, N>>,
     pub(super) changed: WaitQueue,
     kind: PhantomData<fn() -> K>,
@@ -120,6 +123,8 @@ impl<T, K, const N: usize> Record<T, K, N> {
     /// A record that starts with `value` (sequence 1, timestamp zero).
     pub const fn with_value(name: &'static str, type_name: &'static str, value: T) -> Self {
         let mut slots = [const { None }; N];
+        // `Option::replace` is not `const`; the `None` replaced needs no drop.
+        #[allow(clippy::mem_replace_option_with_some)]
         core::mem::forget(core::mem::replace(&mut slots[0], Some((value, Timestamp::ZERO))));
         let mut record = Self::new(name, type_name);
         core::mem::forget(core::mem::replace(
@@ -150,7 +155,7 @@ impl<T, K, const N: usize> Record<T, K, N> {
 
     /// Check values written through `record.set` beyond their type; the
     /// error text is sent back with `validation_error`.
-    pub const fn validator(mut self, check: fn(&T) -> Result<(), &'static str>) -> Self {
+    pub const fn validator(mut self, check: Validator<T>) -> Self {
         self.validate = Some(check);
         self
     }
@@ -171,7 +176,7 @@ impl<T, K, const N: usize> Record<T, K, N> {
         let old = self.state.with_lock(|s| {
             s.head += 1;
             let i = ((s.head - 1) % N as u64) as usize;
-            core::mem::replace(&mut s.slots[i], Some((value, timestamp)))
+            s.slots[i].replace((value, timestamp))
         });
         // The displaced value is dropped outside the lock.
         drop(old);

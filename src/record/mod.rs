@@ -29,7 +29,7 @@ mod local;
 mod registry;
 
 pub use any::{AnyRecord, BufferType, Info, Next, SetError};
-pub use buffer::{Kind, Latest, Mail, Mailbox, Record, Ring, SingleLatest, SpmcRing};
+pub use buffer::{Kind, Latest, Mail, Mailbox, Record, Ring, SingleLatest, SpmcRing, Validator};
 pub use local::{Received, Subscriber};
 pub use registry::Registry;
 

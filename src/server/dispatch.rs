@@ -95,6 +95,7 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
     })
     .await?;
     let registry = core.server.registry;
+    let created_at = core.server.stats().started_at.unwrap_or_default();
     for (i, record) in registry.iter().enumerate() {
         let info = record.info();
         core.emit(io, |o| list_entry_head(o, i, record)).await?;
@@ -111,7 +112,7 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
             o.raw(b",\"writable\":")?;
             o.bool(meta.writable)?;
             o.raw(b",\"created_at\":")?;
-            o.timestamp(crate::Timestamp::ZERO)?;
+            o.timestamp(created_at)?;
             if let Some(t) = info.last_update {
                 o.raw(b",\"last_update\":")?;
                 o.timestamp(t)?;

@@ -36,6 +36,23 @@ use crate::runtime::Clock;
 use crate::wire::ErrorCode;
 use io::{Halves, Whole};
 
+/// What one subscription costs in RAM, in bytes, on the target compiled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SubscriptionCost {
+    /// Its cursor in the session state (counted in `size_of::<Session>`).
+    pub cursor: usize,
+    /// Its wait-queue entry, held by the session future while it waits.
+    pub waiter: usize,
+}
+
+/// The RAM one subscription costs (both parts scale with `SUBS`).
+pub const fn subscription_cost() -> SubscriptionCost {
+    SubscriptionCost {
+        cursor: core::mem::size_of::<Option<subs::Sub>>(),
+        waiter: core::mem::size_of::<Option<maitake_sync::wait_queue::Wait<'static>>>(),
+    }
+}
+
 /// Why a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionEnd {
@@ -75,17 +92,23 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     pub const fn new(registry: Registry<'r>, config: Config<'r>, clock: C) -> Self {
         assert!(OUT >= 256, "the reply buffer needs at least 256 bytes");
         assert!(SUBS <= u16::MAX as usize, "too many subscriptions per session");
-        Server { registry, config, clock, stats: Mutex::new(Stats {
-            sessions_open: 0,
-            sessions_total: 0,
-            sessions_refused: 0,
-            requests: 0,
-            events_sent: 0,
-            events_dropped: 0,
-            parse_errors: 0,
-            bytes_in: 0,
-            bytes_out: 0,
-        }) }
+        Server {
+            registry,
+            config,
+            clock,
+            stats: Mutex::new(Stats {
+                started_at: None,
+                sessions_open: 0,
+                sessions_total: 0,
+                sessions_refused: 0,
+                requests: 0,
+                events_sent: 0,
+                events_dropped: 0,
+                parse_errors: 0,
+                bytes_in: 0,
+                bytes_out: 0,
+            }),
+        }
     }
 
     /// The records served.
@@ -146,12 +169,12 @@ struct SessionSlot<'a, 'r, C, const SUBS: usize, const LINE: usize, const OUT: u
     server: &'a Server<'r, C, SUBS, LINE, OUT>,
 }
 
-impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>
-    SessionSlot<'a, 'r, C, SUBS, LINE, OUT>
-{
+impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> SessionSlot<'a, 'r, C, SUBS, LINE, OUT> {
     fn acquire(server: &'a Server<'r, C, SUBS, LINE, OUT>) -> Option<Self> {
         let max = server.config.max_sessions as u64;
+        let now = server.clock.now();
         server.stats.with_lock(|s| {
+            s.started_at.get_or_insert(now);
             (s.sessions_open < max).then(|| {
                 s.sessions_open += 1;
                 s.sessions_total += 1;

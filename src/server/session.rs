@@ -37,10 +37,7 @@ enum Wake {
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
     pub(crate) fn new(server: &'s Server<'r, C, SUBS, LINE, OUT>) -> Self {
-        Session {
-            lines: LineReader::new(),
-            core: Core { server, out: Out::new(), subs: Subs::new(), greeted: false },
-        }
+        Session { lines: LineReader::new(), core: Core { server, out: Out::new(), subs: Subs::new(), greeted: false } }
     }
 
     pub(crate) async fn run<T: Transport>(&mut self, io: &mut T) -> SessionEnd {

@@ -3,6 +3,8 @@
 /// Counters since the server was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
+    /// When the first session started: the records' `created_at`.
+    pub started_at: Option<crate::Timestamp>,
     /// Sessions open now.
     pub sessions_open: u64,
     /// Sessions accepted since start.

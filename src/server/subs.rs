@@ -83,9 +83,10 @@ impl<const S: usize> Subs<S> {
     }
 
     fn has_news(&self, registry: &Registry) -> bool {
-        self.slots.iter().flatten().any(|sub| {
-            registry.get(sub.record.into()).is_some_and(|record| record.info().head > sub.seen)
-        })
+        self.slots
+            .iter()
+            .flatten()
+            .any(|sub| registry.get(sub.record.into()).is_some_and(|record| record.info().head > sub.seen))
     }
 
     /// Completes when a subscribed record has a value not yet seen.

@@ -161,17 +161,17 @@ mod tests {
     #[test]
     fn formatted_strings_are_escaped() {
         let name = "a\"b";
-        assert_eq!(written(|o| o.str_fmt(format_args!("record '{name}' not found"))).unwrap(), "\"record 'a\\\"b' not found\"");
+        assert_eq!(
+            written(|o| o.str_fmt(format_args!("record '{name}' not found"))).unwrap(),
+            "\"record 'a\\\"b' not found\""
+        );
     }
 
     #[test]
     fn numbers_and_timestamps() {
         assert_eq!(written(|o| o.u64(0)).unwrap(), "0");
         assert_eq!(written(|o| o.u64(u64::MAX)).unwrap(), "18446744073709551615");
-        assert_eq!(
-            written(|o| o.timestamp(Timestamp::from_nanos(35_250_000_000))).unwrap(),
-            "\"35.250000000\""
-        );
+        assert_eq!(written(|o| o.timestamp(Timestamp::from_nanos(35_250_000_000))).unwrap(), "\"35.250000000\"");
     }
 
     #[test]

@@ -151,14 +151,11 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     match scan::validate(line) {
         Ok(()) => {}
         Err(ScanError::Invalid) => return Err(ParseError::new(0, ErrorCode::ParseError, "invalid JSON")),
-        Err(ScanError::TooDeep) => {
-            return Err(ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply"))
-        }
+        Err(ScanError::TooDeep) => return Err(ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply")),
     }
     let len = scan::fold_surrogate_pairs(line);
     let line = &line[..len];
-    let members = scan::members(line)
-        .ok_or(ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object"))?;
+    let members = scan::members(line).ok_or(ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object"))?;
 
     let (mut id, mut method, mut params, mut hello, mut version) = (None, None, None, None, None);
     for (key, value) in members {
@@ -245,7 +242,7 @@ mod tests {
         let (Message::Hello(flat), Message::Hello(nested)) = (flat, nested) else { panic!() };
         assert!(flat.version_ok() && nested.version_ok());
         assert_eq!(nested.auth_token.as_ref().unwrap().0, "s3cret");
-        assert_eq!(std::format!("{nested:?}").contains("s3cret"), false);
+        assert!(!std::format!("{nested:?}").contains("s3cret"));
     }
 
     #[test]
@@ -259,7 +256,9 @@ mod tests {
 
     #[test]
     fn requests_decode_escapes_and_keep_value_spans() {
-        let r = request(r#"{"id":3,"method":"record.set","params":{"name":"config.log\u005flevel","value":{"a":[1,"}"]}}}"#);
+        let r = request(
+            r#"{"id":3,"method":"record.set","params":{"name":"config.log\u005flevel","value":{"a":[1,"}"]}}}"#,
+        );
         assert_eq!((r.id, r.method), (3, Method::Set));
         assert_eq!(r.params.record_name(), Some("config.log_level"));
         assert_eq!(r.value, Some(&br#"{"a":[1,"}"]}"#[..]));

@@ -32,19 +32,17 @@ fn string(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
     while i < s.len() {
         match s[i] {
             b'"' => return Ok(i + 1),
-            b'\\' => {
-                match s.get(i + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
-                    Some(b'u') => {
-                        let hex = s.get(i + 2..i + 6).ok_or(ScanError::Invalid)?;
-                        if !hex.iter().all(u8::is_ascii_hexdigit) {
-                            return Err(ScanError::Invalid);
-                        }
-                        i += 6;
+            b'\\' => match s.get(i + 1) {
+                Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => i += 2,
+                Some(b'u') => {
+                    let hex = s.get(i + 2..i + 6).ok_or(ScanError::Invalid)?;
+                    if !hex.iter().all(u8::is_ascii_hexdigit) {
+                        return Err(ScanError::Invalid);
                     }
-                    _ => return Err(ScanError::Invalid),
+                    i += 6;
                 }
-            }
+                _ => return Err(ScanError::Invalid),
+            },
             0..=0x1f => return Err(ScanError::Invalid),
             _ => i += 1,
         }
@@ -389,8 +387,24 @@ mod tests {
     #[test]
     fn rejects_invalid_json() {
         for bad in [
-            "", "{", "}", "{\"a\"}", "{\"a\":}", "[1,]", "{\"a\":1,}", "01", "1.", "-", "tru",
-            "\"\\x\"", "\"\\u12\"", "{} {}", "[1 2]", "{1:2}", "\"a\u{1}\"", "{\"a\":1]",
+            "",
+            "{",
+            "}",
+            "{\"a\"}",
+            "{\"a\":}",
+            "[1,]",
+            "{\"a\":1,}",
+            "01",
+            "1.",
+            "-",
+            "tru",
+            "\"\\x\"",
+            "\"\\u12\"",
+            "{} {}",
+            "[1 2]",
+            "{1:2}",
+            "\"a\u{1}\"",
+            "{\"a\":1]",
         ] {
             assert_eq!(validate(bad.as_bytes()), Err(ScanError::Invalid), "{bad:?}");
         }

@@ -30,10 +30,7 @@ pub struct End {
 pub fn duplex(capacity: usize) -> (End, End) {
     let a: Shared = Arc::new(Mutex::new(Queue { capacity, ..Queue::default() }));
     let b: Shared = Arc::new(Mutex::new(Queue { capacity, ..Queue::default() }));
-    (
-        End { rx: a.clone(), tx: b.clone(), max_write: usize::MAX },
-        End { rx: b, tx: a, max_write: usize::MAX },
-    )
+    (End { rx: a.clone(), tx: b.clone(), max_write: usize::MAX }, End { rx: b, tx: a, max_write: usize::MAX })
 }
 
 impl End {

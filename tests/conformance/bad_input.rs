@@ -27,7 +27,10 @@ pub async fn parse_errors_keep_the_session() {
         }
         // A readable id is echoed even when the rest is wrong.
         c.send(r#"{"id":9,"method":42}"#).await;
-        assert_eq!(c.json().await, json!({"id": 9, "error": {"code": "method_not_found", "message": "unknown method"}}));
+        assert_eq!(
+            c.json().await,
+            json!({"id": 9, "error": {"code": "method_not_found", "message": "unknown method"}})
+        );
         c.send(r#"{"id":10}"#).await;
         assert_eq!(c.json().await["error"]["code"], "protocol_error");
         assert_eq!(c.ok("ping", json!({})).await["pong"], true);

@@ -27,7 +27,8 @@ pub async fn nested_hello_and_compatible_versions() {
     let fx = fixture();
     session(fx.connect(), async |c| {
         for version in ["1", "1.0", "1.9"] {
-            let hello = json!({"hello": {"version": version, "client": "aimdb-cli", "capabilities": ["read"], "extra": 1}});
+            let hello =
+                json!({"hello": {"version": version, "client": "aimdb-cli", "capabilities": ["read"], "extra": 1}});
             c.send(&hello.to_string()).await;
             let welcome = c.json().await;
             assert_eq!(welcome["version"], "1.0", "{version}");

@@ -21,7 +21,7 @@ pub async fn list_describes_every_record() {
                 "record_id": 0, "record_key": "sensor.temperature", "name": "sensor.temperature",
                 "type_id": "Temperature", "origin": "source", "buffer_type": "spmc_ring",
                 "buffer_capacity": 16, "producer_count": 1, "consumer_count": 1, "writable": false,
-                "created_at": "0.000000000", "last_update": "35.250000000",
+                "created_at": "100.000000000", "last_update": "35.250000000",
                 "outbound_connector_count": 0
             })
         );

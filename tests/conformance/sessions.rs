@@ -36,8 +36,12 @@ pub async fn write_deadline_ends_only_the_stuck_session() {
         assert_eq!(ok.ok("ping", json!({})).await["pong"], true);
         None
     });
-    let ends = join_all(vec![Box::pin(async { Some(stuck_server.await) }), Box::pin(async { Some(ok_server.await) }), clients])
-        .await;
+    let ends = join_all(vec![
+        Box::pin(async { Some(stuck_server.await) }),
+        Box::pin(async { Some(ok_server.await) }),
+        clients,
+    ])
+    .await;
     assert_eq!(ends[0], Some(SessionEnd::WriteTimeout));
     assert_eq!(ends[1], Some(SessionEnd::PeerClosed));
 }
@@ -130,7 +134,13 @@ pub async fn closing_a_session_detaches_its_subscriptions() {
         client.ok("record.subscribe", json!({"name": "test.small"})).await;
         client.ok("record.subscribe", json!({"name": "test.small"})).await;
     });
-    futures_lite::future::or(async { (&mut server).await; }, body.as_mut()).await;
+    futures_lite::future::or(
+        async {
+            (&mut server).await;
+        },
+        body.as_mut(),
+    )
+    .await;
     drop(body);
     assert_eq!(consumers(small), 2);
     assert_eq!(fx.server.stats().sessions_open, 1);

@@ -38,7 +38,8 @@ pub async fn send_initial_false_and_queue_size() {
         let sub = c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false, "queue_size": 2})).await;
         assert_eq!(sub["queue_size"], 2);
         // Larger than the ring: the record's capacity is what is granted.
-        let sub2 = c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false, "queue_size": 99})).await;
+        let sub2 =
+            c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false, "queue_size": 99})).await;
         assert_eq!(sub2["queue_size"], 4);
         c.ok("record.unsubscribe", json!({"subscription_id": "sub-2"})).await;
         small.publish(101);
@@ -112,7 +113,11 @@ pub async fn same_record_twice_is_independent() {
         let mut seen: Vec<(String, u64, u64)> = Vec::new();
         for _ in 0..3 {
             let e = c.event().await;
-            seen.push((e["subscription_id"].as_str().unwrap().into(), e["sequence"].as_u64().unwrap(), e["data"].as_u64().unwrap()));
+            seen.push((
+                e["subscription_id"].as_str().unwrap().into(),
+                e["sequence"].as_u64().unwrap(),
+                e["data"].as_u64().unwrap(),
+            ));
         }
         seen.sort();
         assert_eq!(seen, [("sub-1".into(), 1, 10), ("sub-1".into(), 2, 11), ("sub-2".into(), 1, 11)]);

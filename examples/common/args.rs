@@ -1,0 +1,50 @@
+//! The flags every demo server takes, parsed without dependencies.
+
+pub const USAGE: &str = "usage: demo [--unix PATH] [--tcp ADDR] [--token TOKEN] [--read-only] [--rate-hz N]
+  --unix PATH    listen on a Unix socket at PATH
+  --tcp ADDR     listen on TCP, e.g. 127.0.0.1:7000
+  --token TOKEN  require this token in every hello
+  --read-only    refuse every record.set (default: read-write)
+  --rate-hz N    sensor.temperature readings per second (default 10)
+At least one of --unix and --tcp is needed.";
+
+/// The parsed flags.
+#[derive(Debug, Default)]
+pub struct DemoArgs {
+    pub unix: Option<String>,
+    pub tcp: Option<String>,
+    pub token: Option<String>,
+    pub read_only: bool,
+    pub rate_hz: f64,
+}
+
+impl DemoArgs {
+    pub fn parse(mut args: impl Iterator<Item = String>) -> Result<Self, String> {
+        let mut out = DemoArgs { rate_hz: 10.0, ..DemoArgs::default() };
+        while let Some(flag) = args.next() {
+            let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
+            match flag.as_str() {
+                "--unix" => out.unix = Some(value("--unix")?),
+                "--tcp" => out.tcp = Some(value("--tcp")?),
+                "--token" => out.token = Some(value("--token")?),
+                "--read-only" => out.read_only = true,
+                "--rate-hz" => {
+                    let v = value("--rate-hz")?;
+                    out.rate_hz = v.parse().map_err(|_| format!("--rate-hz: not a number: {v}"))?;
+                    if !(out.rate_hz > 0.0 && out.rate_hz <= 1_000_000.0) {
+                        return Err("--rate-hz must be in (0, 1000000]".into());
+                    }
+                }
+                "-h" | "--help" => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                other => return Err(format!("unknown flag {other}")),
+            }
+        }
+        if out.unix.is_none() && out.tcp.is_none() {
+            return Err("give --unix PATH and/or --tcp ADDR".into());
+        }
+        Ok(out)
+    }
+}
