@@ -20,6 +20,7 @@ macro_rules! msg {
 mod config;
 mod dispatch;
 mod io;
+mod many;
 mod session;
 mod stats;
 mod subs;
@@ -28,6 +29,7 @@ use embedded_io_async::{Read, Write};
 use maitake_sync::blocking::Mutex;
 
 pub use config::{Config, Policy, Token};
+pub use many::{Accept, Link};
 pub use session::Session;
 pub use stats::Stats;
 
@@ -70,6 +72,8 @@ pub enum SessionEnd {
     Refused(ErrorCode),
     /// The server already had `max_sessions` sessions.
     TooManySessions,
+    /// [`Server::shutdown`] was called; the session finished its replies.
+    Shutdown,
 }
 
 /// An AimX v1 server over a registry of records.
@@ -81,6 +85,8 @@ pub struct Server<'r, C, const SUBS: usize = 4, const LINE: usize = 1024, const 
     config: Config<'r>,
     clock: C,
     stats: Mutex<Stats>,
+    /// Closed by [`Server::shutdown`]; sessions wait on it between replies.
+    closing: maitake_sync::WaitQueue,
 }
 
 /// A server sized for small MCUs: 2 subscriptions, 256-byte lines, 512-byte
@@ -108,7 +114,21 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
                 bytes_in: 0,
                 bytes_out: 0,
             }),
+            closing: maitake_sync::WaitQueue::new(),
         }
+    }
+
+    /// Ends every session at its next pause: replies already being written
+    /// are finished and flushed first, then each session returns
+    /// [`SessionEnd::Shutdown`]. Sessions started afterwards end the same way
+    /// as soon as they would wait for input. Stop accepting before calling it.
+    pub fn shutdown(&self) {
+        self.closing.close();
+    }
+
+    /// Whether [`Self::shutdown`] was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.closing.is_closed()
     }
 
     /// The records served.

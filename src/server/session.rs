@@ -33,6 +33,7 @@ enum Wake {
     Read(Result<usize, ()>),
     Events,
     Deadline,
+    Shutdown,
 }
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
@@ -61,7 +62,12 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 server.clock.sleep_until(handshake_deadline).await;
                 Wake::Deadline
             };
-            match or(read, or(events, deadline)).await {
+            let shutdown = async {
+                // Nothing ever wakes this queue; it only completes once closed.
+                let _ = server.closing.wait().await;
+                Wake::Shutdown
+            };
+            match or(shutdown, or(read, or(events, deadline))).await {
                 Wake::Read(Ok(0)) => return SessionEnd::PeerClosed,
                 Wake::Read(Ok(n)) => {
                     self.lines.commit(n);
@@ -70,6 +76,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 Wake::Read(Err(())) => return SessionEnd::ReadError,
                 Wake::Events => {}
                 Wake::Deadline => return SessionEnd::HandshakeTimeout,
+                Wake::Shutdown => return SessionEnd::Shutdown,
             }
         }
     }

@@ -48,6 +48,8 @@ macro_rules! all_tests {
             sessions::session_limit_refuses_the_one_over,
             sessions::many_sessions_at_once,
             sessions::closing_a_session_detaches_its_subscriptions,
+            sessions::serve_many_runs_slots_without_spawning,
+            sessions::shutdown_finishes_replies_then_ends_every_session,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -148,3 +148,84 @@ pub async fn closing_a_session_detaches_its_subscriptions() {
     assert_eq!(consumers(small), 0);
     assert_eq!(fx.server.stats().sessions_open, 0);
 }
+
+/// Hands out prepared streams, then retires; records how sessions ended.
+struct Streams {
+    ends: Vec<crate::common::End>,
+    log: std::rc::Rc<std::cell::RefCell<Vec<SessionEnd>>>,
+}
+
+impl aimx::server::Accept for Streams {
+    type Stream<'a> = crate::common::End;
+
+    async fn accept(&mut self) -> Option<crate::common::End> {
+        if self.ends.is_empty() {
+            None
+        } else {
+            Some(self.ends.remove(0))
+        }
+    }
+
+    async fn ended(&mut self, end: SessionEnd) {
+        self.log.borrow_mut().push(end);
+    }
+}
+
+pub async fn serve_many_runs_slots_without_spawning() {
+    let fx = fixture();
+    let small = fx.records.small;
+    let log = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let (a1, e1) = crate::common::duplex(4096);
+    let (a2, e2) = crate::common::duplex(4096);
+    let (b1, e3) = crate::common::duplex(4096);
+    // Slot A serves two streams one after the other; slot B one.
+    let slots = [Streams { ends: vec![a1, a2], log: log.clone() }, Streams { ends: vec![b1], log: log.clone() }];
+    let server: Task<'_, ()> = Box::pin(fx.server.serve_many(slots));
+    let clients: Task<'_, ()> = Box::pin(async move {
+        use crate::common::Client;
+        let (mut c1, mut c2, mut c3) = (Client::new(e1), Client::new(e2), Client::new(e3));
+        // Two sessions at once: slot A's first and slot B's.
+        c1.hello().await;
+        c3.hello().await;
+        c1.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
+        c3.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
+        small.publish(5);
+        assert_eq!(c1.event().await["data"], 5);
+        assert_eq!(c3.event().await["data"], 5);
+        // Slot A's second stream is served only once its first ends.
+        c2.send(r#"{"version":"1.0"}"#).await;
+        drop(c1);
+        assert_eq!(c2.json().await["version"], "1.0");
+        assert_eq!(c2.ok("ping", json!({})).await["pong"], true);
+    });
+    join_all(vec![server, clients]).await;
+    assert_eq!(*log.borrow(), [SessionEnd::PeerClosed; 3]);
+    assert_eq!(fx.server.stats().sessions_total, 3);
+}
+
+pub async fn shutdown_finishes_replies_then_ends_every_session() {
+    let fx = fixture();
+    let (s1, mut c1) = fx.connect();
+    let (s2, mut c2) = fx.connect();
+    let server = fx.server;
+    let clients: Task<'_, Option<SessionEnd>> = Box::pin(async move {
+        c1.hello().await;
+        c2.hello().await;
+        c1.ok("record.subscribe", json!({"name": "test.small"})).await;
+        // Requests the session has taken in are answered in full before it
+        // ends: shutdown cuts no reply short.
+        let burst: String = (1..=5).map(|id| format!("{{\"id\":{id},\"method\":\"record.list\"}}\n")).collect();
+        c2.send_raw(burst.as_bytes()).await;
+        futures_lite::future::yield_now().await;
+        server.shutdown();
+        for id in 1..=5 {
+            assert_eq!(c2.reply(id).await["result"].as_array().unwrap().len(), 5);
+        }
+        assert!(c1.closed().await && c2.closed().await);
+        assert!(server.is_shut_down());
+        None
+    });
+    let ends = join_all(vec![Box::pin(async { Some(s1.await) }), Box::pin(async { Some(s2.await) }), clients]).await;
+    assert_eq!(&ends[..2], [Some(SessionEnd::Shutdown); 2]);
+    assert_eq!(consumers(fx.records.small), 0);
+}
