@@ -1,0 +1,87 @@
+//! The command line: connection options and one subcommand.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "aimx",
+    version,
+    about = "Look inside a running AimX v1 device: list, read, write and watch its records.",
+    after_help = "Examples:\n  aimx --unix /tmp/aimx.sock list\n  aimx --tcp 127.0.0.1:7000 watch sensor.temperature --count 10\n  aimx --serial /dev/ttyACM0 --baud 115200 set config.log_level debug\n\nExit codes: 0 ok, 1 server error, 2 usage, 3 connection or auth failure."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub conn: Conn,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where the device is. Exactly one of `--unix`, `--tcp`, `--serial`.
+#[derive(Args, Debug)]
+pub struct Conn {
+    /// Connect to a Unix socket.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub unix: Option<String>,
+    /// Connect over TCP.
+    #[arg(long, global = true, value_name = "HOST:PORT")]
+    pub tcp: Option<String>,
+    /// Open a serial port (8N1). The device's session restarts on open.
+    #[arg(long, global = true, value_name = "PORT")]
+    pub serial: Option<String>,
+    /// Baud rate for --serial.
+    #[arg(long, global = true, default_value_t = 115_200)]
+    pub baud: u32,
+    /// Auth token (never printed).
+    #[arg(long, global = true, env = "AIMX_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Seconds to wait for connecting and for each reply.
+    #[arg(long, global = true, default_value_t = 5.0, value_name = "SECS")]
+    pub timeout: f64,
+    /// Machine-readable output: compact JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Table of records: buffer, capacity, producers, consumers, writable, last update.
+    #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock list\n  aimx --unix /tmp/aimx.sock list --json")]
+    List,
+    /// Print a record's current value as pretty JSON (--json: compact).
+    #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock get sensor.temperature")]
+    Get {
+        /// Record name.
+        name: String,
+    },
+    /// Write a record. VALUE is JSON; a bare word like `debug` is taken as a string.
+    #[command(after_help = "Examples:\n  aimx --unix /tmp/aimx.sock set config.log_level debug\n  aimx --unix /tmp/aimx.sock set actuator.setpoint '{\"target_celsius\":22.5}'")]
+    Set {
+        /// Record name.
+        name: String,
+        /// The new value, as JSON.
+        value: String,
+    },
+    /// Print every event of one or more records as it arrives; Ctrl-C stops with a summary.
+    #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock watch sensor.temperature config.log_level --count 20")]
+    Watch {
+        /// Record names.
+        #[arg(required = true)]
+        names: Vec<String>,
+        /// Stop after N events (all records together).
+        #[arg(long, value_name = "N")]
+        count: Option<u64>,
+    },
+    /// Measure round-trip latency: min, median, p99, max.
+    #[command(after_help = "Example:\n  aimx --tcp 127.0.0.1:7000 ping --count 100 --interval 0")]
+    Ping {
+        /// Number of pings.
+        #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        count: u32,
+        /// Milliseconds between pings.
+        #[arg(long, default_value_t = 100, value_name = "MS")]
+        interval: u64,
+    },
+    /// The server's welcome (name, permissions, writable records, limits) and its counters.
+    #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock info")]
+    Info,
+}

@@ -1,0 +1,8 @@
+//! One module per subcommand.
+
+pub mod get;
+pub mod info;
+pub mod list;
+pub mod ping;
+pub mod set;
+pub mod watch;

@@ -1,0 +1,78 @@
+//! `aimx watch NAME…`: one line per event until --count, Ctrl-C or the end.
+
+use std::time::Instant;
+
+use aimx_client::{Client, Error, Event};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::fail::Fail;
+use crate::show;
+
+pub async fn run(client: &Client, names: &[String], count: Option<u64>, json: bool) -> Result<(), Fail> {
+    // Listen for Ctrl-C before anything can arrive, so no early press is lost.
+    let ctrl_c = tokio::signal::ctrl_c();
+    tokio::pin!(ctrl_c);
+    // Every subscription forwards into one queue: (record index, event or end).
+    let (tx, mut rx) = mpsc::channel::<(usize, Option<Event>)>(256);
+    let mut ids = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let mut sub = client.subscribe(name).await?;
+        ids.push(sub.id().to_owned());
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = sub.next().await {
+                if tx.send((i, Some(event))).await.is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send((i, None)).await;
+        });
+    }
+    drop(tx);
+    let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
+    let started = Instant::now();
+    let (mut events, mut dropped) = (0u64, 0u64);
+    let outcome = loop {
+        if count.is_some_and(|c| events >= c) {
+            break Ok(());
+        }
+        tokio::select! {
+            biased;
+            _ = &mut ctrl_c => break Ok(()),
+            item = rx.recv() => match item {
+                Some((i, Some(event))) => {
+                    events += 1;
+                    dropped += event.dropped;
+                    print_event(&names[i], width, &event, json);
+                }
+                _ => break Err(client.ended().unwrap_or_else(|| Error::Closed("the subscription ended".into()))),
+            },
+        }
+    };
+    let secs = started.elapsed().as_secs_f64();
+    let rate = if secs > 0.0 { events as f64 / secs } else { 0.0 };
+    eprintln!("{events} events, {dropped} dropped in {secs:.1}s ({rate:.1} events/s)");
+    if outcome.is_ok() {
+        // A serial device keeps its session after we close the port: tidy up.
+        for id in ids {
+            let _ = client.call("record.unsubscribe", json!({ "subscription_id": id })).await;
+        }
+    }
+    outcome.map_err(Fail::from)
+}
+
+fn print_event(name: &str, width: usize, event: &Event, json: bool) {
+    if json {
+        let line = json!({
+            "record": name, "sequence": event.sequence, "timestamp": event.timestamp,
+            "dropped": event.dropped, "data": event.data,
+        });
+        println!("{line}");
+        return;
+    }
+    if event.dropped > 0 {
+        println!("… {} dropped", event.dropped);
+    }
+    println!("{}  {name:<width$}  #{:<5} {}", show::time(&event.timestamp), event.sequence, event.data);
+}

@@ -1,0 +1,36 @@
+//! Opens the one connection the options name.
+
+use std::time::Duration;
+
+use aimx_client::{Client, Options};
+
+use crate::args::Conn;
+use crate::fail::Fail;
+
+pub async fn connect(conn: &Conn) -> Result<Client, Fail> {
+    if !(conn.timeout.is_finite() && conn.timeout > 0.0) {
+        return Err(Fail::Usage("--timeout must be a positive number of seconds".into()));
+    }
+    let mut options = Options::default()
+        .client_name(concat!("aimx-cli/", env!("CARGO_PKG_VERSION")))
+        .timeout(Duration::from_secs_f64(conn.timeout));
+    options.token = conn.token.clone().filter(|t| !t.is_empty());
+    let client = match (&conn.unix, &conn.tcp, &conn.serial) {
+        (Some(path), None, None) => unix(path, options).await,
+        (None, Some(addr), None) => Client::connect_tcp(addr, options).await,
+        (None, None, Some(port)) => Client::open_serial(port, conn.baud, options).await,
+        (None, None, None) => return Err(Fail::Usage("say where the device is: --unix PATH, --tcp HOST:PORT or --serial PORT".into())),
+        _ => return Err(Fail::Usage("choose one of --unix, --tcp and --serial".into())),
+    };
+    client.map_err(Fail::Connection)
+}
+
+#[cfg(unix)]
+async fn unix(path: &str, options: Options) -> aimx_client::Result<Client> {
+    Client::connect_unix(path, options).await
+}
+
+#[cfg(not(unix))]
+async fn unix(_: &str, _: Options) -> aimx_client::Result<Client> {
+    Err(aimx_client::Error::Io(std::io::Error::other("Unix sockets are not available on this system")))
+}

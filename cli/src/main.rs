@@ -1,0 +1,45 @@
+//! `aimx`: a host tool for AimX v1 devices over Unix sockets, TCP and serial.
+
+mod args;
+mod cmd;
+mod connect;
+mod fail;
+mod show;
+
+use clap::Parser;
+
+use args::{Cli, Command};
+use fail::Fail;
+
+fn main() {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            std::process::exit(3);
+        }
+    };
+    if let Err(fail) = runtime.block_on(run(cli)) {
+        eprintln!("error: {}", fail.message());
+        std::process::exit(fail.exit_code());
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Fail> {
+    let json = cli.conn.json;
+    // Usage mistakes are reported before connecting.
+    let set_value = match &cli.command {
+        Command::Set { value, .. } => Some(cmd::set::parse_value(value)?),
+        _ => None,
+    };
+    let client = connect::connect(&cli.conn).await?;
+    match cli.command {
+        Command::List => cmd::list::run(&client, json).await,
+        Command::Get { name } => cmd::get::run(&client, &name, json).await,
+        Command::Set { name, .. } => cmd::set::run(&client, &name, set_value.unwrap_or_default(), json).await,
+        Command::Watch { names, count } => cmd::watch::run(&client, &names, count, json).await,
+        Command::Ping { count, interval } => cmd::ping::run(&client, count, interval, json).await,
+        Command::Info => cmd::info::run(&client, json).await,
+    }
+}

@@ -1,0 +1,190 @@
+//! The client: handshake, requests matched to replies by id, typed calls.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::{mpsc, oneshot, Mutex};
+use tokio::task::JoinHandle;
+
+use crate::error::{Error, Result};
+use crate::options::Options;
+use crate::reader::{self, read_line};
+use crate::state::{Pending, Shared};
+use crate::subscription::Subscription;
+use crate::wire::{classify, Event, Incoming, RecordInfo, Welcome};
+
+type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+
+/// A connected, greeted AimX v1 session. Calls may run concurrently from
+/// several tasks (`&self`); the connection closes when the client is dropped.
+pub struct Client {
+    welcome: Welcome,
+    writer: Mutex<Writer>,
+    shared: Shared,
+    next_id: AtomicU64,
+    timeout: Duration,
+    event_queue: usize,
+    reader: JoinHandle<()>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("server", &self.welcome.server).finish_non_exhaustive()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+async fn within<T>(limit: Duration, what: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::time::timeout(limit, work).await.unwrap_or_else(|_| Err(Error::Timeout { what: what.into(), after: limit }))
+}
+
+impl Client {
+    /// Greets the server over any byte stream and starts reading its lines.
+    /// Lines before the welcome that are not a refusal (stale events on a
+    /// serial link, a torn line) are skipped.
+    pub async fn handshake<R, W>(reader: R, writer: W, options: Options) -> Result<Client>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        let mut reader = BufReader::new(reader);
+        let mut writer: Writer = Box::new(writer);
+        let mut hello = json!({"version": "1.0", "client": options.client_name});
+        if let Some(token) = &options.token {
+            hello["auth_token"] = token.as_str().into();
+        }
+        let mut line = if options.resync { b"\n".to_vec() } else { Vec::new() };
+        line.extend_from_slice(json!({ "hello": hello }).to_string().as_bytes());
+        line.push(b'\n');
+        let welcome = within(options.timeout, "the server's welcome", async {
+            writer.write_all(&line).await?;
+            writer.flush().await?;
+            loop {
+                if read_line(&mut reader, &mut line).await?.is_none() {
+                    return Err(Error::Closed("the server closed the connection during the handshake".into()));
+                }
+                match classify(&line) {
+                    Incoming::Welcome(welcome) => return Ok(welcome),
+                    Incoming::Refusal(e) => return Err(Error::Rejected(e)),
+                    _ => {}
+                }
+            }
+        })
+        .await?;
+        let shared = Shared::default();
+        let reader = tokio::spawn(reader::run(reader, shared.clone()));
+        Ok(Client {
+            welcome,
+            writer: Mutex::new(writer),
+            shared,
+            next_id: AtomicU64::new(1),
+            timeout: options.timeout,
+            event_queue: options.event_queue.max(1),
+            reader,
+        })
+    }
+
+    /// What the server said in its welcome.
+    pub fn welcome(&self) -> &Welcome {
+        &self.welcome
+    }
+
+    /// Sends any request and waits for its result.
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value> {
+        self.request(method, params, None).await
+    }
+
+    async fn request(&self, method: &str, params: Value, events: Option<mpsc::Sender<Event>>) -> Result<Value> {
+        // Never 0: the server uses id 0 for replies to unreadable lines.
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        {
+            let mut state = self.shared.lock();
+            if let Some(ended) = &state.ended {
+                return Err(ended.error());
+            }
+            state.pending.insert(id, Pending { reply, subscribe: events });
+        }
+        let mut line = json!({"id": id, "method": method, "params": params}).to_string();
+        line.push('\n');
+        let result = within(self.timeout, &format!("the reply to {method}"), async {
+            {
+                let mut writer = self.writer.lock().await;
+                writer.write_all(line.as_bytes()).await?;
+                writer.flush().await?;
+            }
+            answer.await.unwrap_or_else(|_| Err(Error::Closed("the reader stopped".into())))
+        })
+        .await;
+        if result.is_err() {
+            self.shared.lock().pending.remove(&id);
+        }
+        result
+    }
+
+    /// `record.list`: every record with its buffer, counts and last update.
+    pub async fn list(&self) -> Result<Vec<RecordInfo>> {
+        let list = self.call("record.list", json!({})).await?;
+        serde_json::from_value(list).map_err(|e| Error::Protocol(format!("record.list: {e}")))
+    }
+
+    /// `record.get`: the record's current value.
+    pub async fn get(&self, name: &str) -> Result<Value> {
+        self.call("record.get", json!({ "name": name })).await
+    }
+
+    /// `record.set`: stores `value`; returns the value now stored.
+    pub async fn set(&self, name: &str, value: Value) -> Result<Value> {
+        let mut result = self.call("record.set", json!({ "name": name, "value": value })).await?;
+        Ok(result.get_mut("value").map(Value::take).unwrap_or(Value::Null))
+    }
+
+    /// `record.subscribe` with the server's default queue, current value first.
+    pub async fn subscribe(&self, name: &str) -> Result<Subscription> {
+        self.subscribe_with(name, json!({ "name": name })).await
+    }
+
+    /// `record.subscribe` with explicit params (`send_initial`, `queue_size`).
+    pub async fn subscribe_with(&self, name: &str, mut params: Value) -> Result<Subscription> {
+        params["name"] = name.into();
+        let (tx, events) = mpsc::channel(self.event_queue);
+        let result = self.request("record.subscribe", params, Some(tx)).await?;
+        let id = result.get("subscription_id").and_then(Value::as_str);
+        let id = id.ok_or_else(|| Error::Protocol("record.subscribe: no subscription_id".into()))?.to_owned();
+        let queue_size = result.get("queue_size").and_then(Value::as_u64);
+        Ok(Subscription { id, record: name.to_owned(), queue_size, events })
+    }
+
+    /// `record.unsubscribe`: no event of `sub` arrives after this returns.
+    pub async fn unsubscribe(&self, sub: Subscription) -> Result<()> {
+        self.call("record.unsubscribe", json!({ "subscription_id": sub.id })).await?;
+        self.shared.lock().subs.remove(&sub.id);
+        Ok(())
+    }
+
+    /// `ping`: the round-trip time.
+    pub async fn ping(&self) -> Result<Duration> {
+        let start = Instant::now();
+        self.call("ping", json!({})).await?;
+        Ok(start.elapsed())
+    }
+
+    /// `server.stats`: the server's counters.
+    pub async fn stats(&self) -> Result<Value> {
+        self.call("server.stats", json!({})).await
+    }
+
+    /// Why the connection ended, if it has (an event stream that returned
+    /// `None` can ask this).
+    pub fn ended(&self) -> Option<Error> {
+        self.shared.lock().ended.as_ref().map(|e| e.error())
+    }
+}

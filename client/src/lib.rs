@@ -1,0 +1,39 @@
+//! An async client for [AimX v1](../../shared/aimx-v1.md): look inside a
+//! running device over a Unix socket, TCP or a serial port.
+//!
+//! ```no_run
+//! # async fn demo() -> aimx_client::Result<()> {
+//! use aimx_client::{Client, Options};
+//!
+//! let client = Client::connect_unix("/tmp/aimx.sock", Options::default()).await?;
+//! for record in client.list().await? {
+//!     println!("{} ({})", record.name, record.buffer_type);
+//! }
+//! let mut temperature = client.subscribe("sensor.temperature").await?;
+//! while let Some(event) = temperature.next().await {
+//!     if event.dropped > 0 {
+//!         println!("… {} dropped", event.dropped);
+//!     }
+//!     println!("#{} {}", event.sequence, event.data);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! Replies are matched to calls by id, events are routed to their
+//! [`Subscription`], and every call is bounded by [`Options::timeout`].
+#![deny(missing_docs)]
+
+mod client;
+mod error;
+mod options;
+mod reader;
+mod state;
+mod subscription;
+mod transport;
+mod wire;
+
+pub use client::Client;
+pub use error::{Error, ErrorCode, Result, ServerError};
+pub use options::Options;
+pub use subscription::Subscription;
+pub use wire::{timestamp_secs, Event, RecordInfo, Welcome};

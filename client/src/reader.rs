@@ -1,0 +1,114 @@
+//! The reader task: reads lines, hands replies to their callers and events to
+//! their subscriptions.
+
+use serde_json::Value;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::mpsc::error::TrySendError;
+
+use crate::error::Error;
+use crate::state::{Ended, Shared, Slot};
+use crate::wire::{classify, Event, Incoming};
+
+/// Longest line accepted from the server; longer ones are skipped, so a
+/// babbling serial line cannot grow memory without bound.
+pub(crate) const MAX_LINE: usize = 1 << 20;
+
+/// Reads one line (without its `\n`). `Ok(None)` at end of stream. Lines over
+/// [`MAX_LINE`] come back empty, which classifies as junk.
+pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<Option<()>> {
+    line.clear();
+    let mut too_long = false;
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(if line.is_empty() && !too_long { None } else { Some(()) });
+        }
+        let (len, found) = match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => (i, true),
+            None => (buf.len(), false),
+        };
+        too_long |= line.len() + len > MAX_LINE;
+        if !too_long {
+            line.extend_from_slice(&buf[..len]);
+        }
+        reader.consume(len + usize::from(found));
+        if found {
+            if too_long {
+                line.clear();
+            }
+            return Ok(Some(()));
+        }
+    }
+}
+
+pub(crate) async fn run<R: AsyncBufRead + Unpin>(mut reader: R, shared: Shared) {
+    let mut line = Vec::new();
+    let why = loop {
+        match read_line(&mut reader, &mut line).await {
+            Ok(Some(())) => {}
+            Ok(None) => break Ended::Closed("the server closed the connection".into()),
+            Err(e) => break Ended::Closed(format!("read failed: {e}")),
+        }
+        match classify(&line) {
+            Incoming::Reply(id, result) => reply(&shared, id, result.map_err(Error::Server)),
+            Incoming::Event(event) => deliver(&shared, event),
+            // Someone sent a hello on this line (another tool on the same
+            // serial port): the server restarted the session, and every
+            // subscription of ours is gone.
+            Incoming::Welcome(_) => shared.lock().subs.clear(),
+            Incoming::Refusal(e) => break Ended::Rejected(e),
+            Incoming::Junk => {}
+        }
+    };
+    shared.end(why);
+}
+
+fn reply(shared: &Shared, id: u64, result: Result<Value, Error>) {
+    let mut state = shared.lock();
+    let key = if id == 0 { state.pending.keys().next().copied() } else { Some(id) };
+    let Some(pending) = key.and_then(|k| state.pending.remove(&k)) else { return };
+    if let (Ok(result), Some(events)) = (&result, pending.subscribe) {
+        if let Some(sub) = result.get("subscription_id").and_then(Value::as_str) {
+            state.subs.insert(sub.to_owned(), Slot { events, local_drops: 0 });
+        }
+    }
+    let _ = pending.reply.send(result);
+}
+
+fn deliver(shared: &Shared, mut event: Event) {
+    let mut state = shared.lock();
+    let Some(slot) = state.subs.get_mut(&event.subscription_id) else { return };
+    let skipped = event.dropped;
+    event.dropped += slot.local_drops;
+    match slot.events.try_send(event) {
+        Ok(()) => slot.local_drops = 0,
+        // Never block the reader: replies and other subscriptions must flow.
+        Err(TrySendError::Full(_)) => slot.local_drops += skipped + 1,
+        Err(TrySendError::Closed(ev)) => {
+            state.subs.remove(&ev.subscription_id);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn lines(input: &[u8]) -> Vec<String> {
+        let mut reader = input;
+        let mut line = Vec::new();
+        let mut out = Vec::new();
+        while read_line(&mut reader, &mut line).await.unwrap().is_some() {
+            out.push(String::from_utf8(line.clone()).unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn splits_lines_and_skips_overlong_ones() {
+        assert_eq!(lines(b"a\nbc\n\nd").await, ["a", "bc", "", "d"]);
+        let mut long = vec![b'x'; MAX_LINE + 10];
+        long.extend_from_slice(b"\nok\n");
+        assert_eq!(lines(&long).await, ["", "ok"]);
+    }
+}
