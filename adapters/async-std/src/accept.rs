@@ -1,0 +1,120 @@
+//! One accept loop for any `futures-io` listener: async-std's and smol's
+//! TCP and Unix listeners all fit [`Incoming`].
+
+use std::fmt;
+use std::io;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use aimx::{Server, SessionEnd, Spawn};
+use embedded_io_adapters::futures_03::FromFutures;
+use futures_io::{AsyncRead, AsyncWrite};
+
+use crate::IoClock;
+
+/// What happened to a session, for logging.
+#[derive(Debug, Clone)]
+pub enum SessionNote {
+    /// A peer connected.
+    Opened {
+        /// Sequential session number.
+        id: u64,
+        /// Where it came from.
+        peer: String,
+    },
+    /// A session ended.
+    Closed {
+        /// Sequential session number.
+        id: u64,
+        /// Why.
+        end: SessionEnd,
+    },
+}
+
+impl fmt::Display for SessionNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SessionNote::Opened { id, peer } => write!(f, "session {id} opened ({peer})"),
+            SessionNote::Closed { id, end } => write!(f, "session {id} closed: {end:?}"),
+        }
+    }
+}
+
+/// A listener: yields connected streams and a description of the peer.
+pub trait Incoming {
+    /// The connected stream.
+    type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
+    /// Waits for the next connection.
+    fn next(&mut self) -> impl std::future::Future<Output = io::Result<(Self::Stream, String)>>;
+}
+
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// Serves every connection `incoming` yields, each in a task of `spawner`,
+/// until accepting fails. The server's `max_sessions` applies: the
+/// connection over the limit gets `too_many_sessions` and is closed.
+pub async fn serve_incoming<I, Sp, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
+    mut incoming: I,
+    spawner: Sp,
+    notes: fn(SessionNote),
+) -> io::Result<()>
+where
+    I: Incoming,
+    Sp: Spawn,
+{
+    loop {
+        let (stream, peer) = incoming.next().await?;
+        let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
+        notes(SessionNote::Opened { id, peer });
+        spawner
+            .spawn(async move {
+                let end = server.serve(FromFutures::new(stream)).await;
+                notes(SessionNote::Closed { id, end });
+            })
+            .map_err(|e| io::Error::other(e.to_string()))?;
+    }
+}
+
+#[cfg(feature = "async-std")]
+mod async_std_listeners {
+    use super::*;
+
+    impl Incoming for async_std::net::TcpListener {
+        type Stream = async_std::net::TcpStream;
+        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
+            let (stream, peer) = self.accept().await?;
+            stream.set_nodelay(true)?;
+            Ok((stream, format!("tcp {peer}")))
+        }
+    }
+
+    impl Incoming for async_std::os::unix::net::UnixListener {
+        type Stream = async_std::os::unix::net::UnixStream;
+        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
+            let (stream, _) = self.accept().await?;
+            Ok((stream, "unix".to_owned()))
+        }
+    }
+}
+
+#[cfg(feature = "smol")]
+mod smol_listeners {
+    use super::*;
+
+    impl Incoming for smol::net::TcpListener {
+        type Stream = smol::net::TcpStream;
+        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
+            let (stream, peer) = self.accept().await?;
+            stream.set_nodelay(true)?;
+            Ok((stream, format!("tcp {peer}")))
+        }
+    }
+
+    impl Incoming for smol::net::unix::UnixListener {
+        type Stream = smol::net::unix::UnixStream;
+        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
+            let (stream, _) = self.accept().await?;
+            Ok((stream, "unix".to_owned()))
+        }
+    }
+}

@@ -1,0 +1,75 @@
+//! async-std and smol support for `aimx`, written once against `futures-io`
+//! streams: a [`Clock`] on `async-io`'s timer (the reactor both runtimes use),
+//! a [`Spawn`] for each runtime, and an accept loop that serves each incoming
+//! connection in its own task.
+//!
+//! async-std is discontinued upstream (RUSTSEC-2025-0052); smol is its
+//! successor. Both work through the same code here; pick the spawner.
+#![deny(missing_docs)]
+
+mod accept;
+
+use std::future::Future;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aimx::{Clock, Spawn, SpawnError, Timestamp};
+
+pub use accept::{serve_incoming, Incoming, SessionNote};
+
+/// Wall-clock time since the Unix epoch.
+pub fn now() -> Timestamp {
+    let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    Timestamp::from_nanos(since_epoch.as_nanos().min(u64::MAX as u128) as u64)
+}
+
+/// Stamp published record values with the wall clock.
+pub fn install_time() {
+    aimx::time::set_source(now);
+}
+
+/// The wall clock, sleeping on `async-io`'s timer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct IoClock;
+
+impl Clock for IoClock {
+    fn now(&self) -> Timestamp {
+        now()
+    }
+
+    async fn sleep_until(&self, deadline: Timestamp) {
+        let left = deadline.as_nanos().saturating_sub(now().as_nanos());
+        async_io::Timer::after(Duration::from_nanos(left)).await;
+    }
+}
+
+/// Spawns onto async-std's global executor.
+#[cfg(feature = "async-std")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsyncStdSpawner;
+
+#[cfg(feature = "async-std")]
+impl Spawn for AsyncStdSpawner {
+    fn spawn<F>(&self, future: F) -> Result<(), SpawnError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        async_std::task::spawn(future);
+        Ok(())
+    }
+}
+
+/// Spawns onto smol's global executor (detached).
+#[cfg(feature = "smol")]
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SmolSpawner;
+
+#[cfg(feature = "smol")]
+impl Spawn for SmolSpawner {
+    fn spawn<F>(&self, future: F) -> Result<(), SpawnError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        smol::spawn(future).detach();
+        Ok(())
+    }
+}

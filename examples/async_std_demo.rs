@@ -1,0 +1,52 @@
+//! The demo server on async-std (discontinued upstream; see smol_demo):
+//! `cargo run --release --example async_std_demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
+
+#[path = "common/args.rs"]
+mod args;
+#[path = "common/demo.rs"]
+mod demo;
+#[path = "common/records.rs"]
+#[allow(dead_code)]
+mod records;
+
+use aimx::{Registry, Server};
+use aimx_async_std::{serve_incoming, AsyncStdSpawner, IoClock};
+
+fn main() {
+    let args = demo::args();
+    aimx_async_std::install_time();
+    let config = demo::config(&args, concat!("aimx-async-std-demo/", env!("CARGO_PKG_VERSION")));
+    let server: &'static Server<'static, IoClock> =
+        Box::leak(Box::new(Server::new(Registry::new(&demo::RECORDS), config, IoClock)));
+    async_std::task::block_on(async {
+        let mut listeners = Vec::new();
+        if let Some(path) = &args.unix {
+            let _ = std::fs::remove_file(path);
+            let listener = async_std::os::unix::net::UnixListener::bind(path)
+                .await
+                .unwrap_or_else(|e| demo::fail(&format!("bind {path}: {e}")));
+            println!("listening on unix {path}");
+            listeners.push(async_std::task::spawn(serve_incoming(server, listener, AsyncStdSpawner, log)));
+        }
+        if let Some(addr) = &args.tcp {
+            let listener = async_std::net::TcpListener::bind(addr)
+                .await
+                .unwrap_or_else(|e| demo::fail(&format!("bind {addr}: {e}")));
+            println!("listening on tcp {}", listener.local_addr().map_or(addr.clone(), |a| a.to_string()));
+            listeners.push(async_std::task::spawn(serve_incoming(server, listener, AsyncStdSpawner, log)));
+        }
+        demo::announce(&args);
+        async_std::task::spawn(demo::produce_temperature(IoClock, args.rate_hz));
+        async_std::task::spawn(demo::follow_setpoint());
+        async_std::task::spawn(demo::follow_log_level());
+        for listener in listeners {
+            if let Err(e) = listener.await {
+                demo::fail(&format!("accepting failed: {e}"));
+            }
+        }
+    });
+}
+
+fn log(note: aimx_async_std::SessionNote) {
+    println!("{note}");
+}

@@ -1,0 +1,51 @@
+//! The demo server on smol (the successor of async-std; same adapter code):
+//! `cargo run --release --example smol_demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
+
+#[path = "common/args.rs"]
+mod args;
+#[path = "common/demo.rs"]
+mod demo;
+#[path = "common/records.rs"]
+#[allow(dead_code)]
+mod records;
+
+use aimx::{Registry, Server};
+use aimx_async_std::{serve_incoming, IoClock, SmolSpawner};
+
+fn main() {
+    let args = demo::args();
+    aimx_async_std::install_time();
+    let config = demo::config(&args, concat!("aimx-smol-demo/", env!("CARGO_PKG_VERSION")));
+    let server: &'static Server<'static, IoClock> =
+        Box::leak(Box::new(Server::new(Registry::new(&demo::RECORDS), config, IoClock)));
+    smol::block_on(async {
+        let mut listeners = Vec::new();
+        if let Some(path) = &args.unix {
+            let _ = std::fs::remove_file(path);
+            let listener =
+                smol::net::unix::UnixListener::bind(path).unwrap_or_else(|e| demo::fail(&format!("bind {path}: {e}")));
+            println!("listening on unix {path}");
+            listeners.push(smol::spawn(serve_incoming(server, listener, SmolSpawner, log)));
+        }
+        if let Some(addr) = &args.tcp {
+            let listener =
+                smol::net::TcpListener::bind(addr).await.unwrap_or_else(|e| demo::fail(&format!("bind {addr}: {e}")));
+            println!("listening on tcp {}", listener.local_addr().map_or(addr.clone(), |a| a.to_string()));
+            listeners.push(smol::spawn(serve_incoming(server, listener, SmolSpawner, log)));
+        }
+        demo::announce(&args);
+        // smol cancels a task whose handle is dropped: detach the background ones.
+        smol::spawn(demo::produce_temperature(IoClock, args.rate_hz)).detach();
+        smol::spawn(demo::follow_setpoint()).detach();
+        smol::spawn(demo::follow_log_level()).detach();
+        for listener in listeners {
+            if let Err(e) = listener.await {
+                demo::fail(&format!("accepting failed: {e}"));
+            }
+        }
+    });
+}
+
+fn log(note: aimx_async_std::SessionNote) {
+    println!("{note}");
+}
