@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example demo -- --unix /tmp/aimx.sock [--tcp 127.0.0.1:7000]
-//!     [--token TOKEN] [--read-only] [--rate-hz 10]
+//!     [--token TOKEN] [--read-only] [--rate-hz 10] [--max-sessions 64]
 //! ```
 //!
 //! Each connection is served in its own task (through `aimx::Spawn`). Try it
@@ -47,6 +47,9 @@ async fn main() {
     config = if args.read_only { config.read_only() } else { config.read_write() };
     if let Some(token) = token {
         config = config.token(Token::new(token));
+    }
+    if let Some(n) = args.max_sessions {
+        config = config.max_sessions(n);
     }
     let server: &'static Server<'static, TokioClock> =
         Box::leak(Box::new(Server::new(Registry::new(&RECORDS), config, TokioClock)));

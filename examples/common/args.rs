@@ -1,11 +1,13 @@
 //! The flags every demo server takes, parsed without dependencies.
 
-pub const USAGE: &str = "usage: demo [--unix PATH] [--tcp ADDR] [--token TOKEN] [--read-only] [--rate-hz N]
+pub const USAGE: &str =
+    "usage: demo [--unix PATH] [--tcp ADDR] [--token TOKEN] [--read-only] [--rate-hz N] [--max-sessions N]
   --unix PATH    listen on a Unix socket at PATH
   --tcp ADDR     listen on TCP, e.g. 127.0.0.1:7000
   --token TOKEN  require this token in every hello
   --read-only    refuse every record.set (default: read-write)
   --rate-hz N    sensor.temperature readings per second (default 10)
+  --max-sessions N  sessions at once (default 64)
 At least one of --unix and --tcp is needed.";
 
 /// The parsed flags.
@@ -16,6 +18,7 @@ pub struct DemoArgs {
     pub token: Option<String>,
     pub read_only: bool,
     pub rate_hz: f64,
+    pub max_sessions: Option<usize>,
 }
 
 impl DemoArgs {
@@ -34,6 +37,10 @@ impl DemoArgs {
                     if !(out.rate_hz > 0.0 && out.rate_hz <= 1_000_000.0) {
                         return Err("--rate-hz must be in (0, 1000000]".into());
                     }
+                }
+                "--max-sessions" => {
+                    let v = value("--max-sessions")?;
+                    out.max_sessions = Some(v.parse().map_err(|_| format!("--max-sessions: not a number: {v}"))?);
                 }
                 "-h" | "--help" => {
                     println!("{USAGE}");

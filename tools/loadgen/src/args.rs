@@ -1,0 +1,133 @@
+//! Command-line flags, parsed by hand (no dependency for a dozen flags).
+
+pub const USAGE: &str = "usage: aimx-loadgen (--unix PATH | --tcp ADDR) [options] [SCENARIO...]
+scenarios: sequential pipelined sessions fanout memory churn stats (default: the first five)
+  --token TOKEN         auth token for every hello
+  --get-record NAME     record read by record.get (default config.log_level)
+  --set-record NAME     record written by the fan-out writer (default config.log_level)
+  --set-values JSON     JSON array of values the writer cycles through
+                        (default [\"info\",\"debug\",\"warn\",\"error\"])
+  --sub-record NAME     record the fan-out subscribes to (default: --set-record with
+                        --source writer, sensor.temperature with --source producer)
+  --source writer|producer  who produces fan-out values (default writer)
+  --seconds N           length of the timed scenarios (default 5)
+  --count N             requests in the pipelined burst (default 10000)
+  --sessions N          sessions for sessions/memory (default 1000)
+  --gets N              record.get per session in sessions (default 10)
+  --subscribers LIST    fan-out subscriber counts (default 1,8,64)
+  --server-pid PID      read the server's CPU time and RSS from /proc
+  --label NAME          server label stored with the results (default aimx)
+  --results FILE        JSON lines appended here (default loadgen-results.jsonl)
+  --seed N              seed for churn's random choices";
+
+/// Where the server listens.
+#[derive(Clone, Debug)]
+pub enum Target {
+    Unix(String),
+    Tcp(String),
+}
+
+/// Every flag, with its default.
+#[derive(Clone, Debug)]
+pub struct Args {
+    pub target: Target,
+    pub token: Option<String>,
+    pub get_record: String,
+    pub set_record: String,
+    pub set_values: Vec<serde_json::Value>,
+    pub sub_record: Option<String>,
+    pub producer: bool,
+    pub seconds: f64,
+    pub count: usize,
+    pub sessions: usize,
+    pub gets: usize,
+    pub subscribers: Vec<usize>,
+    pub server_pid: Option<u32>,
+    pub label: String,
+    pub results: String,
+    pub seed: u64,
+    pub scenarios: Vec<String>,
+}
+
+impl Args {
+    /// The record the fan-out subscribes to.
+    pub fn sub_record(&self) -> &str {
+        match (&self.sub_record, self.producer) {
+            (Some(name), _) => name,
+            (None, true) => "sensor.temperature",
+            (None, false) => &self.set_record,
+        }
+    }
+
+    pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
+        let mut target = None;
+        let mut a = Args {
+            target: Target::Unix(String::new()),
+            token: None,
+            get_record: "config.log_level".into(),
+            set_record: "config.log_level".into(),
+            set_values: ["info", "debug", "warn", "error"].map(serde_json::Value::from).to_vec(),
+            sub_record: None,
+            producer: false,
+            seconds: 5.0,
+            count: 10_000,
+            sessions: 1000,
+            gets: 10,
+            subscribers: vec![1, 8, 64],
+            server_pid: None,
+            label: "aimx".into(),
+            results: "loadgen-results.jsonl".into(),
+            seed: 1,
+            scenarios: Vec::new(),
+        };
+        while let Some(flag) = it.next() {
+            let mut val = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--unix" => target = Some(Target::Unix(val()?)),
+                "--tcp" => target = Some(Target::Tcp(val()?)),
+                "--token" => a.token = Some(val()?),
+                "--get-record" => a.get_record = val()?,
+                "--set-record" => a.set_record = val()?,
+                "--set-values" => {
+                    let v = val()?;
+                    a.set_values = serde_json::from_str(&v).map_err(|e| format!("--set-values: {e}"))?;
+                    if a.set_values.is_empty() {
+                        return Err("--set-values: give at least one value".into());
+                    }
+                }
+                "--sub-record" => a.sub_record = Some(val()?),
+                "--source" => {
+                    a.producer = match val()?.as_str() {
+                        "writer" => false,
+                        "producer" => true,
+                        other => return Err(format!("--source: writer or producer, not {other}")),
+                    }
+                }
+                "--seconds" => a.seconds = num(&val()?)?,
+                "--count" => a.count = num(&val()?)?,
+                "--sessions" => a.sessions = num(&val()?)?,
+                "--gets" => a.gets = num(&val()?)?,
+                "--subscribers" => a.subscribers = val()?.split(',').map(num).collect::<Result<_, _>>()?,
+                "--server-pid" => a.server_pid = Some(num(&val()?)?),
+                "--label" => a.label = val()?,
+                "--results" => a.results = val()?,
+                "--seed" => a.seed = num(&val()?)?,
+                "-h" | "--help" => {
+                    println!("{USAGE}");
+                    std::process::exit(0);
+                }
+                s if !s.starts_with('-') => a.scenarios.push(s.to_owned()),
+                other => return Err(format!("unknown flag {other}")),
+            }
+        }
+        a.target = target.ok_or("give --unix PATH or --tcp ADDR")?;
+        if a.scenarios.is_empty() {
+            a.scenarios = ["sequential", "pipelined", "sessions", "fanout", "memory"].map(String::from).to_vec();
+        }
+        Ok(a)
+    }
+}
+
+fn num<T: std::str::FromStr>(s: &str) -> Result<T, String> {
+    s.parse().map_err(|_| format!("not a number: {s}"))
+}

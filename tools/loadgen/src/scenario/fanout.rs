@@ -1,0 +1,170 @@
+//! N subscribers on one record while a writer sets it (or the server's own
+//! producer runs): events/s, and the accounting check on every subscriber:
+//! each event's `sequence` is the previous one + 1 + its `dropped`, so
+//! `last sequence == delivered + sum(dropped)`; any other jump is a silent gap.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use tokio::io::AsyncBufReadExt;
+
+use crate::args::Args;
+use crate::conn::{Conn, Reader, Res};
+use crate::report::Row;
+use crate::scenario::sessions::open_many;
+
+/// What one subscriber saw.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub delivered: u64,
+    pub dropped: u64,
+    pub last_seq: u64,
+    /// Events whose sequence was not previous + 1 + dropped.
+    pub gaps: u64,
+}
+
+impl Tally {
+    /// Takes one event; `false` when it broke the accounting.
+    pub fn add(&mut self, event: &Value) -> bool {
+        let seq = event["sequence"].as_u64().unwrap_or(0);
+        let dropped = event.get("dropped").and_then(Value::as_u64).unwrap_or(0);
+        let ok = seq == self.last_seq + 1 + dropped;
+        self.gaps += u64::from(!ok);
+        self.delivered += 1;
+        self.dropped += dropped;
+        self.last_seq = seq;
+        ok
+    }
+
+    /// The check: nothing skipped without being counted.
+    pub fn balanced(&self) -> bool {
+        self.gaps == 0 && self.last_seq == self.delivered + self.dropped
+    }
+}
+
+/// Reads events until the reply to the unsubscribe arrives.
+async fn follow(mut rx: Reader, last: Arc<AtomicU64>) -> Res<Tally> {
+    let (mut tally, mut line) = (Tally::default(), Vec::new());
+    loop {
+        line.clear();
+        if rx.read_until(b'\n', &mut line).await.map_err(|e| e.to_string())? == 0 {
+            return Err("server closed a subscriber".into());
+        }
+        let v: Value = serde_json::from_slice(&line).map_err(|e| format!("invalid JSON from server: {e}"))?;
+        if let Some(event) = v.get("event") {
+            tally.add(event);
+            last.store(tally.last_seq, Ordering::Relaxed);
+        } else if v.get("result").is_some() {
+            return Ok(tally); // the unsubscribe reply: no event may follow it
+        } else {
+            return Err(format!("unexpected line: {v}"));
+        }
+    }
+}
+
+/// Sets the record as fast as replies come back (32 requests in flight).
+async fn write(args: &Args, until: Instant) -> Res<u64> {
+    let mut c = Conn::open(args).await?;
+    let (mut sent, mut ok, mut in_flight) = (0usize, 0u64, 0);
+    while Instant::now() < until || in_flight > 0 {
+        while in_flight < 32 && Instant::now() < until {
+            let value = &args.set_values[sent % args.set_values.len()];
+            c.request("record.set", json!({"name": args.set_record, "value": value})).await?;
+            sent += 1;
+            in_flight += 1;
+        }
+        let v = c.json().await?;
+        if v.get("event").is_none() {
+            in_flight -= 1;
+            ok += u64::from(v.get("result").is_some());
+        }
+    }
+    Ok(ok)
+}
+
+pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
+    let record = args.sub_record().to_owned();
+    let (mut conns, failed) = open_many(args, subscribers).await;
+    if let Some(e) = failed.first() {
+        return Err(format!("{} of {subscribers} subscribers could not connect: {e}", failed.len()));
+    }
+    for c in &mut conns {
+        c.call("record.subscribe", json!({"name": record, "send_initial": false})).await?;
+    }
+    let (mut tasks, mut writers, mut lasts) = (Vec::new(), Vec::new(), Vec::new());
+    for c in conns {
+        let last = Arc::new(AtomicU64::new(0));
+        lasts.push(last.clone());
+        tasks.push(tokio::spawn(follow(c.rx, last)));
+        writers.push(c.tx);
+    }
+    let start = Instant::now();
+    let until = start + Duration::from_secs_f64(args.seconds);
+    let sets = if args.producer {
+        tokio::time::sleep_until(until.into()).await;
+        None
+    } else {
+        Some(write(args, until).await?)
+    };
+    let wall = start.elapsed().as_secs_f64();
+    // The newest value is never dropped: with a writer, every subscriber must reach it.
+    let mut tail_missing = 0;
+    if let Some(sets) = sets {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while lasts.iter().any(|l| l.load(Ordering::Relaxed) < sets) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tail_missing = lasts.iter().filter(|l| l.load(Ordering::Relaxed) != sets).count() as u64;
+    }
+    for tx in &mut writers {
+        let line = json!({"id": 999_999, "method": "record.unsubscribe", "params": {"subscription_id": "sub-1"}});
+        tokio::io::AsyncWriteExt::write_all(tx, format!("{line}\n").as_bytes()).await.map_err(|e| e.to_string())?;
+    }
+    let mut tallies = Vec::new();
+    for t in tasks {
+        tallies.push(t.await.map_err(|e| e.to_string())??);
+    }
+    drop(writers);
+    Ok(row(args, &record, subscribers, wall, sets, tail_missing, &tallies))
+}
+
+fn row(args: &Args, record: &str, n: usize, wall: f64, sets: Option<u64>, tail_missing: u64, t: &[Tally]) -> Row {
+    let delivered: u64 = t.iter().map(|t| t.delivered).sum();
+    let dropped: u64 = t.iter().map(|t| t.dropped).sum();
+    let unbalanced = t.iter().filter(|t| !t.balanced()).count() as u64;
+    let gaps: u64 = t.iter().map(|t| t.gaps).sum();
+    let per_sub = delivered as f64 / n as f64 / wall;
+    let mut row = Row::new(format!("fan-out {n} sub{}", if n == 1 { "" } else { "s" }));
+    row.throughput = format!("{per_sub:.0} ev/s per sub, {:.0} total", delivered as f64 / wall);
+    row.latency = match sets {
+        Some(s) => format!("writer {:.0} sets/s, {dropped} dropped", s as f64 / wall),
+        None => format!("producer, {dropped} dropped"),
+    };
+    row.failures = unbalanced + tail_missing;
+    row.note = format!("{gaps} silent gaps, {unbalanced} unbalanced, {tail_missing} missed the last value");
+    row.json = json!({
+        "subscribers": n, "record": record, "source": if args.producer { "producer" } else { "writer" },
+        "seconds": wall, "sets": sets, "delivered": delivered, "dropped": dropped,
+        "events_per_s_per_subscriber": per_sub, "events_per_s_total": delivered as f64 / wall,
+        "silent_gaps": gaps, "unbalanced_subscribers": unbalanced, "tail_missing": tail_missing,
+        "per_subscriber": t.iter().map(|t| json!([t.last_seq, t.delivered, t.dropped])).collect::<Vec<_>>(),
+    });
+    row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounting_catches_a_silent_gap() {
+        let mut t = Tally::default();
+        assert!(t.add(&json!({"sequence": 1})));
+        assert!(t.add(&json!({"sequence": 5, "dropped": 3})));
+        assert!(t.balanced());
+        assert!(!t.add(&json!({"sequence": 7}))); // 6 vanished without a `dropped`
+        assert!(!t.balanced());
+    }
+}
