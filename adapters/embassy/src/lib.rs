@@ -1,0 +1,32 @@
+//! Embassy support for `aimx`: a [`Clock`](aimx::Clock) on `embassy-time`,
+//! a CDC-ACM stream over `embassy-usb` (feature `usb`), an embassy-net TCP
+//! [`Accept`](aimx::Accept)or (feature `net`) and a per-session task pattern
+//! for embassy-executor (feature `executor`).
+//!
+//! The spawn-free path is the default on an MCU: one task runs
+//! `server.serve_many([...])` over `aimx::Link`s and acceptors.
+//!
+//! ```ignore
+//! aimx_embassy::install_time();
+//! static SERVER: McuServer<'static, EmbassyClock> = McuServer::new(registry, config, EmbassyClock);
+//! let usb = CdcAcmStream::new(class, rx_buf);
+//! SERVER.serve_many([Link::new(usb)]).await;
+//! ```
+#![no_std]
+#![deny(missing_docs)]
+
+#[cfg(feature = "usb")]
+mod cdc_acm;
+mod clock;
+#[cfg(feature = "executor")]
+mod spawn;
+#[cfg(feature = "net")]
+mod tcp;
+
+#[cfg(feature = "usb")]
+pub use cdc_acm::CdcAcmStream;
+pub use clock::{install_time, now, EmbassyClock};
+#[cfg(feature = "executor")]
+pub use spawn::SessionSpawner;
+#[cfg(feature = "net")]
+pub use tcp::TcpAcceptor;

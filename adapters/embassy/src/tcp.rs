@@ -1,0 +1,63 @@
+//! embassy-net TCP: one listening socket per `serve_many` slot.
+
+use aimx::server::Accept;
+use aimx::SessionEnd;
+use embassy_net::tcp::{State, TcpSocket};
+use embassy_net::Stack;
+use embassy_time::{with_timeout, Duration};
+
+/// How long a closing connection may take to deliver its last bytes.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A `serve_many` slot that accepts TCP connections on `port` with its own
+/// socket and buffers: `N` slots serve up to `N` clients at once, and a
+/// client arriving while every slot is busy is refused by the stack.
+///
+/// The socket stays in the acceptor between connections, so the end of a
+/// session can close it gracefully (the last reply and a FIN reach the
+/// peer) before it listens again.
+pub struct TcpAcceptor<'a> {
+    socket: TcpSocket<'a>,
+    port: u16,
+}
+
+impl<'a> TcpAcceptor<'a> {
+    /// A slot listening on `port`, with its receive and send buffers.
+    pub fn new(stack: Stack<'a>, port: u16, rx_buf: &'a mut [u8], tx_buf: &'a mut [u8]) -> Self {
+        TcpAcceptor { socket: TcpSocket::new(stack, rx_buf, tx_buf), port }
+    }
+
+    /// The socket, e.g. to set a keep-alive or a timeout.
+    pub fn socket(&mut self) -> &mut TcpSocket<'a> {
+        &mut self.socket
+    }
+}
+
+impl<'a> Accept for TcpAcceptor<'a> {
+    type Stream<'s>
+        = &'s mut TcpSocket<'a>
+    where
+        Self: 's;
+
+    async fn accept(&mut self) -> Option<Self::Stream<'_>> {
+        loop {
+            if self.socket.state() != State::Closed {
+                self.socket.abort();
+                let _ = self.socket.flush().await;
+            }
+            // Only a closed socket can listen, which `abort` ensured; a
+            // bad port is a configuration error that retiring reports best.
+            match self.socket.accept(self.port).await {
+                Ok(()) => return Some(&mut self.socket),
+                Err(embassy_net::tcp::AcceptError::InvalidPort) => return None,
+                Err(_) => continue,
+            }
+        }
+    }
+
+    async fn ended(&mut self, _end: SessionEnd) {
+        self.socket.close();
+        let _ = with_timeout(CLOSE_TIMEOUT, self.socket.flush()).await;
+        self.socket.abort();
+    }
+}
