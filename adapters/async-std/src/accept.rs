@@ -2,12 +2,16 @@
 //! TCP and Unix listeners all fit [`Incoming`].
 
 use std::fmt;
+use std::future::Future;
 use std::io;
+use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use aimx::{Server, SessionEnd, Spawn};
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_io::{AsyncRead, AsyncWrite};
+use futures_lite::future::or;
 
 use crate::IoClock;
 
@@ -54,7 +58,7 @@ static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 /// connection over the limit gets `too_many_sessions` and is closed.
 pub async fn serve_incoming<I, Sp, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
-    mut incoming: I,
+    incoming: I,
     spawner: Sp,
     notes: fn(SessionNote),
 ) -> io::Result<()>
@@ -62,8 +66,31 @@ where
     I: Incoming,
     Sp: Spawn,
 {
+    serve_incoming_until(server, incoming, spawner, notes, std::future::pending()).await
+}
+
+/// Like [`serve_incoming`], but stops accepting when `stop` completes (then
+/// use [`shutdown`] to end the open sessions).
+pub async fn serve_incoming_until<I, Sp, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
+    mut incoming: I,
+    spawner: Sp,
+    notes: fn(SessionNote),
+    stop: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    I: Incoming,
+    Sp: Spawn,
+{
+    let mut stop = pin!(stop);
     loop {
-        let (stream, peer) = incoming.next().await?;
+        let next = async { Some(incoming.next().await) };
+        let stopped = async {
+            (&mut stop).await;
+            None
+        };
+        let Some(accepted) = or(next, stopped).await else { return Ok(()) };
+        let (stream, peer) = accepted?;
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         notes(SessionNote::Opened { id, peer });
         spawner
@@ -72,6 +99,24 @@ where
                 notes(SessionNote::Closed { id, end });
             })
             .map_err(|e| io::Error::other(e.to_string()))?;
+    }
+}
+
+/// Graceful shutdown, after the accept loop stopped: every session finishes
+/// the replies it is writing and closes; waits at most `grace`. Returns how
+/// many sessions were still open at the end.
+pub async fn shutdown<const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, IoClock, SUBS, LINE, OUT>,
+    grace: Duration,
+) -> u64 {
+    server.shutdown();
+    let deadline = Instant::now() + grace;
+    loop {
+        let open = server.stats().sessions_open;
+        if open == 0 || Instant::now() >= deadline {
+            return open;
+        }
+        async_io::Timer::after(Duration::from_millis(5)).await;
     }
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
 
-pub use accept::{serve_incoming, Incoming, SessionNote};
+pub use accept::{serve_incoming, serve_incoming_until, shutdown, Incoming, SessionNote};
 
 /// Wall-clock time since the Unix epoch.
 pub fn now() -> Timestamp {

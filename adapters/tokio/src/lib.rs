@@ -18,7 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
 
-pub use listen::{serve_tcp, serve_unix, SessionNote};
+pub use listen::{serve_tcp, serve_tcp_until, serve_unix, serve_unix_until, shutdown, SessionNote};
 
 /// Spawns onto the current tokio runtime.
 #[derive(Debug, Clone, Copy, Default)]

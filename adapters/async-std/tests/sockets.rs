@@ -1,0 +1,143 @@
+//! The futures-io adapter over real sockets, on async-std (TCP) and smol
+//! (Unix): many sessions, abrupt disconnects, the session limit, shutdown.
+
+#[path = "../../../examples/common/records.rs"]
+#[allow(dead_code)]
+mod records;
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aimx::record::AnyRecord;
+use aimx::{Config, Registry, Server, SessionEnd};
+use aimx_async_std::{serve_incoming, serve_incoming_until, AsyncStdSpawner, IoClock, SessionNote, SmolSpawner};
+use futures_lite::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use futures_lite::{AsyncRead, AsyncWrite, StreamExt};
+use serde_json::{json, Value};
+
+type TestServer = Server<'static, IoClock>;
+
+fn server(config: Config<'static>) -> &'static TestServer {
+    let records: Vec<&'static dyn AnyRecord> = vec![
+        Box::leak(Box::new(records::temperature())),
+        Box::leak(Box::new(records::log_level())),
+        Box::leak(Box::new(records::setpoint())),
+    ];
+    let registry = Registry::new(Box::leak(records.into_boxed_slice()));
+    Box::leak(Box::new(Server::new(registry, config, IoClock)))
+}
+
+/// Every session end seen by any test, by session number.
+static ENDS: Mutex<Vec<SessionEnd>> = Mutex::new(Vec::new());
+
+fn note(n: SessionNote) {
+    if let SessionNote::Closed { end, .. } = n {
+        ENDS.lock().unwrap().push(end);
+    }
+}
+
+struct Client<S: AsyncRead + AsyncWrite + Unpin> {
+    lines: futures_lite::io::Lines<BufReader<futures_lite::io::ReadHalf<S>>>,
+    tx: futures_lite::io::WriteHalf<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
+    fn new(stream: S) -> Self {
+        let (rx, tx) = futures_lite::io::split(stream);
+        Client { lines: BufReader::new(rx).lines(), tx }
+    }
+
+    async fn send(&mut self, line: &str) {
+        self.tx.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+        self.tx.flush().await.unwrap();
+    }
+
+    async fn json(&mut self) -> Option<Value> {
+        let line = self.lines.next().await?.unwrap();
+        Some(serde_json::from_str(&line).unwrap())
+    }
+
+    async fn hello(&mut self) -> Value {
+        self.send(r#"{"version":"1.0"}"#).await;
+        self.json().await.unwrap()
+    }
+}
+
+async fn wait_until_closed(server: &TestServer) {
+    for _ in 0..1000 {
+        if server.stats().sessions_open == 0 {
+            return;
+        }
+        async_io::Timer::after(Duration::from_millis(5)).await;
+    }
+    panic!("sessions still open: {:?}", server.stats());
+}
+
+#[test]
+fn async_std_tcp_many_sessions_and_the_limit() {
+    async_std::task::block_on(async {
+        let server = server(Config::new().read_write().max_sessions(40));
+        let listener = async_std::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        async_std::task::spawn(serve_incoming(server, listener, AsyncStdSpawner, note));
+        let mut open = Vec::new();
+        for _ in 0..40 {
+            let mut c = Client::new(async_std::net::TcpStream::connect(addr).await.unwrap());
+            assert_eq!(c.hello().await["version"], "1.0");
+            open.push(c);
+        }
+        for (i, c) in open.iter_mut().enumerate() {
+            c.send(&json!({"id": i, "method": "record.get", "params": {"name": "config.log_level"}}).to_string()).await;
+        }
+        for c in open.iter_mut() {
+            assert_eq!(c.json().await.unwrap()["result"], "info");
+        }
+        let mut over = Client::new(async_std::net::TcpStream::connect(addr).await.unwrap());
+        assert_eq!(over.json().await.unwrap()["error"]["code"], "too_many_sessions");
+        assert!(over.json().await.is_none());
+        drop(open);
+        wait_until_closed(server).await;
+        assert_eq!(server.stats().sessions_refused, 1);
+    });
+}
+
+#[test]
+fn smol_unix_abrupt_disconnects_and_shutdown() {
+    smol::block_on(async {
+        let server = server(Config::new());
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("aimx.sock");
+        let listener = smol::net::unix::UnixListener::bind(&path).unwrap();
+        let (stop_tx, stop_rx) = async_channel_pair();
+        let accept = smol::spawn(serve_incoming_until(server, listener, SmolSpawner, note, async move {
+            let _ = stop_rx.recv().await;
+        }));
+        // Peers that vanish mid-request.
+        for _ in 0..10 {
+            let mut c = Client::new(smol::net::unix::UnixStream::connect(&path).await.unwrap());
+            c.hello().await;
+            c.send(r#"{"id":1,"method":"record.subscribe","params":{"name":"sensor.temperature"}}"#).await;
+            c.json().await.unwrap();
+            c.tx.write_all(br#"{"id":2,"meth"#).await.unwrap();
+            drop(c);
+        }
+        wait_until_closed(server).await;
+        assert_eq!(server.registry().find("sensor.temperature").unwrap().1.info().consumers, 0);
+        // Two sessions open, then a graceful shutdown ends both.
+        let mut a = Client::new(smol::net::unix::UnixStream::connect(&path).await.unwrap());
+        let mut b = Client::new(smol::net::unix::UnixStream::connect(&path).await.unwrap());
+        a.hello().await;
+        b.hello().await;
+        stop_tx.send(()).await.unwrap();
+        accept.await.unwrap();
+        assert_eq!(aimx_async_std::shutdown(server, Duration::from_secs(5)).await, 0);
+        assert!(a.json().await.is_none() && b.json().await.is_none());
+        let ends = ENDS.lock().unwrap().clone();
+        assert_eq!(ends.iter().filter(|e| **e == SessionEnd::Shutdown).count(), 2, "{ends:?}");
+    });
+}
+
+/// A one-shot channel from smol's re-exports.
+fn async_channel_pair() -> (smol::channel::Sender<()>, smol::channel::Receiver<()>) {
+    smol::channel::bounded(1)
+}

@@ -1,0 +1,192 @@
+//! The tokio adapter over real sockets: TCP on 127.0.0.1 and Unix in a temp
+//! dir; many sessions, abrupt disconnects, the session limit, shutdown.
+
+#[path = "../../../examples/common/records.rs"]
+#[allow(dead_code)]
+mod records;
+
+use std::time::Duration;
+
+use aimx::record::AnyRecord;
+use aimx::{Config, Registry, Server, SessionEnd};
+use aimx_tokio::{SessionNote, TokioClock};
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::{TcpListener, TcpStream, UnixListener, UnixStream};
+use tokio::sync::mpsc;
+
+type TestServer = Server<'static, TokioClock>;
+
+/// A fresh server over fresh demo records (leaked: tests are short-lived).
+fn server(config: Config<'static>) -> &'static TestServer {
+    let records: Vec<&'static dyn AnyRecord> = vec![
+        Box::leak(Box::new(records::temperature())),
+        Box::leak(Box::new(records::log_level())),
+        Box::leak(Box::new(records::setpoint())),
+    ];
+    let registry = Registry::new(Box::leak(records.into_boxed_slice()));
+    Box::leak(Box::new(Server::new(registry, config, TokioClock)))
+}
+
+/// Session notes, forwarded to the test.
+fn notes() -> (impl Fn(SessionNote) + Send + Sync + 'static, mpsc::UnboundedReceiver<SessionNote>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    (move |note| drop(tx.send(note)), rx)
+}
+
+struct Client<S> {
+    lines: tokio::io::Lines<BufReader<tokio::io::ReadHalf<S>>>,
+    tx: tokio::io::WriteHalf<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite> Client<S> {
+    fn new(stream: S) -> Self {
+        let (rx, tx) = tokio::io::split(stream);
+        Client { lines: BufReader::new(rx).lines(), tx }
+    }
+
+    async fn send(&mut self, line: &str) {
+        self.tx.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+    }
+
+    async fn json(&mut self) -> Option<Value> {
+        let line = tokio::time::timeout(Duration::from_secs(10), self.lines.next_line()).await.unwrap().unwrap()?;
+        Some(serde_json::from_str(&line).unwrap())
+    }
+
+    async fn call(&mut self, id: u64, method: &str, params: Value) -> Value {
+        self.send(&json!({"id": id, "method": method, "params": params}).to_string()).await;
+        loop {
+            let v = self.json().await.expect("closed");
+            if v["id"] == id {
+                return v;
+            }
+        }
+    }
+}
+
+async fn wait_until_closed(server: &TestServer) {
+    for _ in 0..1000 {
+        if server.stats().sessions_open == 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    panic!("sessions still open: {:?}", server.stats());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_tcp_sessions_at_once() {
+    let server = server(Config::new().read_write());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (notes, _rx) = notes();
+    tokio::spawn(aimx_tokio::serve_tcp(server, listener, notes));
+    let mut clients = tokio::task::JoinSet::new();
+    for i in 0..50u64 {
+        clients.spawn(async move {
+            let mut c = Client::new(TcpStream::connect(addr).await.unwrap());
+            c.send(r#"{"version":"1.0"}"#).await;
+            assert_eq!(c.json().await.unwrap()["version"], "1.0");
+            let level = ["info", "debug", "warn", "error"][i as usize % 4];
+            let set = c.call(1, "record.set", json!({"name": "config.log_level", "value": level})).await;
+            assert_eq!(set["result"]["status"], "success");
+            let list = c.call(2, "record.list", json!({})).await;
+            assert_eq!(list["result"].as_array().unwrap().len(), 3);
+        });
+    }
+    while let Some(done) = clients.join_next().await {
+        done.unwrap();
+    }
+    wait_until_closed(server).await;
+    assert_eq!(server.stats().sessions_total, 50);
+}
+
+#[tokio::test]
+async fn abrupt_disconnects_free_sessions_and_subscriptions() {
+    let server = server(Config::new());
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aimx.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let (notes, mut rx) = notes();
+    tokio::spawn(aimx_tokio::serve_unix(server, listener, notes));
+    for _ in 0..10 {
+        let mut c = Client::new(UnixStream::connect(&path).await.unwrap());
+        c.send(r#"{"version":"1.0"}"#).await;
+        c.json().await.unwrap();
+        c.call(1, "record.subscribe", json!({"name": "sensor.temperature"})).await;
+        // Half a request, then the peer vanishes.
+        c.tx.write_all(br#"{"id":2,"method":"rec"#).await.unwrap();
+        drop(c);
+    }
+    wait_until_closed(server).await;
+    let temperature = server.registry().find("sensor.temperature").unwrap().1;
+    assert_eq!(temperature.info().consumers, 0);
+    let mut closed = 0;
+    while let Ok(note) = rx.try_recv() {
+        if let SessionNote::Closed { end, .. } = note {
+            assert_eq!(end, SessionEnd::PeerClosed);
+            closed += 1;
+        }
+    }
+    assert_eq!(closed, 10);
+}
+
+#[tokio::test]
+async fn the_session_over_the_limit_is_refused() {
+    let server = server(Config::new().max_sessions(3));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (notes, _rx) = notes();
+    tokio::spawn(aimx_tokio::serve_tcp(server, listener, notes));
+    let mut open = Vec::new();
+    for _ in 0..3 {
+        let mut c = Client::new(TcpStream::connect(addr).await.unwrap());
+        c.send(r#"{"version":"1.0"}"#).await;
+        c.json().await.unwrap();
+        open.push(c);
+    }
+    let mut over = Client::new(TcpStream::connect(addr).await.unwrap());
+    assert_eq!(over.json().await.unwrap()["error"]["code"], "too_many_sessions");
+    assert!(over.json().await.is_none(), "closed after the refusal");
+    drop(open.pop());
+    // A freed place is taken again.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let mut again = Client::new(TcpStream::connect(addr).await.unwrap());
+    again.send(r#"{"version":"1.0"}"#).await;
+    assert_eq!(again.json().await.unwrap()["version"], "1.0");
+}
+
+#[tokio::test]
+async fn shutdown_stops_accepting_and_closes_sessions() {
+    let server = server(Config::new());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (notes, mut rx) = notes();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let accept = tokio::spawn(aimx_tokio::serve_tcp_until(server, listener, notes, async {
+        let _ = stop_rx.await;
+    }));
+    let mut clients = Vec::new();
+    for _ in 0..3 {
+        let mut c = Client::new(TcpStream::connect(addr).await.unwrap());
+        c.send(r#"{"version":"1.0"}"#).await;
+        c.json().await.unwrap();
+        c.call(1, "record.subscribe", json!({"name": "config.log_level"})).await;
+        clients.push(c);
+    }
+    stop_tx.send(()).unwrap();
+    accept.await.unwrap().unwrap();
+    assert_eq!(aimx_tokio::shutdown(server, Duration::from_secs(5)).await, 0);
+    for c in &mut clients {
+        // Whatever was pending arrives whole, then the stream ends.
+        while let Some(v) = c.json().await {
+            assert!(v.get("event").is_some() || v.get("id").is_some(), "{v}");
+        }
+    }
+    assert!(TcpStream::connect(addr).await.is_err(), "no longer accepting");
+    let ends: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok())
+        .filter_map(|n| if let SessionNote::Closed { end, .. } = n { Some(end) } else { None })
+        .collect();
+    assert_eq!(ends, [SessionEnd::Shutdown; 3]);
+}
