@@ -54,7 +54,9 @@ pub enum Command {
         name: String,
     },
     /// Write a record. VALUE is JSON; a bare word like `debug` is taken as a string.
-    #[command(after_help = "Examples:\n  aimx --unix /tmp/aimx.sock set config.log_level debug\n  aimx --unix /tmp/aimx.sock set actuator.setpoint '{\"target_celsius\":22.5}'")]
+    #[command(
+        after_help = "Examples:\n  aimx --unix /tmp/aimx.sock set config.log_level debug\n  aimx --unix /tmp/aimx.sock set actuator.setpoint '{\"target_celsius\":22.5}'"
+    )]
     Set {
         /// Record name.
         name: String,
@@ -62,7 +64,9 @@ pub enum Command {
         value: String,
     },
     /// Print every event of one or more records as it arrives; Ctrl-C stops with a summary.
-    #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock watch sensor.temperature config.log_level --count 20")]
+    #[command(
+        after_help = "Example:\n  aimx --unix /tmp/aimx.sock watch sensor.temperature config.log_level --count 20"
+    )]
     Watch {
         /// Record names.
         #[arg(required = true)]

@@ -19,7 +19,9 @@ pub async fn connect(conn: &Conn) -> Result<Client, Fail> {
         (Some(path), None, None) => unix(path, options).await,
         (None, Some(addr), None) => Client::connect_tcp(addr, options).await,
         (None, None, Some(port)) => Client::open_serial(port, conn.baud, options).await,
-        (None, None, None) => return Err(Fail::Usage("say where the device is: --unix PATH, --tcp HOST:PORT or --serial PORT".into())),
+        (None, None, None) => {
+            return Err(Fail::Usage("say where the device is: --unix PATH, --tcp HOST:PORT or --serial PORT".into()))
+        }
         _ => return Err(Fail::Usage("choose one of --unix, --tcp and --serial".into())),
     };
     client.map_err(Fail::Connection)

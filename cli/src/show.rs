@@ -61,7 +61,7 @@ mod tests {
 
     #[test]
     fn formats_wall_clock_and_boot_time() {
-        assert_eq!(time("1795699147.955942719"), "09:59:07.955");
+        assert_eq!(time("1795699147.955942719"), "13:19:07.955");
         assert_eq!(time("35.250000000"), "+35.250s");
         assert_eq!(time("bogus"), "bogus");
         assert_eq!(age("35.25"), None);

@@ -15,7 +15,10 @@ pub(crate) const MAX_LINE: usize = 1 << 20;
 
 /// Reads one line (without its `\n`). `Ok(None)` at end of stream. Lines over
 /// [`MAX_LINE`] come back empty, which classifies as junk.
-pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R, line: &mut Vec<u8>) -> std::io::Result<Option<()>> {
+pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    line: &mut Vec<u8>,
+) -> std::io::Result<Option<()>> {
     line.clear();
     let mut too_long = false;
     loop {

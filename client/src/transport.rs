@@ -8,7 +8,11 @@ use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::options::Options;
 
-async fn connect_within<T>(limit: Duration, what: &str, connect: impl std::future::Future<Output = std::io::Result<T>>) -> Result<T> {
+async fn connect_within<T>(
+    limit: Duration,
+    what: &str,
+    connect: impl std::future::Future<Output = std::io::Result<T>>,
+) -> Result<T> {
     match tokio::time::timeout(limit, connect).await {
         Ok(result) => result.map_err(|e| Error::Io(std::io::Error::new(e.kind(), format!("{what}: {e}")))),
         Err(_) => Err(Error::Timeout { what: what.to_owned(), after: limit }),

@@ -13,7 +13,9 @@ pub fn parse_value(text: &str) -> Result<Value, Fail> {
     match serde_json::from_str(text) {
         Ok(value) => Ok(value),
         Err(_) if is_bare_word(text) => Ok(Value::String(text.to_owned())),
-        Err(e) => Err(Fail::Usage(format!("VALUE is not valid JSON ({e}); quote strings with spaces: '\"two words\"'"))),
+        Err(e) => {
+            Err(Fail::Usage(format!("VALUE is not valid JSON ({e}); quote strings with spaces: '\"two words\"'")))
+        }
     }
 }
 

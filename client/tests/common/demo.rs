@@ -1,0 +1,95 @@
+//! The demo server, in process: fresh records per server so tests running in
+//! parallel never see each other's subscriptions or writes.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use aimx::record::AnyRecord;
+use aimx::{Config, Registry, Server, SpmcRing, Token};
+use aimx_tokio::TokioClock;
+use tokio::runtime::Runtime;
+
+use super::records::{self, Temperature};
+
+pub type DemoServer = Server<'static, TokioClock>;
+
+/// How a test server is configured.
+#[derive(Clone, Copy)]
+pub enum Policy {
+    ReadWrite,
+    ReadOnly,
+    Token(&'static str),
+}
+
+/// Where a server listens.
+pub struct Endpoint {
+    pub unix: PathBuf,
+    pub tcp: String,
+}
+
+/// One runtime for every server of the test process, apart from the tests'
+/// own runtimes, so a test's runtime ending never stops a server.
+pub fn runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        aimx_tokio::install_time();
+        tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
+    })
+}
+
+/// A demo server with its own records; the sensor publishes at 50 Hz.
+pub fn server(policy: Policy) -> &'static DemoServer {
+    let temperature: &'static SpmcRing<Temperature, 16> = Box::leak(Box::new(records::temperature()));
+    let list: [&'static dyn AnyRecord; 3] =
+        [temperature, Box::leak(Box::new(records::log_level())), Box::leak(Box::new(records::setpoint()))];
+    let list: &'static [&'static dyn AnyRecord] = Box::leak(Box::new(list));
+    let config = Config::new().name("aimx-demo/test");
+    let config = match policy {
+        Policy::ReadWrite => config.read_write(),
+        Policy::ReadOnly => config.read_only(),
+        Policy::Token(token) => config.read_write().token(Token::new(token)),
+    };
+    runtime().spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(20));
+        for sample in 0.. {
+            tick.tick().await;
+            temperature.publish(Temperature { celsius: records::simulated_celsius(sample) });
+        }
+    });
+    Box::leak(Box::new(Server::new(Registry::new(list), config, TokioClock)))
+}
+
+/// A fresh Unix socket path in the temp dir.
+pub fn socket_path(tag: &str) -> PathBuf {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    let path = std::env::temp_dir().join(format!("aimx-test-{tag}-{}-{n}.sock", std::process::id()));
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+/// Serves `server` on a new Unix socket and on 127.0.0.1:<free port>.
+pub fn listen(server: &'static DemoServer) -> Endpoint {
+    let unix = socket_path("demo");
+    let unix_listener = std::os::unix::net::UnixListener::bind(&unix).unwrap();
+    let tcp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tcp = tcp_listener.local_addr().unwrap().to_string();
+    unix_listener.set_nonblocking(true).unwrap();
+    tcp_listener.set_nonblocking(true).unwrap();
+    runtime().spawn(async move {
+        let listener = tokio::net::UnixListener::from_std(unix_listener).unwrap();
+        let _ = aimx_tokio::serve_unix(server, listener, |_| {}).await;
+    });
+    runtime().spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(tcp_listener).unwrap();
+        let _ = aimx_tokio::serve_tcp(server, listener, |_| {}).await;
+    });
+    Endpoint { unix, tcp }
+}
+
+/// A demo server under `policy`, listening on Unix and TCP.
+pub fn start(policy: Policy) -> Endpoint {
+    listen(server(policy))
+}
