@@ -1,6 +1,10 @@
-//! An embassy-time driver on SysTick: a 1 kHz tick (embassy-time's
-//! `tick-hz-1_000`) that also wakes expired timers. No HAL covers QEMU's
-//! mps2 boards, and SysTick exists on every Cortex-M.
+//! An embassy-time driver for the mps2 boards (no HAL covers them): time is
+//! read from the free-running 32-bit CMSDK TIMER0 at the 25 MHz CPU clock,
+//! and a 1 kHz SysTick wakes expired timers.
+//!
+//! Time is not counted in SysTick interrupts: under emulation on a busy host
+//! ticks that fall due while the vCPU is descheduled coalesce into one
+//! interrupt, and such a clock ran at 40% of real time.
 
 use core::cell::{Cell, RefCell};
 use core::task::Waker;
@@ -13,24 +17,42 @@ use embassy_time_queue_utils::Queue;
 /// The mps2-an386 CPU clock.
 const CPU_HZ: u32 = 25_000_000;
 
+/// CMSDK APB TIMER0: CTRL, VALUE (counts down), RELOAD.
+const TIMER0: usize = 0x4000_0000;
+
 struct SysTickDriver {
-    ticks: Mutex<Cell<u64>>,
+    /// The last raw TIMER0 value read and the cycles counted up to it.
+    cycles: Mutex<Cell<(u32, u64)>>,
     queue: Mutex<RefCell<Queue>>,
 }
 
 embassy_time_driver::time_driver_impl!(static DRIVER: SysTickDriver = SysTickDriver {
-    ticks: Mutex::new(Cell::new(0)),
+    cycles: Mutex::new(Cell::new((u32::MAX, 0))),
     queue: Mutex::new(RefCell::new(Queue::new())),
 });
 
+impl SysTickDriver {
+    /// Cycles since boot. Called at least every 171 s (one TIMER0 wrap) by
+    /// the tick, so no wrap goes unseen.
+    fn ticks(&self, cs: critical_section::CriticalSection<'_>) -> u64 {
+        // SAFETY: TIMER0's VALUE register.
+        let raw = unsafe { ((TIMER0 + 4) as *const u32).read_volatile() };
+        let cell = self.cycles.borrow(cs);
+        let (last, total) = cell.get();
+        let total = total + u64::from(last.wrapping_sub(raw));
+        cell.set((raw, total));
+        total / u64::from(CPU_HZ / embassy_time_driver::TICK_HZ as u32)
+    }
+}
+
 impl Driver for SysTickDriver {
     fn now(&self) -> u64 {
-        critical_section::with(|cs| self.ticks.borrow(cs).get())
+        critical_section::with(|cs| self.ticks(cs))
     }
 
     fn schedule_wake(&self, at: u64, waker: &Waker) {
         critical_section::with(|cs| {
-            let now = self.ticks.borrow(cs).get();
+            let now = self.ticks(cs);
             let mut queue = self.queue.borrow_ref_mut(cs);
             if queue.schedule_wake(at, waker) {
                 // Wakes what is already due; later ones fire on a tick.
@@ -40,8 +62,14 @@ impl Driver for SysTickDriver {
     }
 }
 
-/// Starts the 1 kHz tick.
+/// Starts TIMER0 free-running and the 1 kHz tick.
 pub fn init(mut syst: cortex_m::peripheral::SYST) {
+    // SAFETY: TIMER0's RELOAD, VALUE and CTRL (bit 0: enable).
+    unsafe {
+        ((TIMER0 + 8) as *mut u32).write_volatile(u32::MAX);
+        ((TIMER0 + 4) as *mut u32).write_volatile(u32::MAX);
+        (TIMER0 as *mut u32).write_volatile(1);
+    }
     syst.set_clock_source(SystClkSource::Core);
     syst.set_reload(CPU_HZ / embassy_time_driver::TICK_HZ as u32 - 1);
     syst.clear_current();
@@ -52,8 +80,7 @@ pub fn init(mut syst: cortex_m::peripheral::SYST) {
 /// Called from the `SysTick` exception handler.
 pub fn on_tick() {
     critical_section::with(|cs| {
-        let ticks = DRIVER.ticks.borrow(cs);
-        ticks.set(ticks.get() + 1);
-        DRIVER.queue.borrow_ref_mut(cs).next_expiration(ticks.get());
+        let now = DRIVER.ticks(cs);
+        DRIVER.queue.borrow_ref_mut(cs).next_expiration(now);
     });
 }
