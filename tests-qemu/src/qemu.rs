@@ -48,6 +48,10 @@ impl Qemu {
             .stdin(Stdio::null())
             .spawn()
             .expect("start qemu-system-arm (apt-get install qemu-system-arm)");
+        // For a script's trap, in case this process dies before `Drop` runs.
+        if let Some(file) = std::env::var_os("AIMX_QEMU_PIDFILE") {
+            std::fs::write(file, child.id().to_string()).expect("write the QEMU pid file");
+        }
         Qemu { child, uarts: [format!("127.0.0.1:{p0}"), format!("127.0.0.1:{p1}")], _listeners: [l0, l1] }
     }
 

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Builds the firmware, then runs the end-to-end test (tests-qemu/) against it
+# in QEMU. The test boots and kills QEMU itself; the trap is a second net.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
+rustup target add thumbv7em-none-eabihf
+(cd examples/firmware-qemu && cargo build --release)
+export AIMX_FIRMWARE_ELF=$PWD/examples/firmware-qemu/target/thumbv7em-none-eabihf/release/firmware
+# Built first, then run under a trap that stops any QEMU this run started.
+(cd tests-qemu && cargo test --no-run)
+export AIMX_QEMU_PIDFILE=$(mktemp)
+trap 'kill "$(cat "$AIMX_QEMU_PIDFILE")" 2>/dev/null || true; rm -f "$AIMX_QEMU_PIDFILE"' EXIT
+(cd tests-qemu && cargo test -- --nocapture)
