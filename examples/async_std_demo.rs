@@ -47,6 +47,6 @@ fn main() {
     });
 }
 
-fn log(note: aimx_async_std::SessionNote) {
+fn log(note: aimx_async_std::SessionNote<'_>) {
     println!("{note}");
 }

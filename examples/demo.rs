@@ -23,7 +23,7 @@ use std::time::Duration;
 use aimx::{Registry, Server};
 use aimx_tokio::{SessionNote, TokioClock};
 
-fn log(note: SessionNote) {
+fn log(note: SessionNote<'_>) {
     println!("{note}");
 }
 

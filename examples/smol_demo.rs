@@ -46,6 +46,6 @@ fn main() {
     });
 }
 
-fn log(note: aimx_async_std::SessionNote) {
+fn log(note: aimx_async_std::SessionNote<'_>) {
     println!("{note}");
 }

@@ -21,6 +21,7 @@ mod config;
 mod dispatch;
 mod io;
 mod many;
+mod note;
 mod session;
 mod stats;
 mod subs;
@@ -30,6 +31,7 @@ use maitake_sync::blocking::Mutex;
 
 pub use config::{Config, Policy, Token};
 pub use many::{Accept, Link};
+pub use note::SessionNote;
 pub use session::Session;
 pub use stats::Stats;
 

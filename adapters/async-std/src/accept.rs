@@ -1,54 +1,26 @@
 //! One accept loop for any `futures-io` listener: async-std's and smol's
 //! TCP and Unix listeners all fit [`Incoming`].
 
-use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use aimx::{Server, SessionEnd, Spawn};
+use aimx::server::SessionNote;
+use aimx::{Server, Spawn};
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::or;
 
 use crate::IoClock;
 
-/// What happened to a session, for logging.
-#[derive(Debug, Clone)]
-pub enum SessionNote {
-    /// A peer connected.
-    Opened {
-        /// Sequential session number.
-        id: u64,
-        /// Where it came from.
-        peer: String,
-    },
-    /// A session ended.
-    Closed {
-        /// Sequential session number.
-        id: u64,
-        /// Why.
-        end: SessionEnd,
-    },
-}
-
-impl fmt::Display for SessionNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SessionNote::Opened { id, peer } => write!(f, "session {id} opened ({peer})"),
-            SessionNote::Closed { id, end } => write!(f, "session {id} closed: {end:?}"),
-        }
-    }
-}
-
 /// A listener: yields connected streams and a description of the peer.
 pub trait Incoming {
     /// The connected stream.
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
     /// Waits for the next connection.
-    fn next(&mut self) -> impl std::future::Future<Output = io::Result<(Self::Stream, String)>>;
+    fn next(&mut self) -> impl Future<Output = io::Result<(Self::Stream, String)>>;
 }
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
@@ -60,7 +32,7 @@ pub async fn serve_incoming<I, Sp, const SUBS: usize, const LINE: usize, const O
     server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
     incoming: I,
     spawner: Sp,
-    notes: fn(SessionNote),
+    notes: fn(SessionNote<'_>),
 ) -> io::Result<()>
 where
     I: Incoming,
@@ -75,7 +47,7 @@ pub async fn serve_incoming_until<I, Sp, const SUBS: usize, const LINE: usize, c
     server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
     mut incoming: I,
     spawner: Sp,
-    notes: fn(SessionNote),
+    notes: fn(SessionNote<'_>),
     stop: impl Future<Output = ()>,
 ) -> io::Result<()>
 where
@@ -92,7 +64,7 @@ where
         let Some(accepted) = or(next, stopped).await else { return Ok(()) };
         let (stream, peer) = accepted?;
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-        notes(SessionNote::Opened { id, peer });
+        notes(SessionNote::Opened { id, peer: &peer });
         spawner
             .spawn(async move {
                 let end = server.serve(FromFutures::new(stream)).await;

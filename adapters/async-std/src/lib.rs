@@ -14,7 +14,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
 
-pub use accept::{serve_incoming, serve_incoming_until, shutdown, Incoming, SessionNote};
+pub use accept::{serve_incoming, serve_incoming_until, shutdown, Incoming};
+pub use aimx::server::SessionNote;
 
 /// Wall-clock time since the Unix epoch.
 pub fn now() -> Timestamp {

@@ -30,7 +30,7 @@ fn server(config: Config<'static>) -> &'static TestServer {
 /// Every session end seen by any test, by session number.
 static ENDS: Mutex<Vec<SessionEnd>> = Mutex::new(Vec::new());
 
-fn note(n: SessionNote) {
+fn note(n: SessionNote<'_>) {
     if let SessionNote::Closed { end, .. } = n {
         ENDS.lock().unwrap().push(end);
     }

@@ -18,7 +18,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
 
-pub use listen::{serve_tcp, serve_tcp_until, serve_unix, serve_unix_until, shutdown, SessionNote};
+pub use aimx::server::SessionNote;
+pub use listen::{serve_tcp, serve_tcp_until, serve_unix, serve_unix_until, shutdown};
 
 /// Spawns onto the current tokio runtime.
 #[derive(Debug, Clone, Copy, Default)]

@@ -1,6 +1,5 @@
 //! Accept loops: one spawned task per session, through [`aimx::Spawn`].
 
-use std::fmt;
 use std::future::Future;
 use std::io;
 use std::path::PathBuf;
@@ -9,39 +8,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aimx::{Server, SessionEnd, Spawn};
+use aimx::server::SessionNote;
+use aimx::{Server, Spawn};
 use embedded_io_adapters::tokio_1::FromTokio;
 use tokio::net::{TcpListener, UnixListener};
 
 use crate::{TokioClock, TokioSpawner};
-
-/// What happened to a session, for logging.
-#[derive(Debug, Clone)]
-pub enum SessionNote {
-    /// A peer connected.
-    Opened {
-        /// Sequential session number.
-        id: u64,
-        /// Where it came from.
-        peer: String,
-    },
-    /// A session ended.
-    Closed {
-        /// Sequential session number.
-        id: u64,
-        /// Why.
-        end: SessionEnd,
-    },
-}
-
-impl fmt::Display for SessionNote {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SessionNote::Opened { id, peer } => write!(f, "session {id} opened ({peer})"),
-            SessionNote::Closed { id, end } => write!(f, "session {id} closed: {end:?}"),
-        }
-    }
-}
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
@@ -49,12 +21,12 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     stream: S,
     peer: String,
-    notes: Arc<dyn Fn(SessionNote) + Send + Sync>,
+    notes: Arc<dyn Fn(SessionNote<'_>) + Send + Sync>,
 ) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    notes(SessionNote::Opened { id, peer });
+    notes(SessionNote::Opened { id, peer: &peer });
     let spawned = TokioSpawner.spawn(async move {
         let end = server.serve(FromTokio::new(stream)).await;
         notes(SessionNote::Closed { id, end });
@@ -68,7 +40,7 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
 pub async fn serve_tcp<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: TcpListener,
-    notes: impl Fn(SessionNote) + Send + Sync + 'static,
+    notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
 ) -> io::Result<()> {
     serve_tcp_until(server, listener, notes, std::future::pending()).await
 }
@@ -78,10 +50,10 @@ pub async fn serve_tcp<const SUBS: usize, const LINE: usize, const OUT: usize>(
 pub async fn serve_tcp_until<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: TcpListener,
-    notes: impl Fn(SessionNote) + Send + Sync + 'static,
+    notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let notes: Arc<dyn Fn(SessionNote) + Send + Sync> = Arc::new(notes);
+    let notes: Arc<dyn Fn(SessionNote<'_>) + Send + Sync> = Arc::new(notes);
     let mut stop = pin!(stop);
     loop {
         let (stream, peer) = tokio::select! {
@@ -98,7 +70,7 @@ pub async fn serve_tcp_until<const SUBS: usize, const LINE: usize, const OUT: us
 pub async fn serve_unix<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: UnixListener,
-    notes: impl Fn(SessionNote) + Send + Sync + 'static,
+    notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
 ) -> io::Result<()> {
     serve_unix_until(server, listener, notes, std::future::pending()).await
 }
@@ -107,10 +79,10 @@ pub async fn serve_unix<const SUBS: usize, const LINE: usize, const OUT: usize>(
 pub async fn serve_unix_until<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: UnixListener,
-    notes: impl Fn(SessionNote) + Send + Sync + 'static,
+    notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let notes: Arc<dyn Fn(SessionNote) + Send + Sync> = Arc::new(notes);
+    let notes: Arc<dyn Fn(SessionNote<'_>) + Send + Sync> = Arc::new(notes);
     let path = listener
         .local_addr()
         .ok()

@@ -28,10 +28,15 @@ fn server(config: Config<'static>) -> &'static TestServer {
     Box::leak(Box::new(Server::new(registry, config, TokioClock)))
 }
 
-/// Session notes, forwarded to the test.
-fn notes() -> (impl Fn(SessionNote) + Send + Sync + 'static, mpsc::UnboundedReceiver<SessionNote>) {
+/// Session ends, forwarded to the test.
+fn notes() -> (impl Fn(SessionNote<'_>) + Send + Sync + 'static, mpsc::UnboundedReceiver<SessionEnd>) {
     let (tx, rx) = mpsc::unbounded_channel();
-    (move |note| drop(tx.send(note)), rx)
+    let forward = move |note: SessionNote<'_>| {
+        if let SessionNote::Closed { end, .. } = note {
+            let _ = tx.send(end);
+        }
+    };
+    (forward, rx)
 }
 
 struct Client<S> {
@@ -122,14 +127,8 @@ async fn abrupt_disconnects_free_sessions_and_subscriptions() {
     wait_until_closed(server).await;
     let temperature = server.registry().find("sensor.temperature").unwrap().1;
     assert_eq!(temperature.info().consumers, 0);
-    let mut closed = 0;
-    while let Ok(note) = rx.try_recv() {
-        if let SessionNote::Closed { end, .. } = note {
-            assert_eq!(end, SessionEnd::PeerClosed);
-            closed += 1;
-        }
-    }
-    assert_eq!(closed, 10);
+    let ends: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+    assert_eq!(ends, [SessionEnd::PeerClosed; 10]);
 }
 
 #[tokio::test]
@@ -185,8 +184,6 @@ async fn shutdown_stops_accepting_and_closes_sessions() {
         }
     }
     assert!(TcpStream::connect(addr).await.is_err(), "no longer accepting");
-    let ends: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok())
-        .filter_map(|n| if let SessionNote::Closed { end, .. } = n { Some(end) } else { None })
-        .collect();
+    let ends: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
     assert_eq!(ends, [SessionEnd::Shutdown; 3]);
 }
