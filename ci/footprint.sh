@@ -14,7 +14,8 @@ if ! (cd $dir && cargo build --release --bins); then
   echo "FAIL: the firmware does not link in 64 KiB RAM / 256 KiB flash (memory.x)" >&2
   exit 1
 fi
-out=$dir/target/thumbv7em-none-eabihf/release
+# CI shares one target dir (CARGO_TARGET_DIR); by hand the crate has its own.
+out=$(realpath -m "${CARGO_TARGET_DIR:-$dir/target}")/thumbv7em-none-eabihf/release
 read -r ft fd fb _ < <(arm-none-eabi-size $out/firmware | tail -1)
 read -r bt bd bb _ < <(arm-none-eabi-size $out/baseline | tail -1)
 

@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf
 (cd examples/firmware-qemu && cargo build --release)
-export AIMX_FIRMWARE_ELF=$PWD/examples/firmware-qemu/target/thumbv7em-none-eabihf/release/firmware
+# CI shares one target dir (CARGO_TARGET_DIR); by hand the crate has its own.
+export AIMX_FIRMWARE_ELF=$(realpath -m "${CARGO_TARGET_DIR:-examples/firmware-qemu/target}")/thumbv7em-none-eabihf/release/firmware
 # Built first, then run under a trap that stops any QEMU this run started.
 (cd tests-qemu && cargo test --no-run)
 export AIMX_QEMU_PIDFILE=$(mktemp)

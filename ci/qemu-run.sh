@@ -20,4 +20,4 @@ rustup target add thumbv7em-none-eabihf >&2
 exec qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -monitor none \
   -serial "tcp:127.0.0.1:$uart0,server=on,wait=off" \
   -serial "tcp:127.0.0.1:$uart1,server=on,wait=off" \
-  -kernel "examples/firmware-qemu/target/thumbv7em-none-eabihf/release/$elf"
+  -kernel "$(realpath -m "${CARGO_TARGET_DIR:-examples/firmware-qemu/target}")/thumbv7em-none-eabihf/release/$elf"
