@@ -1,1 +1,1 @@
-//! Benchmarks only: see benches/wire.rs.
+//! Benchmarks only: `cargo bench -p aimx-bench` runs `benches/wire.rs`.
