@@ -57,6 +57,10 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
                     o.raw(b":")?;
                     o.u64(*value)?;
                 }
+                if let Some(started) = s.started_at {
+                    o.raw(b",\"started_at\":")?;
+                    o.timestamp(started)?;
+                }
                 o.raw(b"}")?;
                 reply::result_end(o)
             })
@@ -95,7 +99,7 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
     })
     .await?;
     let registry = core.server.registry;
-    let created_at = core.server.stats().started_at.unwrap_or_default();
+    let created_at = core.server.created_at();
     for (i, record) in registry.iter().enumerate() {
         let info = record.info();
         core.emit(io, |o| list_entry_head(o, i, record)).await?;
@@ -115,7 +119,7 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
             o.timestamp(created_at)?;
             if let Some(t) = info.last_update {
                 o.raw(b",\"last_update\":")?;
-                o.timestamp(t)?;
+                o.timestamp(core.server.stamp(t))?;
             }
             o.raw(b",\"outbound_connector_count\":0}")
         })

@@ -153,6 +153,21 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         self.stats.with_lock(|s| *s)
     }
 
+    /// When the first session started: the records' `created_at`.
+    pub(crate) fn created_at(&self) -> crate::Timestamp {
+        self.stats.with_lock(|s| s.started_at).unwrap_or_default()
+    }
+
+    /// A value's timestamp as sent: values given at construction (stamped
+    /// zero, before any clock ran) date from the records' creation.
+    pub(crate) fn stamp(&self, t: crate::Timestamp) -> crate::Timestamp {
+        if t == crate::Timestamp::ZERO {
+            self.created_at()
+        } else {
+            t
+        }
+    }
+
     pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
         self.stats.with_lock(f);
     }

@@ -160,7 +160,9 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                     reply::event_start(o, sub.id, seq - sub.base)
                 });
                 match next {
-                    Next::Wrote { seq, timestamp } => reply::event_end(o, timestamp, seq - sub.delivered - 1),
+                    Next::Wrote { seq, timestamp } => {
+                        reply::event_end(o, self.server.stamp(timestamp), seq - sub.delivered - 1)
+                    }
                     Next::Empty => Ok(()),
                     Next::Full { .. } => Err(crate::wire::Full),
                 }

@@ -28,6 +28,8 @@ pub async fn list_describes_every_record() {
         assert_eq!(list[1]["buffer_type"], "single_latest");
         assert_eq!(list[1]["writable"], true);
         assert_eq!(list[1]["origin"], "passive");
+        // An initial value dates from the records' creation, not the epoch.
+        assert_eq!(list[1]["last_update"], "100.000000000");
         assert_eq!(list[2]["buffer_type"], "mailbox");
         assert!(list[2].get("last_update").is_none(), "no value yet: {}", list[2]);
         let ids: Vec<_> = list.iter().map(|r| r["record_id"].as_u64().unwrap()).collect();
@@ -145,6 +147,7 @@ pub async fn ping_and_stats() {
         assert_eq!(stats["parse_errors"], 1);
         assert!(stats["bytes_in"].as_u64().unwrap() > 50);
         assert!(stats["bytes_out"].as_u64().unwrap() > 100);
+        assert_eq!(stats["started_at"], "100.000000000");
         for key in ["events_sent", "events_dropped", "sessions_refused"] {
             assert_eq!(stats[key], 0, "{key}");
         }
