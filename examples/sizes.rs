@@ -45,7 +45,10 @@ static RING: SpmcRing<f32, 16> = SpmcRing::new("ring", "f32");
 static LATEST: SingleLatest<u32> = SingleLatest::new("latest", "u32");
 static RECORDS: [&dyn AnyRecord; 2] = [&RING, &LATEST];
 
-fn row<const SUBS: usize, const LINE: usize, const OUT: usize>(label: &str, server: &Server<'static, Still, SUBS, LINE, OUT>) {
+fn row<const SUBS: usize, const LINE: usize, const OUT: usize>(
+    label: &str,
+    server: &Server<'static, Still, SUBS, LINE, OUT>,
+) {
     let state = size_of::<Session<'static, 'static, Still, SUBS, LINE, OUT>>();
     let future = size_of_val(&server.serve(Idle));
     println!("| {label} | {SUBS} | {LINE} | {OUT} | {state} | {future} |");
