@@ -107,6 +107,8 @@ pub async fn session<T>(
 /// A client speaking raw lines, with helpers for requests and events.
 pub struct Client {
     end: End,
+    /// Where to write when the server reads another stream than it writes.
+    tx: Option<End>,
     buf: Vec<u8>,
     next_id: u64,
     /// Events read while waiting for a reply.
@@ -115,7 +117,12 @@ pub struct Client {
 
 impl Client {
     pub fn new(end: End) -> Self {
-        Client { end, buf: Vec::new(), next_id: 1, events: VecDeque::new() }
+        Client { end, tx: None, buf: Vec::new(), next_id: 1, events: VecDeque::new() }
+    }
+
+    /// A client that reads replies from `rx` and writes requests to `tx`.
+    pub fn split(rx: End, tx: End) -> Self {
+        Client { tx: Some(tx), ..Client::new(rx) }
     }
 
     /// Limit each write to `n` bytes (1 = byte-by-byte).
@@ -133,7 +140,7 @@ impl Client {
     pub async fn send_raw(&mut self, bytes: &[u8]) {
         let mut rest = bytes;
         while !rest.is_empty() {
-            let n = self.end.write(rest).await.expect("server closed the pipe");
+            let n = self.tx.as_mut().unwrap_or(&mut self.end).write(rest).await.expect("server closed the pipe");
             rest = &rest[n..];
         }
     }

@@ -50,6 +50,7 @@ macro_rules! all_tests {
             sessions::closing_a_session_detaches_its_subscriptions,
             sessions::serve_many_runs_slots_without_spawning,
             sessions::shutdown_finishes_replies_then_ends_every_session,
+            sessions::serve_split_over_separate_halves,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

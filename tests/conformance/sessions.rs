@@ -229,3 +229,21 @@ pub async fn shutdown_finishes_replies_then_ends_every_session() {
     assert_eq!(&ends[..2], [Some(SessionEnd::Shutdown); 2]);
     assert_eq!(consumers(fx.records.small), 0);
 }
+
+pub async fn serve_split_over_separate_halves() {
+    let fx = fixture();
+    // Requests travel one pipe, replies another, as on a UART's Rx and Tx.
+    let (server_rx, client_tx) = crate::common::duplex(4096);
+    let (server_tx, client_rx) = crate::common::duplex(4096);
+    let server = fx.server.serve_split(server_rx, server_tx);
+    let client = crate::common::Client::split(client_rx, client_tx);
+    let (end, ()) = session((server, client), async |c| {
+        c.hello().await;
+        c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
+        fx.records.small.publish(3);
+        assert_eq!(c.event().await["data"], 3);
+        assert_eq!(c.ok("record.get", json!({"name": "config.log_level"})).await, "info");
+    })
+    .await;
+    assert_eq!(end, SessionEnd::PeerClosed);
+}
