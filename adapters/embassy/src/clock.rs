@@ -37,8 +37,10 @@ impl Clock for EmbassyClock {
     async fn sleep_until(&self, deadline: Timestamp) {
         // Round up: waking a microsecond early only makes the caller sleep again.
         let micros = deadline.as_nanos().div_ceil(1_000);
-        // A deadline configured as "never" saturates instead of overflowing.
-        let at = if micros > MAX_MICROS { Instant::MAX } else { Instant::from_micros(micros) };
-        Timer::at(at).await
+        // A deadline configured as "never" saturates instead of overflowing
+        // (a no-op only at tick rates where MAX_MICROS is u64::MAX).
+        #[allow(clippy::unnecessary_min_or_max)]
+        let micros = micros.min(MAX_MICROS);
+        Timer::at(Instant::from_micros(micros)).await
     }
 }
