@@ -14,8 +14,8 @@ use embassy_executor::{SpawnError, SpawnToken, Spawner};
 ///
 /// ```ignore
 /// aimx_embassy::session_task!(pub fn session(server: &'static MyServer, stream: MyStream), pool_size = 4);
-/// // later, per connection:
-/// spawner.spawn(session(server, stream))?; // SessionSpawner::spawn
+/// // later, per connection (`sessions` is a `SessionSpawner`):
+/// sessions.spawn(session(server, stream))?; // Err(aimx::SpawnError) when all 4 are busy
 /// ```
 ///
 /// The crate using it must depend on `embassy-executor` (the task attribute
