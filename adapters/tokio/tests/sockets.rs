@@ -187,3 +187,26 @@ async fn shutdown_stops_accepting_and_closes_sessions() {
     let ends: Vec<_> = std::iter::from_fn(|| rx.try_recv().ok()).collect();
     assert_eq!(ends, [SessionEnd::Shutdown; 3]);
 }
+
+#[tokio::test]
+async fn serve_split_over_tcp_halves() {
+    use embedded_io_adapters::tokio_1::FromTokio;
+    let server = server(Config::new().read_write());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let session = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (rx, tx) = stream.into_split();
+        server.serve_split(FromTokio::new(rx), FromTokio::new(tx)).await
+    });
+    let mut c = Client::new(TcpStream::connect(addr).await.unwrap());
+    c.send(r#"{"version":"1.0"}"#).await;
+    assert_eq!(c.json().await.unwrap()["version"], "1.0");
+    let sub = c.call(1, "record.subscribe", json!({"name": "config.log_level"})).await;
+    assert_eq!(sub["result"]["subscription_id"], "sub-1");
+    assert_eq!(c.json().await.unwrap()["event"]["data"], "info");
+    let set = c.call(2, "record.set", json!({"name": "config.log_level", "value": "warn"})).await;
+    assert_eq!(set["result"]["value"], "warn");
+    drop(c);
+    assert_eq!(session.await.unwrap(), SessionEnd::PeerClosed);
+}
