@@ -59,5 +59,8 @@ impl<'a> Accept for TcpAcceptor<'a> {
         self.socket.close();
         let _ = with_timeout(CLOSE_TIMEOUT, self.socket.flush()).await;
         self.socket.abort();
+        // The RST goes out on the next poll; `accept`'s `listen` would
+        // otherwise forget the peer first and never tell it.
+        let _ = with_timeout(CLOSE_TIMEOUT, self.socket.flush()).await;
     }
 }
