@@ -8,10 +8,8 @@ secs="${FUZZ_SECONDS:-60}"
 # CI builds without ASan to stay within budget; the long runs use address.
 sanitizer="${FUZZ_SANITIZER:-none}"
 
-if ! rustup toolchain list | grep -q '^nightly'; then
-    echo "cargo fuzz needs the nightly toolchain (rustup toolchain install nightly)" >&2
-    exit 1
-fi
+# cargo fuzz needs nightly (for -Zsanitizer and libFuzzer's coverage flags).
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 
 ./make-corpus.sh
