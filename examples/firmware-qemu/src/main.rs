@@ -8,7 +8,6 @@
 #![no_std]
 #![no_main]
 
-mod clock;
 mod device_stats;
 #[path = "../../common/records.rs"]
 #[allow(dead_code)]
@@ -20,8 +19,8 @@ use core::sync::atomic::{AtomicU32, Ordering};
 use aimx::record::AnyRecord;
 use aimx::server::{subscription_cost, Link, Session};
 use aimx::{Config, Mailbox, McuServer, Registry, Server, SingleLatest, SpmcRing};
+use aimx_embassy::EmbassyClock;
 use aimx_firmware_qemu::{stack, time_driver, uart};
-use clock::EmbassyClock;
 use cortex_m_rt::exception;
 use device_stats::{DeviceStats, Ram};
 use embassy_executor::Spawner;
@@ -52,7 +51,7 @@ async fn main(spawner: Spawner) {
     stack::paint();
     let core = cortex_m::Peripherals::take().unwrap();
     time_driver::init(core.SYST);
-    aimx::time::set_source(clock::now);
+    aimx_embassy::install_time();
 
     spawner.spawn(produce_temperature().unwrap());
     spawner.spawn(follow_setpoint().unwrap());

@@ -6,19 +6,19 @@
 #![no_std]
 #![no_main]
 
-mod cdc;
 #[path = "../../common/records.rs"]
 #[allow(dead_code)]
 mod records;
 
 use aimx::record::AnyRecord;
 use aimx::server::Link;
-use aimx::{Clock, Config, Mailbox, McuServer, Registry, Server, SingleLatest, SpmcRing, Timestamp};
+use aimx::{Config, Mailbox, McuServer, Registry, Server, SingleLatest, SpmcRing};
+use aimx_embassy::{CdcAcmStream, EmbassyClock};
 use embassy_executor::Spawner;
 use embassy_rp::bind_interrupts;
 use embassy_rp::peripherals::USB;
 use embassy_rp::usb::{Driver, InterruptHandler};
-use embassy_time::{Duration, Instant, Ticker, Timer};
+use embassy_time::{Duration, Ticker};
 use embassy_usb::class::cdc_acm::{CdcAcmClass, State};
 use records::{LogLevel, Setpoint, Temperature};
 
@@ -31,22 +31,6 @@ static LOG_LEVEL: SingleLatest<LogLevel> = records::log_level();
 static SETPOINT: Mailbox<Setpoint> = records::setpoint();
 static RECORDS: [&dyn AnyRecord; 3] = [&TEMPERATURE, &LOG_LEVEL, &SETPOINT];
 
-/// Time since boot from embassy-time.
-struct EmbassyClock;
-
-fn now() -> Timestamp {
-    Timestamp::from_micros(Instant::now().as_micros())
-}
-
-impl Clock for EmbassyClock {
-    fn now(&self) -> Timestamp {
-        now()
-    }
-    fn sleep_until(&self, deadline: Timestamp) -> impl core::future::Future<Output = ()> {
-        Timer::at(Instant::from_micros(deadline.as_nanos() / 1_000))
-    }
-}
-
 static SERVER: McuServer<'static, EmbassyClock> = Server::new(
     Registry::new(&RECORDS),
     Config::new().name(concat!("aimx-rp2040/", env!("CARGO_PKG_VERSION"))).read_write().max_sessions(1),
@@ -56,7 +40,7 @@ static SERVER: McuServer<'static, EmbassyClock> = Server::new(
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
     let p = embassy_rp::init(Default::default());
-    aimx::time::set_source(now);
+    aimx_embassy::install_time();
     spawner.spawn(produce_temperature().unwrap());
     spawner.spawn(follow_setpoint().unwrap());
 
@@ -77,8 +61,8 @@ async fn main(spawner: Spawner) {
     );
     let class = CdcAcmClass::new(&mut builder, &mut state, 64);
     let mut usb = builder.build();
-    let (tx, rx) = class.split();
-    let port = cdc::CdcPort { rx: rx.into_buffered(&mut rx_buf), tx, last_full: false };
+    // The adapter's stream sends the zero-length packet after a full last packet.
+    let port = CdcAcmStream::new(class, &mut rx_buf);
     embassy_futures::join::join(usb.run(), SERVER.serve_many([Link::new(port)])).await;
 }
 
