@@ -43,6 +43,9 @@ struct Temperature {
 
 const GET: &[u8] = br#"{"id":17,"method":"record.get","params":{"name":"sensor.temperature"}}"#;
 
+const SUBSCRIBE: &[u8] =
+    br#"{"id":19,"method":"record.subscribe","params":{"name":"sensor.temperature","send_initial":false,"queue_size":8}}"#;
+
 /// A `record.set` whose value is a 200-byte JSON string.
 fn set_line() -> Vec<u8> {
     let value = "v".repeat(198);
@@ -108,6 +111,7 @@ fn main() {
 
     assert_no_alloc("parse record.get", || assert!(parse(GET, &mut buf)));
     assert_no_alloc("parse record.set (200-byte value)", || assert!(parse(&set, &mut buf)));
+    assert_no_alloc("parse record.subscribe", || assert!(parse(SUBSCRIBE, &mut buf)));
     assert_no_alloc("encode event", || assert!(encode_event(&mut buf) > 0));
     assert_no_alloc("session: record.list of 64 records", || assert!(list_session.exchange(list_line) > 0));
     assert_no_alloc("session: record.get round trip", || assert!(get_session.exchange(&get_line) > 0));
@@ -115,6 +119,7 @@ fn main() {
     let mut c = Criterion::default().configure_from_args();
     c.bench_function("parse record.get", |b| b.iter(|| parse(black_box(GET), &mut buf)));
     c.bench_function("parse record.set (200-byte value)", |b| b.iter(|| parse(black_box(&set), &mut buf)));
+    c.bench_function("parse record.subscribe", |b| b.iter(|| parse(black_box(SUBSCRIBE), &mut buf)));
     c.bench_function("encode event", |b| b.iter(|| encode_event(&mut buf)));
     c.bench_function("session: record.list of 64 records", |b| b.iter(|| list_session.exchange(list_line)));
     c.bench_function("session: record.get round trip", |b| b.iter(|| get_session.exchange(&get_line)));

@@ -16,6 +16,11 @@ scenarios: sequential pipelined sessions fanout memory churn stats (default: the
   --gets N              record.get per session in sessions (default 10)
   --subscribers LIST    fan-out subscriber counts (default 1,8,64)
   --server-pid PID      read the server's CPU time and RSS from /proc
+  --floor-unix PATH, --floor-tcp ADDR, --floor-pid PID
+                        an aimx-floor server: every scenario that has a floor
+                        (sequential pipelined sessions fanout memory) runs on it
+                        first, and the server's row gets its ratio to the floor
+  --bursts N            pipelined bursts of --count gets, one after another (default 5)
   --label NAME          server label stored with the results (default aimx)
   --results FILE        JSON lines appended here (default loadgen-results.jsonl)
   --seed N              seed for churn's random choices";
@@ -31,6 +36,11 @@ pub enum Target {
 #[derive(Clone, Debug)]
 pub struct Args {
     pub target: Target,
+    /// The floor server and its pid, when one is given.
+    pub floor: Option<(Target, Option<u32>)>,
+    /// This run is against the floor, which answers without reading ids.
+    pub is_floor: bool,
+    pub bursts: usize,
     pub token: Option<String>,
     pub get_record: String,
     pub set_record: String,
@@ -59,10 +69,20 @@ impl Args {
         }
     }
 
+    /// The same flags aimed at the floor server.
+    pub fn for_floor(&self) -> Option<Args> {
+        let (target, pid) = self.floor.clone()?;
+        Some(Args { target, server_pid: pid, label: "floor".into(), is_floor: true, floor: None, ..self.clone() })
+    }
+
     pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
         let mut target = None;
+        let (mut floor, mut floor_pid) = (None, None);
         let mut a = Args {
             target: Target::Unix(String::new()),
+            floor: None,
+            is_floor: false,
+            bursts: 5,
             token: None,
             get_record: "config.log_level".into(),
             set_record: "config.log_level".into(),
@@ -85,6 +105,10 @@ impl Args {
             match flag.as_str() {
                 "--unix" => target = Some(Target::Unix(val()?)),
                 "--tcp" => target = Some(Target::Tcp(val()?)),
+                "--floor-unix" => floor = Some(Target::Unix(val()?)),
+                "--floor-tcp" => floor = Some(Target::Tcp(val()?)),
+                "--floor-pid" => floor_pid = Some(num(&val()?)?),
+                "--bursts" => a.bursts = num(&val()?)?,
                 "--token" => a.token = Some(val()?),
                 "--get-record" => a.get_record = val()?,
                 "--set-record" => a.set_record = val()?,
@@ -121,6 +145,7 @@ impl Args {
             }
         }
         a.target = target.ok_or("give --unix PATH or --tcp ADDR")?;
+        a.floor = floor.map(|f| (f, floor_pid));
         if a.scenarios.is_empty() {
             a.scenarios = ["sequential", "pipelined", "sessions", "fanout", "memory"].map(String::from).to_vec();
         }

@@ -14,6 +14,8 @@ pub struct Conn {
     pub tx: Writer,
     next_id: u64,
     line: String,
+    /// The floor does not echo ids: replies are taken in order unchecked.
+    floor: bool,
     /// Events read while waiting for replies, in order.
     pub events: Vec<Value>,
 }
@@ -40,6 +42,7 @@ impl Conn {
             tx,
             next_id: 1,
             line: String::new(),
+            floor: args.is_floor,
             events: Vec::new(),
         })
     }
@@ -115,7 +118,7 @@ impl Conn {
                 self.events.push(v);
                 continue;
             }
-            if v["id"] != id {
+            if !self.floor && v["id"] != id {
                 return Err(format!("reply out of order: wanted id {id}, got {v}"));
             }
             return Ok(v);

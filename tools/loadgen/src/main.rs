@@ -7,6 +7,7 @@ mod conn;
 mod procfs;
 mod report;
 mod scenario;
+mod summarize;
 
 use std::sync::Arc;
 
@@ -16,6 +17,16 @@ use report::Row;
 
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("summarize") {
+        match summarize::main(std::env::args().skip(2)) {
+            Ok(text) => print!("{text}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::exit(2);
+            }
+        }
+        return;
+    }
     let args = match Args::parse(std::env::args().skip(1)) {
         Ok(a) => Arc::new(a),
         Err(e) => {
@@ -24,35 +35,59 @@ async fn main() {
         }
     };
     println!("{}", report::HEADER);
+    let floor = args.for_floor().map(Arc::new);
     let mut failures = 0;
     for name in args.scenarios.clone() {
-        let rows: Vec<Res<Row>> = match name.as_str() {
-            "sequential" => vec![scenario::sequential::run(&args).await],
-            "pipelined" => vec![scenario::pipelined::run(&args).await],
-            "sessions" => vec![scenario::sessions::run(&args).await],
-            "fanout" => {
-                let mut rows = Vec::new();
-                for &n in &args.subscribers {
-                    rows.push(scenario::fanout::run(&args, n).await);
-                }
-                rows
-            }
-            "memory" => vec![scenario::memory::run(&args).await],
-            "churn" => vec![scenario::churn::run(&args).await],
-            "stats" => vec![scenario::stats::run(&args).await],
-            other => vec![Err(format!("unknown scenario {other}"))],
+        // The floor runs the same scenario just before the server, so both
+        // see the same machine load; its rows are printed too.
+        let floor_rows = match &floor {
+            Some(f) if HAS_FLOOR.contains(&name.as_str()) => run(&name, f).await,
+            _ => Vec::new(),
         };
-        for row in rows {
-            failures += match row {
-                Ok(row) => row.emit(&args),
-                Err(e) => {
-                    let mut row = Row::new(name.clone());
-                    row.failures = 1;
-                    row.note = e;
-                    row.emit(&args)
-                }
-            };
+        let floor_rows: Vec<Row> = floor_rows.into_iter().map(|r| settle(&name, r)).collect();
+        let rows: Vec<Row> = run(&name, &args).await.into_iter().map(|r| settle(&name, r)).collect();
+        for row in floor_rows.iter() {
+            failures += row.emit(floor.as_deref().unwrap_or(&args));
+        }
+        for (i, mut row) in rows.into_iter().enumerate() {
+            if let Some(f) = floor_rows.get(i) {
+                row.compare(f);
+            }
+            failures += row.emit(&args);
         }
     }
     std::process::exit(i32::from(failures > 0));
+}
+
+/// The scenarios the floor can run (it has no `server.stats` nor errors for churn).
+const HAS_FLOOR: [&str; 5] = ["sequential", "pipelined", "sessions", "fanout", "memory"];
+
+/// Runs one scenario (fan-out once per subscriber count).
+async fn run(name: &str, args: &Arc<Args>) -> Vec<Res<Row>> {
+    match name {
+        "sequential" => vec![scenario::sequential::run(args).await],
+        "pipelined" => vec![scenario::pipelined::run(args).await],
+        "sessions" => vec![scenario::sessions::run(args).await],
+        "fanout" => {
+            let mut rows = Vec::new();
+            for &n in &args.subscribers {
+                rows.push(scenario::fanout::run(args, n).await);
+            }
+            rows
+        }
+        "memory" => vec![scenario::memory::run(args).await],
+        "churn" => vec![scenario::churn::run(args).await],
+        "stats" => vec![scenario::stats::run(args).await],
+        other => vec![Err(format!("unknown scenario {other}"))],
+    }
+}
+
+/// A failed scenario becomes a failed row.
+fn settle(name: &str, row: Res<Row>) -> Row {
+    row.unwrap_or_else(|e| {
+        let mut row = Row::new(name.to_owned());
+        row.failures = 1;
+        row.note = e;
+        row
+    })
 }

@@ -1,7 +1,23 @@
 //! The server's CPU time and resident memory, from /proc (Linux only).
 
-/// User + system CPU seconds the process has used.
+/// CPU seconds the process has used: the sum of its threads' run time from
+/// /proc/PID/task/*/schedstat (nanoseconds), or /proc/PID/stat's user +
+/// system ticks (10 ms resolution) where schedstat is missing.
 pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    schedstat_seconds(pid).or_else(|| stat_seconds(pid))
+}
+
+fn schedstat_seconds(pid: u32) -> Option<f64> {
+    let mut ns = 0u64;
+    for task in std::fs::read_dir(format!("/proc/{pid}/task")).ok()? {
+        // A thread that ended since the listing took its time with it.
+        let Ok(text) = std::fs::read_to_string(task.ok()?.path().join("schedstat")) else { continue };
+        ns += text.split_whitespace().next()?.parse::<u64>().ok()?;
+    }
+    Some(ns as f64 / 1e9)
+}
+
+fn stat_seconds(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces.
     let rest = &stat[stat.rfind(')')? + 2..];

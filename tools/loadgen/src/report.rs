@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 
 use crate::args::Args;
 
-pub const HEADER: &str =
-    "| server | scenario | throughput | latency / time | server CPU | check |\n|---|---|---|---|---|---|";
+pub const HEADER: &str = "| server | scenario | throughput | latency / time | server CPU | × floor | check |
+|---|---|---|---|---|---|---|";
 
 /// A scenario's outcome: the table cells and the full JSON.
 pub struct Row {
@@ -18,6 +18,10 @@ pub struct Row {
     pub failures: u64,
     pub note: String,
     pub json: Value,
+    /// The figure compared with the floor (lower is better): its name and value.
+    pub key: Option<(&'static str, f64)>,
+    /// `key` divided by the floor's, when the floor ran the same scenario.
+    pub ratio: Option<f64>,
 }
 
 impl Row {
@@ -30,27 +34,44 @@ impl Row {
             failures: 0,
             note: String::new(),
             json: json!({}),
+            key: None,
+            ratio: None,
+        }
+    }
+
+    /// Sets `ratio` from the floor's row of the same scenario.
+    pub fn compare(&mut self, floor: &Row) {
+        if let (Some((name, mine)), Some((_, base))) = (self.key, floor.key) {
+            if base > 0.0 {
+                self.ratio = Some(mine / base);
+                self.json["floor"] = json!({"figure": name, "floor": base, "server": mine, "ratio": mine / base});
+            }
         }
     }
 
     /// Prints the row and appends the JSON; returns the failure count.
-    pub fn emit(mut self, args: &Args) -> u64 {
+    pub fn emit(&self, args: &Args) -> u64 {
+        let mut json = self.json.clone();
         let check = if self.failures == 0 { "ok".to_owned() } else { format!("FAILED: {}", self.failures) };
         let check = if self.note.is_empty() { check } else { format!("{check} ({})", self.note) };
+        let ratio = self.ratio.map_or("-".to_owned(), |r| format!("{r:.2}×"));
         println!(
-            "| {} | {} | {} | {} | {} | {} |",
-            args.label, self.scenario, self.throughput, self.latency, self.cpu, check
+            "| {} | {} | {} | {} | {} | {ratio} | {check} |",
+            args.label, self.scenario, self.throughput, self.latency, self.cpu
         );
         let unix = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        self.json["label"] = args.label.clone().into();
-        self.json["scenario"] = self.scenario.clone().into();
-        self.json["failures"] = self.failures.into();
-        self.json["unix_time"] = unix.into();
+        json["label"] = args.label.clone().into();
+        json["scenario"] = self.scenario.clone().into();
+        json["failures"] = self.failures.into();
+        json["unix_time"] = unix.into();
+        if let Some((name, value)) = self.key {
+            json["key"] = json!({"figure": name, "value": value});
+        }
         let appended = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(&args.results)
-            .and_then(|mut f| writeln!(f, "{}", self.json));
+            .and_then(|mut f| writeln!(f, "{json}"));
         if let Err(e) = appended {
             eprintln!("warning: cannot append to {}: {e}", args.results);
         }

@@ -12,6 +12,7 @@ use tokio::io::AsyncBufReadExt;
 
 use crate::args::Args;
 use crate::conn::{Conn, Reader, Res};
+use crate::procfs::CpuMeter;
 use crate::report::Row;
 use crate::scenario::sessions::open_many;
 
@@ -23,6 +24,8 @@ pub struct Tally {
     pub last_seq: u64,
     /// Events whose sequence was not previous + 1 + dropped.
     pub gaps: u64,
+    /// Bytes of the event lines, newline included.
+    pub bytes: u64,
 }
 
 impl Tally {
@@ -55,6 +58,7 @@ async fn follow(mut rx: Reader, last: Arc<AtomicU64>) -> Res<Tally> {
         let v: Value = serde_json::from_slice(&line).map_err(|e| format!("invalid JSON from server: {e}"))?;
         if let Some(event) = v.get("event") {
             tally.add(event);
+            tally.bytes += line.len() as u64;
             last.store(tally.last_seq, Ordering::Relaxed);
         } else if v.get("result").is_some() {
             return Ok(tally); // the unsubscribe reply: no event may follow it
@@ -100,6 +104,7 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
         tasks.push(tokio::spawn(follow(c.rx, last)));
         writers.push(c.tx);
     }
+    let cpu = CpuMeter::start(args.server_pid);
     let start = Instant::now();
     let until = start + Duration::from_secs_f64(args.seconds);
     let sets = if args.producer {
@@ -126,8 +131,19 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     for t in tasks {
         tallies.push(t.await.map_err(|e| e.to_string())??);
     }
+    // CPU up to the last event read, so every delivered event's cost is in it.
+    let cpu = cpu.elapsed();
     drop(writers);
-    Ok(row(args, &record, subscribers, wall, sets, tail_missing, &tallies))
+    let mut row = row(args, &record, subscribers, wall, sets, tail_missing, &tallies);
+    let delivered: u64 = tallies.iter().map(|t| t.delivered).sum();
+    if let (Some(cpu), true) = (cpu, delivered > 0) {
+        let per_event = cpu / delivered as f64 * 1e6;
+        row.cpu = format!("{per_event:.3} µs/event");
+        row.key = Some(("server CPU µs per delivered event", per_event));
+        row.json["server_cpu_s"] = cpu.into();
+        row.json["server_cpu_us_per_event"] = per_event.into();
+    }
+    Ok(row)
 }
 
 fn row(args: &Args, record: &str, n: usize, wall: f64, sets: Option<u64>, tail_missing: u64, t: &[Tally]) -> Row {
@@ -135,6 +151,7 @@ fn row(args: &Args, record: &str, n: usize, wall: f64, sets: Option<u64>, tail_m
     let dropped: u64 = t.iter().map(|t| t.dropped).sum();
     let unbalanced = t.iter().filter(|t| !t.balanced()).count() as u64;
     let gaps: u64 = t.iter().map(|t| t.gaps).sum();
+    let bytes: u64 = t.iter().map(|t| t.bytes).sum();
     let per_sub = delivered as f64 / n as f64 / wall;
     let mut row = Row::new(format!("fan-out {n} sub{}", if n == 1 { "" } else { "s" }));
     row.throughput = format!("{per_sub:.0} ev/s per sub, {:.0} total", delivered as f64 / wall);
@@ -142,13 +159,14 @@ fn row(args: &Args, record: &str, n: usize, wall: f64, sets: Option<u64>, tail_m
         Some(s) => format!("writer {:.0} sets/s, {dropped} dropped", s as f64 / wall),
         None => format!("producer, {dropped} dropped"),
     };
+    row.latency += &format!(", {} B/event", bytes / delivered.max(1));
     row.failures = unbalanced + tail_missing;
     row.note = format!("{gaps} silent gaps, {unbalanced} unbalanced, {tail_missing} missed the last value");
     row.json = json!({
         "subscribers": n, "record": record, "source": if args.producer { "producer" } else { "writer" },
         "seconds": wall, "sets": sets, "delivered": delivered, "dropped": dropped,
         "events_per_s_per_subscriber": per_sub, "events_per_s_total": delivered as f64 / wall,
-        "silent_gaps": gaps, "unbalanced_subscribers": unbalanced, "tail_missing": tail_missing,
+        "silent_gaps": gaps, "event_bytes": bytes, "unbalanced_subscribers": unbalanced, "tail_missing": tail_missing,
         "per_subscriber": t.iter().map(|t| json!([t.last_seq, t.delivered, t.dropped])).collect::<Vec<_>>(),
     });
     row

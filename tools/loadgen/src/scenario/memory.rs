@@ -45,6 +45,7 @@ pub async fn run(args: &Arc<Args>) -> Res<Row> {
         mib(after_close)
     );
     row.failures = failed.len() as u64 + sub_failures;
+    row.key = Some(("RSS bytes per session with 1 subscription", per_sub_session));
     row.json = json!({
         "sessions": n, "rss_idle": idle, "rss_sessions": with_sessions, "rss_sessions_subscribed": with_subs,
         "rss_after_close": after_close, "bytes_per_session": per_session,

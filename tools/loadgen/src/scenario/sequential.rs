@@ -33,6 +33,7 @@ pub async fn run(args: &Args) -> Res<Row> {
     }
     if let Some(cpu) = cpu {
         row.cpu = format!("{:.2} µs/req", cpu / n * 1e6);
+        row.key = Some(("server CPU µs per request", cpu / n * 1e6));
     }
     row.json = json!({
         "requests": lat.len(), "seconds": wall, "requests_per_s": n / wall,

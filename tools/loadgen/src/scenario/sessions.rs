@@ -56,6 +56,7 @@ pub async fn run(args: &Arc<Args>) -> Res<Row> {
     row.throughput = format!("{:.0} req/s", requests / wall);
     row.latency = format!("{:.2} s total ({:.2} s to open all)", wall, opened);
     row.failures = failed.len() as u64;
+    row.key = Some(("seconds for all sessions", wall));
     if let Some(first) = failed.first() {
         row.note = format!("first failure: {first}");
     }
