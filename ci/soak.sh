@@ -18,11 +18,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 target="${CARGO_TARGET_DIR:-target}"
-cargo build --release --example demo
+cargo build --release -p aimx-demo
 cargo build --release -p aimx-loadgen
 out="$(mktemp -d /tmp/aimx-soak.XXXXXX)"
 sock="$out/aimx.sock"
-"$target/release/examples/demo" --unix "$sock" --rate-hz "$rate" --max-sessions 512 > "$out/demo.log" 2>&1 &
+"$target/release/aimx-demo" --unix "$sock" --rate-hz "$rate" --max-sessions 512 > "$out/demo.log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 for _ in $(seq 50); do [ -S "$sock" ] && break; sleep 0.1; done

@@ -5,8 +5,8 @@
 use aimx::record::AnyRecord;
 use aimx::{Clock, Config, Mailbox, SingleLatest, SpmcRing, Token};
 
-use super::args::DemoArgs;
-use super::records::{self, LogLevel, Setpoint, Temperature};
+use crate::args::DemoArgs;
+use crate::records::{self, LogLevel, Setpoint, Temperature};
 
 pub static TEMPERATURE: SpmcRing<Temperature, 16> = records::temperature();
 pub static LOG_LEVEL: SingleLatest<LogLevel> = records::log_level();
@@ -16,7 +16,7 @@ pub static RECORDS: [&dyn AnyRecord; 3] = [&TEMPERATURE, &LOG_LEVEL, &SETPOINT];
 /// The flags, or exit 2 with the usage.
 pub fn args() -> DemoArgs {
     DemoArgs::parse(std::env::args().skip(1)).unwrap_or_else(|e| {
-        eprintln!("error: {e}\n\n{}", super::args::USAGE);
+        eprintln!("error: {e}\n\n{}", crate::args::USAGE);
         std::process::exit(2);
     })
 }

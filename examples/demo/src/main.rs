@@ -1,26 +1,19 @@
 //! The demo server: the three demo records over Unix and/or TCP, on tokio.
 //!
 //! ```text
-//! cargo run --release --example demo -- --unix /tmp/aimx.sock [--tcp 127.0.0.1:7000]
+//! cargo run --release -p aimx-demo -- --unix /tmp/aimx.sock [--tcp 127.0.0.1:7000]
 //!     [--token TOKEN] [--read-only] [--rate-hz 10] [--max-sessions 64]
 //! ```
 //!
 //! Each connection is served in its own task (through `aimx::Spawn`). Try it
 //! by hand: `nc -U /tmp/aimx.sock`, then type `{"version":"1.0"}` and
-//! `{"id":1,"method":"record.list"}`. Ctrl-C shuts down gracefully: accepting
+//! `{"id":1,"method":"record.list"}`. Ctrl-C or SIGTERM shuts down gracefully: accepting
 //! stops, open sessions finish their replies and close.
-
-#[path = "common/args.rs"]
-mod args;
-#[path = "common/demo.rs"]
-mod demo;
-#[path = "common/records.rs"]
-#[allow(dead_code)]
-mod records;
 
 use std::time::Duration;
 
 use aimx::{Registry, Server};
+use aimx_demo_common::demo;
 use aimx_tokio::{SessionNote, TokioClock};
 
 fn log(note: SessionNote<'_>) {
@@ -61,9 +54,14 @@ async fn main() {
     tokio::spawn(demo::follow_setpoint());
     tokio::spawn(demo::follow_log_level());
 
+    // Ctrl-C and SIGTERM (what `kill` and service managers send) both shut
+    // down gracefully, so the socket file is removed either way.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .unwrap_or_else(|e| demo::fail(&format!("SIGTERM handler: {e}")));
     tokio::select! {
         Some(Ok(Err(e))) = listeners.join_next() => demo::fail(&format!("accepting failed: {e}")),
         _ = tokio::signal::ctrl_c() => {}
+        _ = terminate.recv() => {}
     }
     println!("shutting down");
     let _ = stop.0.send(true);

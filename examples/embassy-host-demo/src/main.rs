@@ -4,17 +4,13 @@
 //! stdin ends.
 //!
 //! ```text
-//! cargo build --release --example embassy_host_demo
-//! socat UNIX-LISTEN:/tmp/aimx-embassy.sock,fork EXEC:target/release/examples/embassy_host_demo
+//! cargo build --release -p aimx-embassy-host-demo
+//! socat UNIX-LISTEN:/tmp/aimx-embassy.sock,fork EXEC:target/release/aimx-embassy-host-demo
 //! nc -U /tmp/aimx-embassy.sock          # then type {"version":"1.0"}
 //! ```
 //!
 //! Flags: `--token TOKEN`, `--read-only`, `--rate-hz N`. stdout carries only
 //! the protocol; notes go to stderr.
-
-#[path = "common/records.rs"]
-#[allow(dead_code)]
-mod records;
 
 use std::io::{Read as _, Write as _};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -23,6 +19,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use aimx::record::AnyRecord;
 use aimx::server::Link;
 use aimx::{Config, Mailbox, Registry, Server, SingleLatest, SpmcRing, Timestamp, Token};
+use aimx_demo_common::records;
 use aimx_embassy::EmbassyClock;
 use embassy_executor::Spawner;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
@@ -142,7 +139,7 @@ fn parse_args() -> Result<Args, String> {
 #[embassy_executor::main]
 async fn main(spawner: Spawner) {
     let args = parse_args().unwrap_or_else(|e| {
-        eprintln!("error: {e}\nusage: embassy_host_demo [--token TOKEN] [--read-only] [--rate-hz N]");
+        eprintln!("error: {e}\nusage: aimx-embassy-host-demo [--token TOKEN] [--read-only] [--rate-hz N]");
         std::process::exit(2);
     });
     aimx::time::set_source(unix_now);

@@ -1,16 +1,11 @@
 //! The demo server on async-std (discontinued upstream; see smol_demo):
-//! `cargo run --release --example async_std_demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
-
-#[path = "common/args.rs"]
-mod args;
-#[path = "common/demo.rs"]
-mod demo;
-#[path = "common/records.rs"]
-#[allow(dead_code)]
-mod records;
+//! `cargo run --release -p aimx-async-std-demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
 
 use aimx::{Registry, Server};
 use aimx_async_std::{serve_incoming, AsyncStdSpawner, IoClock};
+use aimx_demo_common::demo;
+use async_signal::{Signal, Signals};
+use futures_lite::StreamExt;
 
 fn main() {
     let args = demo::args();
@@ -39,12 +34,25 @@ fn main() {
         async_std::task::spawn(demo::produce_temperature(IoClock, args.rate_hz));
         async_std::task::spawn(demo::follow_setpoint());
         async_std::task::spawn(demo::follow_log_level());
-        for listener in listeners {
-            if let Err(e) = listener.await {
-                demo::fail(&format!("accepting failed: {e}"));
+        // Ctrl-C and SIGTERM end the demo and remove the socket file.
+        let mut signals =
+            Signals::new([Signal::Int, Signal::Term]).unwrap_or_else(|e| demo::fail(&format!("signal handler: {e}")));
+        let accepting = async {
+            for listener in listeners {
+                if let Err(e) = listener.await {
+                    demo::fail(&format!("accepting failed: {e}"));
+                }
             }
-        }
+        };
+        futures_lite::future::or(accepting, async {
+            signals.next().await;
+        })
+        .await;
     });
+    if let Some(path) = &args.unix {
+        let _ = std::fs::remove_file(path);
+    }
+    println!("stopped");
 }
 
 fn log(note: aimx_async_std::SessionNote<'_>) {
