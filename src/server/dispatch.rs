@@ -2,89 +2,117 @@
 //! buffer; only [`Core::flush`] touches the stream.
 
 use super::io::Transport;
+use super::msg::Msg;
 use super::session::Core;
 use super::subs::Sub;
 use super::{Policy, SessionEnd};
-use crate::record::{AnyRecord, Origin};
+use crate::record::{AnyRecord, Origin, Registry};
 use crate::runtime::Clock;
 use crate::wire::request::{Method, Request};
 use crate::wire::{reply, ErrorCode, Full, JsonOut};
 
 type Handled = Result<(), SessionEnd>;
 
+/// Why a handler stopped early: the session ends, or the request gets an
+/// error reply (sent once, by [`handle`], so there is one copy of that path).
+enum Stop<'a> {
+    End(SessionEnd),
+    Answer(ErrorCode, Msg<'a>),
+}
+
+impl From<SessionEnd> for Stop<'_> {
+    fn from(end: SessionEnd) -> Self {
+        Stop::End(end)
+    }
+}
+
+type Answered<'a> = Result<(), Stop<'a>>;
+
+fn answer<'a>(code: ErrorCode, msg: Msg<'a>) -> Answered<'a> {
+    Err(Stop::Answer(code, msg))
+}
+
 pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     io: &mut T,
     req: Request<'_>,
 ) -> Handled {
-    match req.method {
-        Method::List => list(core, io, req.id).await,
+    let id = req.id;
+    let done = match req.method {
+        Method::List => list(core, io, id).await,
         Method::Get => get(core, io, &req).await,
         Method::Set => set(core, io, &req).await,
         Method::Subscribe => subscribe(core, io, &req).await,
         Method::Unsubscribe => unsubscribe(core, io, &req).await,
-        Method::Ping => {
-            let now = core.server.clock.now();
-            let id = req.id;
-            core.emit(io, |o| {
-                reply::result_start(o, id)?;
-                o.raw(b"{\"pong\":true,\"timestamp\":")?;
-                o.timestamp(now)?;
-                o.raw(b"}")?;
-                reply::result_end(o)
-            })
-            .await
-        }
-        Method::Stats => {
-            let s = core.server.stats();
-            let id = req.id;
-            core.emit(io, |o| {
-                reply::result_start(o, id)?;
-                let fields = [
-                    ("sessions_open", s.sessions_open),
-                    ("sessions_total", s.sessions_total),
-                    ("sessions_refused", s.sessions_refused),
-                    ("requests", s.requests),
-                    ("events_sent", s.events_sent),
-                    ("events_dropped", s.events_dropped),
-                    ("parse_errors", s.parse_errors),
-                    ("bytes_in", s.bytes_in),
-                    ("bytes_out", s.bytes_out),
-                ];
-                for (i, (name, value)) in fields.iter().enumerate() {
-                    o.raw(if i == 0 { b"{" } else { b"," })?;
-                    o.str(name)?;
-                    o.raw(b":")?;
-                    o.u64(*value)?;
-                }
-                if let Some(started) = s.started_at {
-                    o.raw(b",\"started_at\":")?;
-                    o.timestamp(started)?;
-                }
-                o.raw(b"}")?;
-                reply::result_end(o)
-            })
-            .await
-        }
+        Method::Ping => ping(core, io, id).await,
+        Method::Stats => stats(core, io, id).await,
+    };
+    match done {
+        Ok(()) => Ok(()),
+        Err(Stop::End(end)) => Err(end),
+        Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
     }
 }
 
-/// The record named in the params, or the error reply already sent.
-async fn find<'r, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
+async fn ping<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     io: &mut T,
-    req: &Request<'_>,
-) -> Result<Option<(usize, &'r dyn AnyRecord)>, SessionEnd> {
+    id: u64,
+) -> Answered<'static> {
+    let now = core.server.clock.now();
+    core.emit(io, &mut |o| {
+        reply::result_start(o, id)?;
+        o.raw(b"{\"pong\":true,\"timestamp\":")?;
+        o.timestamp(now)?;
+        o.raw(b"}")?;
+        reply::result_end(o)
+    })
+    .await?;
+    Ok(())
+}
+
+async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    id: u64,
+) -> Answered<'static> {
+    let s = core.server.stats();
+    core.emit(io, &mut |o| {
+        reply::result_start(o, id)?;
+        let fields = [
+            ("sessions_open", s.sessions_open),
+            ("sessions_total", s.sessions_total),
+            ("sessions_refused", s.sessions_refused),
+            ("requests", s.requests),
+            ("events_sent", s.events_sent),
+            ("events_dropped", s.events_dropped),
+            ("parse_errors", s.parse_errors),
+            ("bytes_in", s.bytes_in),
+            ("bytes_out", s.bytes_out),
+        ];
+        for (i, (name, value)) in fields.iter().enumerate() {
+            o.raw(if i == 0 { b"{" } else { b"," })?;
+            o.str(name)?;
+            o.raw(b":")?;
+            o.u64(*value)?;
+        }
+        if let Some(started) = s.started_at {
+            o.raw(b",\"started_at\":")?;
+            o.timestamp(started)?;
+        }
+        o.raw(b"}")?;
+        reply::result_end(o)
+    })
+    .await?;
+    Ok(())
+}
+
+/// The record named in the params.
+fn find<'a, 'r: 'a>(registry: &Registry<'r>, req: &'a Request<'_>) -> Result<(usize, &'r dyn AnyRecord), Stop<'a>> {
     let Some(name) = req.params.record_name() else {
-        let msg = msg!("params.name is required");
-        core.error(io, req.id, ErrorCode::InvalidParams, msg).await?;
-        return Ok(None);
+        return Err(Stop::Answer(ErrorCode::InvalidParams, msg!("params.name is required")));
     };
-    let found = core.server.registry.find(name);
-    if found.is_none() {
-        core.error(io, req.id, ErrorCode::NotFound, msg!("record '{name}' not found")).await?;
-    }
-    Ok(found)
+    registry.find(name).ok_or(Stop::Answer(ErrorCode::NotFound, msg!("record '", name, "' not found")))
 }
 
 /// `record.list`, streamed record by record: no buffer holds the whole reply.
@@ -92,8 +120,8 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     io: &mut T,
     id: u64,
-) -> Handled {
-    core.emit(io, |o| {
+) -> Answered<'static> {
+    core.emit(io, &mut |o| {
         reply::result_start(o, id)?;
         o.raw(b"[")
     })
@@ -102,8 +130,9 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
     let created_at = core.server.created_at();
     for (i, record) in registry.iter().enumerate() {
         let info = record.info();
-        core.emit(io, |o| list_entry_head(o, i, record)).await?;
-        core.emit(io, |o| {
+        let last_update = info.last_update.map(|t| core.server.stamp(t));
+        core.emit(io, &mut |o| list_entry_head(o, i, record)).await?;
+        core.emit(io, &mut |o| {
             let meta = record.meta();
             o.raw(b",\"buffer_type\":\"")?;
             o.raw(record.buffer_type().as_str().as_bytes())?;
@@ -117,19 +146,20 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
             o.bool(meta.writable)?;
             o.raw(b",\"created_at\":")?;
             o.timestamp(created_at)?;
-            if let Some(t) = info.last_update {
+            if let Some(t) = last_update {
                 o.raw(b",\"last_update\":")?;
-                o.timestamp(core.server.stamp(t))?;
+                o.timestamp(t)?;
             }
             o.raw(b",\"outbound_connector_count\":0}")
         })
         .await?;
     }
-    core.emit(io, |o| {
+    core.emit(io, &mut |o| {
         o.raw(b"]")?;
         reply::result_end(o)
     })
-    .await
+    .await?;
+    Ok(())
 }
 
 fn list_entry_head(o: &mut JsonOut, index: usize, record: &dyn AnyRecord) -> Result<(), Full> {
@@ -159,16 +189,16 @@ fn list_entry_head(o: &mut JsonOut, index: usize, record: &dyn AnyRecord) -> Res
 
 /// Writes `{"id":…,"result":<prefix><value><suffix>}` as one piece, or an
 /// error when the record has no value or the value is too large.
-async fn reply_with_value<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+async fn reply_with_value<'r, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     io: &mut T,
     id: u64,
-    record: &dyn AnyRecord,
+    record: &'r dyn AnyRecord,
     wrap: (&[u8], &[u8]),
-) -> Handled {
+) -> Answered<'r> {
     let mut had_value = true;
     let fits = core
-        .try_emit(io, |o| {
+        .try_emit(io, &mut |o| {
             reply::result_start(o, id)?;
             o.raw(wrap.0)?;
             had_value = record.write_latest(o)?;
@@ -181,68 +211,61 @@ async fn reply_with_value<C: Clock, T: Transport, const SUBS: usize, const LINE:
         .await?;
     let name = record.meta().name;
     if !had_value {
-        core.error(io, id, ErrorCode::NoValue, msg!("record '{name}' has no value yet")).await
+        answer(ErrorCode::NoValue, msg!("record '", name, "' has no value yet"))
     } else if !fits {
-        let msg = msg!("the value of '{name}' does not fit the reply buffer ({OUT} bytes)");
-        core.error(io, id, ErrorCode::InternalError, msg).await
+        let msg = msg!("the value of '", name, "' does not fit the reply buffer (", OUT, " bytes)");
+        answer(ErrorCode::InternalError, msg)
     } else {
         Ok(())
     }
 }
 
-async fn get<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+async fn get<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     io: &mut T,
-    req: &Request<'_>,
-) -> Handled {
-    let Some((_, record)) = find(core, io, req).await? else { return Ok(()) };
+    req: &'a Request<'_>,
+) -> Answered<'a> {
+    let (_, record) = find(&core.server.registry, req)?;
     reply_with_value(core, io, req.id, record, (b"", b"")).await
 }
 
-async fn set<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+async fn set<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     io: &mut T,
-    req: &Request<'_>,
-) -> Handled {
-    let id = req.id;
+    req: &'a Request<'_>,
+) -> Answered<'a> {
     if core.server.config.policy == Policy::ReadOnly {
-        return core.error(io, id, ErrorCode::PermissionDenied, msg!("server is read-only")).await;
+        return answer(ErrorCode::PermissionDenied, msg!("server is read-only"));
     }
-    let Some((_, record)) = find(core, io, req).await? else { return Ok(()) };
+    let (_, record) = find(&core.server.registry, req)?;
     let name = record.meta().name;
     if !record.meta().writable {
-        let msg = msg!("record '{name}' is not writable");
-        return core.error(io, id, ErrorCode::PermissionDenied, msg).await;
+        return answer(ErrorCode::PermissionDenied, msg!("record '", name, "' is not writable"));
     }
     let Some(value) = req.value else {
-        return core.error(io, id, ErrorCode::InvalidParams, msg!("params.value is required")).await;
+        return answer(ErrorCode::InvalidParams, msg!("params.value is required"));
     };
     // The reply buffer doubles as room to unescape the value's strings.
     core.flush(io).await?;
     if let Err(e) = record.set_json(value, core.out.scratch()) {
-        let msg = msg!("{}", e.0);
-        return core.error(io, id, ErrorCode::ValidationError, msg).await;
+        return answer(ErrorCode::ValidationError, msg!(e.0));
     }
-    reply_with_value(core, io, id, record, (b"{\"status\":\"success\",\"value\":", b"}")).await
+    reply_with_value(core, io, req.id, record, (b"{\"status\":\"success\",\"value\":", b"}")).await
 }
 
-async fn subscribe<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     io: &mut T,
-    req: &Request<'_>,
-) -> Handled {
+    req: &'a Request<'_>,
+) -> Answered<'a> {
     let id = req.id;
-    let Some((index, record)) = find(core, io, req).await? else { return Ok(()) };
+    let (index, record) = find(&core.server.registry, req)?;
     if !core.subs.has_room() {
-        let msg = msg!("at most {SUBS} subscriptions per session");
-        return core.error(io, id, ErrorCode::TooManySubscriptions, msg).await;
+        return answer(ErrorCode::TooManySubscriptions, msg!("at most ", SUBS, " subscriptions per session"));
     }
     let capacity = record.capacity().min(u32::MAX as usize) as u32;
     let window = match req.params.queue_size {
-        Some(0) => {
-            let msg = msg!("queue_size must be at least 1");
-            return core.error(io, id, ErrorCode::InvalidParams, msg).await;
-        }
+        Some(0) => return answer(ErrorCode::InvalidParams, msg!("queue_size must be at least 1")),
         Some(asked) => asked.min(capacity),
         None => capacity,
     };
@@ -253,7 +276,7 @@ async fn subscribe<C: Clock, T: Transport, const SUBS: usize, const LINE: usize,
         .subs
         .add(|sub_id| Sub { id: sub_id, record: index as u16, window, base, seen: base, delivered: base })
         .expect("room was checked above");
-    core.emit(io, |o| {
+    core.emit(io, &mut |o| {
         reply::result_start(o, id)?;
         o.raw(b"{\"subscription_id\":")?;
         reply::subscription_id(o, sub.id)?;
@@ -262,31 +285,31 @@ async fn subscribe<C: Clock, T: Transport, const SUBS: usize, const LINE: usize,
         o.raw(b"}")?;
         reply::result_end(o)
     })
-    .await
+    .await?;
+    Ok(())
 }
 
-async fn unsubscribe<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     io: &mut T,
-    req: &Request<'_>,
-) -> Handled {
+    req: &'a Request<'_>,
+) -> Answered<'a> {
     let id = req.id;
     let Some(sub_id) = req.params.subscription_id.as_deref() else {
-        let msg = msg!("params.subscription_id is required");
-        return core.error(io, id, ErrorCode::InvalidParams, msg).await;
+        return answer(ErrorCode::InvalidParams, msg!("params.subscription_id is required"));
     };
     let number = sub_id.strip_prefix("sub-").and_then(|n| n.parse::<u32>().ok());
     let registry = core.server.registry;
     if !number.is_some_and(|n| core.subs.remove(n, &registry)) {
-        let msg = msg!("subscription '{sub_id}' not found");
-        return core.error(io, id, ErrorCode::NotFound, msg).await;
+        return answer(ErrorCode::NotFound, msg!("subscription '", sub_id, "' not found"));
     }
-    core.emit(io, |o| {
+    core.emit(io, &mut |o| {
         reply::result_start(o, id)?;
         o.raw(b"{\"subscription_id\":")?;
         o.str(sub_id)?;
         o.raw(b",\"status\":\"cancelled\"}")?;
         reply::result_end(o)
     })
-    .await
+    .await?;
+    Ok(())
 }

@@ -61,11 +61,8 @@ impl<const N: usize> Out<N> {
     }
 
     /// Appends what `f` writes, all or nothing.
-    pub(crate) fn piece(&mut self, f: impl FnOnce(&mut JsonOut) -> Result<(), Full>) -> Result<(), Full> {
-        let mut out = JsonOut::new(&mut self.buf[self.len..]);
-        f(&mut out)?;
-        self.len += out.len();
-        Ok(())
+    pub(crate) fn piece(&mut self, f: &mut Piece<'_>) -> Result<(), Full> {
+        append(&mut self.buf, &mut self.len, f)
     }
 
     /// The whole buffer as scratch space; only valid while it is empty.
@@ -81,28 +78,54 @@ impl<const N: usize> Out<N> {
         clock: &C,
         timeout_ms: u64,
     ) -> Result<usize, SessionEnd> {
-        if self.len == 0 {
-            return Ok(0);
-        }
-        let deadline = clock.now().plus_millis(timeout_ms);
-        let bytes = &self.buf[..self.len];
-        let write = async {
-            let mut rest = bytes;
-            while !rest.is_empty() {
-                match io.write(rest).await {
-                    Ok(0) | Err(()) => return Err(SessionEnd::WriteError),
-                    Ok(n) => rest = &rest[n.min(rest.len())..],
-                }
-            }
-            io.flush().await.map_err(|()| SessionEnd::WriteError)
-        };
-        let timeout = async {
-            clock.sleep_until(deadline).await;
-            Err(SessionEnd::WriteTimeout)
-        };
-        or(write, timeout).await?;
         let n = self.len;
+        write_all(io, clock, timeout_ms, &self.buf[..n]).await?;
         self.len = 0;
         Ok(n)
     }
+}
+
+/// What writes one piece of a reply (or of an event) into the buffer.
+/// Taken as `&mut dyn` so each helper that writes pieces exists once, not
+/// once per closure type (on an MCU that was a hundred copies, ~14 KB).
+pub(crate) type Piece<'a> = dyn FnMut(&mut JsonOut) -> Result<(), Full> + 'a;
+
+/// A [`Piece`] that a session may hold across an `await` (the session
+/// future stays `Send`).
+pub(crate) type SendPiece<'a> = dyn FnMut(&mut JsonOut) -> Result<(), Full> + Send + 'a;
+
+/// [`Out::piece`] for any buffer size, compiled once.
+fn append(buf: &mut [u8], len: &mut usize, f: &mut Piece<'_>) -> Result<(), Full> {
+    let mut out = JsonOut::new(&mut buf[*len..]);
+    f(&mut out)?;
+    *len += out.len();
+    Ok(())
+}
+
+/// Writes `bytes` out, giving up at the write deadline.
+async fn write_all<T: Transport, C: Clock>(
+    io: &mut T,
+    clock: &C,
+    timeout_ms: u64,
+    bytes: &[u8],
+) -> Result<(), SessionEnd> {
+    if bytes.is_empty() {
+        return Ok(());
+    }
+    let deadline = clock.now().plus_millis(timeout_ms);
+    let write = async {
+        let mut rest = bytes;
+        while !rest.is_empty() {
+            match io.write(rest).await {
+                Ok(0) | Err(()) => return Err(SessionEnd::WriteError),
+                Ok(n) => rest = &rest[n.min(rest.len())..],
+            }
+        }
+        io.flush().await.map_err(|()| SessionEnd::WriteError)
+    };
+    let timeout = async {
+        clock.sleep_until(deadline).await;
+        Err(SessionEnd::WriteTimeout)
+    };
+    or(write, timeout).await
 }

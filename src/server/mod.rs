@@ -8,12 +8,11 @@
 //! * `LINE`: the longest request line, newline included,
 //! * `OUT`: the reply buffer (one event or one reply piece must fit).
 
-/// An error message written straight into the reply, formatted in place.
-/// (A closure rather than `fmt::Arguments`, which is not `Send` and would
-/// make session futures unusable on multi-threaded executors.)
+/// An error message from parts (`&str`s and numbers), written straight into
+/// the reply: `msg!("record '", name, "' not found")`. See [`msg::Msg`].
 macro_rules! msg {
-    ($($fmt:tt)*) => {
-        |o: &mut $crate::wire::JsonOut| o.str_fmt(format_args!($($fmt)*))
+    ($($part:expr),+ $(,)?) => {
+        $crate::server::msg::Msg::new([$($crate::server::msg::Part::from($part)),+])
     };
 }
 
@@ -21,6 +20,7 @@ mod config;
 mod dispatch;
 mod io;
 mod many;
+mod msg;
 mod note;
 mod session;
 mod stats;

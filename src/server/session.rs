@@ -2,12 +2,13 @@
 
 use futures_lite::future::{or, pending};
 
-use super::io::{Out, Transport};
+use super::io::{Out, SendPiece, Transport};
+use super::msg::Msg;
 use super::subs::Subs;
 use super::{dispatch, Server, SessionEnd};
 use crate::runtime::Clock;
 use crate::wire::request::{self, Hello, Message};
-use crate::wire::{reply, ErrorCode, Full, JsonOut, Line, LineReader};
+use crate::wire::{reply, ErrorCode, Line, LineReader};
 
 /// Rounds of one event per subscription delivered before input is read
 /// again, so a busy record cannot starve requests.
@@ -103,7 +104,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             Line::TooLong => {
                 self.server.count(|s| s.parse_errors += 1);
                 let max = LINE - 1;
-                return self.error(io, 0, ErrorCode::LineTooLong, msg!("line longer than {max} bytes")).await;
+                return self.error(io, 0, ErrorCode::LineTooLong, msg!("line longer than ", max, " bytes")).await;
             }
             Line::Complete(bytes) => bytes,
         };
@@ -111,7 +112,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             Ok(None) => Ok(()),
             Err(e) => {
                 self.server.count(|s| s.parse_errors += 1);
-                self.error(io, e.id, e.code, msg!("{}", e.message)).await
+                self.error(io, e.id, e.code, msg!(e.message)).await
             }
             Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
             Ok(Some(Message::Request(_))) if !self.greeted => {
@@ -131,7 +132,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         self.greeted = false;
         if !hello.version_ok() {
             let asked = hello.version.as_deref().unwrap_or("no version");
-            let msg = msg!("server speaks 1.x, client asked for {asked}");
+            let msg = msg!("server speaks 1.x, client asked for ", asked);
             return self.refuse(io, ErrorCode::VersionMismatch, msg).await;
         }
         let authenticated = match (self.server.config.token, &hello.auth_token) {
@@ -153,7 +154,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     async fn welcome<T: Transport>(&mut self, io: &mut T, authenticated: bool) -> Result<(), SessionEnd> {
         let config = &self.server.config;
         let write = config.policy == super::Policy::ReadWrite;
-        self.emit(io, |o| {
+        self.emit(io, &mut |o| {
             o.raw(b"{\"version\":\"1.0\",\"server\":")?;
             o.str(config.name)?;
             o.raw(b",\"permissions\":[\"read\",\"subscribe\"")?;
@@ -165,7 +166,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         .await?;
         let mut first = true;
         for record in self.server.registry().iter().filter(|r| write && r.meta().writable) {
-            self.emit(io, |o| {
+            self.emit(io, &mut |o| {
                 if !first {
                     o.raw(b",")?;
                 }
@@ -174,7 +175,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             .await?;
             first = false;
         }
-        self.emit(io, |o| {
+        self.emit(io, &mut |o| {
             o.raw(b"],\"max_subscriptions\":")?;
             o.u64(SUBS as u64)?;
             o.raw(b",\"authenticated\":")?;
@@ -189,26 +190,22 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     pub(crate) async fn try_emit<T: Transport>(
         &mut self,
         io: &mut T,
-        mut f: impl FnMut(&mut JsonOut) -> Result<(), Full>,
+        f: &mut SendPiece<'_>,
     ) -> Result<bool, SessionEnd> {
-        if self.out.piece(&mut f).is_ok() {
+        if self.out.piece(f).is_ok() {
             return Ok(true);
         }
         if self.out.is_empty() {
             return Ok(false);
         }
         self.flush(io).await?;
-        Ok(self.out.piece(&mut f).is_ok())
+        Ok(self.out.piece(f).is_ok())
     }
 
     /// Like [`Self::try_emit`] for pieces that always fit the minimum 256-byte
     /// buffer (envelopes, names); one that does not ends the session rather
     /// than send a broken line.
-    pub(crate) async fn emit<T: Transport>(
-        &mut self,
-        io: &mut T,
-        f: impl FnMut(&mut JsonOut) -> Result<(), Full>,
-    ) -> Result<(), SessionEnd> {
+    pub(crate) async fn emit<T: Transport>(&mut self, io: &mut T, f: &mut SendPiece<'_>) -> Result<(), SessionEnd> {
         if self.try_emit(io, f).await? {
             Ok(())
         } else {
@@ -222,23 +219,18 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         io: &mut T,
         id: u64,
         code: ErrorCode,
-        message: impl Fn(&mut JsonOut) -> Result<(), Full>,
+        message: Msg<'_>,
     ) -> Result<(), SessionEnd> {
-        if !self.try_emit(io, |o| reply::error(o, Some(id), code, &message)).await? {
+        if !self.try_emit(io, &mut |o| reply::error(o, Some(id), code, |o| message.write(o))).await? {
             // Only a message built from a long, heavily escaped name gets here.
-            self.emit(io, |o| reply::error(o, Some(id), code, |o: &mut JsonOut| o.str(code.as_str()))).await?;
+            self.emit(io, &mut |o| reply::error(o, Some(id), code, |o| o.str(code.as_str()))).await?;
         }
         Ok(())
     }
 
     /// A one-line refusal; the session ends.
-    async fn refuse<T: Transport>(
-        &mut self,
-        io: &mut T,
-        code: ErrorCode,
-        message: impl Fn(&mut JsonOut) -> Result<(), Full>,
-    ) -> Result<(), SessionEnd> {
-        self.emit(io, |o| reply::error(o, None, code, &message)).await?;
+    async fn refuse<T: Transport>(&mut self, io: &mut T, code: ErrorCode, message: Msg<'_>) -> Result<(), SessionEnd> {
+        self.emit(io, &mut |o| reply::error(o, None, code, |o| message.write(o))).await?;
         self.flush(io).await?;
         Err(SessionEnd::Refused(code))
     }
@@ -265,8 +257,8 @@ pub(crate) async fn refuse_busy<C: Clock, T: Transport, const SUBS: usize, const
 ) -> SessionEnd {
     let mut out = Out::<128>::new();
     let max = server.config.max_sessions;
-    let msg = msg!("server is at its limit of {max} sessions");
-    if out.piece(|o| reply::error(o, None, ErrorCode::TooManySessions, msg)).is_ok() {
+    let msg = msg!("server is at its limit of ", max, " sessions");
+    if out.piece(&mut |o| reply::error(o, None, ErrorCode::TooManySessions, |o| msg.write(o))).is_ok() {
         let _ = out.flush(io, &server.clock, server.config.write_timeout_ms).await;
     }
     SessionEnd::TooManySessions

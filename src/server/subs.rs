@@ -155,7 +155,7 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
         let mut flushed = false;
         loop {
             let mut next = Next::Empty;
-            let wrote = self.out.piece(|o| {
+            let wrote = self.out.piece(&mut |o| {
                 next = record.write_next(sub.seen, sub.window.into(), o, &mut |o, seq| {
                     reply::event_start(o, sub.id, seq - sub.base)
                 });

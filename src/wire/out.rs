@@ -1,7 +1,5 @@
 //! A small JSON writer over a borrowed byte buffer.
 
-use core::fmt::Write as _;
-
 use serde::Serialize;
 
 use crate::time::Timestamp;
@@ -76,7 +74,7 @@ impl<'a> JsonOut<'a> {
     }
 
     /// The body of a JSON string (no quotes), escaped.
-    fn escaped(&mut self, s: &str) -> Result<(), Full> {
+    pub(crate) fn escaped(&mut self, s: &str) -> Result<(), Full> {
         let bytes = s.as_bytes();
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
@@ -124,7 +122,19 @@ impl<'a> JsonOut<'a> {
 
     /// A timestamp as the quoted string `"secs.nanos"`.
     pub fn timestamp(&mut self, t: Timestamp) -> Result<(), Full> {
-        write!(self, "\"{t}\"").map_err(|_| Full)
+        // By hand rather than through `Display`: no `core::fmt` on the
+        // server's path (it costs flash on MCUs).
+        self.raw(b"\"")?;
+        self.u64(t.secs())?;
+        let mut nanos = [b'0'; 10];
+        nanos[0] = b'.';
+        let mut n = t.subsec_nanos();
+        for d in nanos[1..].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.raw(&nanos)?;
+        self.raw(b"\"")
     }
 
     /// Any serializable value, through `serde-json-core`.
@@ -172,6 +182,11 @@ mod tests {
         assert_eq!(written(|o| o.u64(0)).unwrap(), "0");
         assert_eq!(written(|o| o.u64(u64::MAX)).unwrap(), "18446744073709551615");
         assert_eq!(written(|o| o.timestamp(Timestamp::from_nanos(35_250_000_000))).unwrap(), "\"35.250000000\"");
+        let t = Timestamp::from_nanos(u64::MAX);
+        let mut want = heapless::String::<64>::new();
+        core::fmt::write(&mut want, format_args!("\"{t}\"")).unwrap();
+        assert_eq!(written(|o| o.timestamp(t)).unwrap(), want);
+        assert_eq!(written(|o| o.timestamp(Timestamp::from_nanos(7))).unwrap(), "\"0.000000007\"");
     }
 
     #[test]
