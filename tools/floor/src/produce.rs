@@ -1,19 +1,19 @@
-//! A producer at a fixed rate above the timer's resolution: each tick
-//! publishes every value that has come due since the last one.
+//! A producer at a fixed rate above the timer's resolution, paced like the
+//! demo's sensor: reading `n` is due `n / rate` seconds after the start, and
+//! each wake publishes every reading that has come due since the last.
 
 use std::time::{Duration, Instant};
 
-/// Calls `publish(n)` with the number of values due, forever.
+/// Calls `publish(n)` with the number of readings due, forever.
 pub async fn at_rate(rate_hz: f64, mut publish: impl FnMut(u64)) {
     let start = Instant::now();
-    let tick = Duration::from_secs_f64(1.0 / rate_hz).max(Duration::from_millis(1));
     let mut published = 0u64;
     loop {
-        tokio::time::sleep(tick).await;
-        let due = (start.elapsed().as_secs_f64() * rate_hz) as u64;
+        let due = (start.elapsed().as_secs_f64() * rate_hz) as u64 + 1;
         if due > published {
             publish(due - published);
             published = due;
         }
+        tokio::time::sleep_until((start + Duration::from_secs_f64(published as f64 / rate_hz)).into()).await;
     }
 }
