@@ -41,14 +41,34 @@ pub fn announce(args: &DemoArgs) {
     println!("serving {} records ({policy}{auth}), sensor at {} Hz", RECORDS.len(), args.rate_hz);
 }
 
-/// The simulated sensor: one reading every 1/rate seconds, paced by `clock`.
+/// The simulated sensor at `rate_hz` readings per second, paced by `clock`.
 pub async fn produce_temperature(clock: impl Clock, rate_hz: f64) {
-    let period_ns = (1e9 / rate_hz) as u64;
-    let mut next = clock.now();
-    for sample in 0.. {
+    produce(clock, rate_hz, |sample| {
         TEMPERATURE.publish(Temperature { celsius: records::simulated_celsius(sample) });
-        next = aimx::Timestamp::from_nanos(next.as_nanos() + period_ns).max(clock.now());
-        clock.sleep_until(next).await;
+    })
+    .await
+}
+
+/// Calls `publish` with sample numbers 0, 1, 2, … at `rate_hz`, reading `n`
+/// being due `n / rate_hz` seconds after the start. A timer wakes about once
+/// a millisecond at best, so each wake publishes every reading that has come
+/// due since the last: the rate holds far above 1 kHz. After a stall longer
+/// than a second (a suspended process) the missed readings are skipped, as a
+/// sensor would not produce them late.
+pub async fn produce(clock: impl Clock, rate_hz: f64, mut publish: impl FnMut(u64)) {
+    let start = clock.now().as_nanos();
+    let due_at = |sample: u64| aimx::Timestamp::from_nanos(start + (sample as f64 * 1e9 / rate_hz) as u64);
+    let most_at_once = (rate_hz as u64).max(1);
+    let mut sample = 0u64;
+    loop {
+        let elapsed = clock.now().as_nanos().saturating_sub(start);
+        let due = (elapsed as f64 * rate_hz / 1e9) as u64 + 1;
+        sample = sample.max(due.saturating_sub(most_at_once));
+        while sample < due {
+            publish(sample);
+            sample += 1;
+        }
+        clock.sleep_until(due_at(sample)).await;
     }
 }
 
@@ -72,4 +92,57 @@ pub async fn follow_log_level() {
 pub fn fail(message: &str) -> ! {
     eprintln!("error: {message}");
     std::process::exit(1);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::future::Future;
+    use std::pin::pin;
+    use std::rc::Rc;
+    use std::task::{Context, Poll, Waker};
+
+    use aimx::{Clock, Timestamp};
+
+    /// A clock whose timer, like a real one, wakes no sooner than 1 ms after
+    /// it is set (later when the deadline is later); each sleep is one poll.
+    #[derive(Clone)]
+    struct CoarseClock(Rc<Cell<u64>>);
+    impl Clock for CoarseClock {
+        fn now(&self) -> Timestamp {
+            Timestamp::from_nanos(self.0.get())
+        }
+        async fn sleep_until(&self, deadline: Timestamp) {
+            let wake = deadline.as_nanos().max(self.0.get() + 1_000_000);
+            let mut slept = false;
+            std::future::poll_fn(|_| if std::mem::replace(&mut slept, true) { Poll::Ready(()) } else { Poll::Pending })
+                .await;
+            self.0.set(wake);
+        }
+    }
+
+    /// Readings published in the first `ms` milliseconds at `rate_hz`.
+    fn published(rate_hz: f64, ms: u64) -> u64 {
+        let now = Rc::new(Cell::new(1_000_000_000));
+        let clock = CoarseClock(now.clone());
+        let count = Cell::new(0u64);
+        let end = now.get() + ms * 1_000_000;
+        let mut producer = pin!(super::produce(clock, rate_hz, |n| {
+            assert_eq!(n, count.get(), "readings in order, none skipped");
+            count.set(count.get() + 1);
+        }));
+        let mut cx = Context::from_waker(Waker::noop());
+        while now.get() < end {
+            assert!(producer.as_mut().poll(&mut cx).is_pending());
+        }
+        count.get()
+    }
+
+    #[test]
+    fn the_rate_holds_above_the_timer_resolution() {
+        // 100 ms: readings 0..=N where N is the last one due.
+        assert_eq!(published(20_000.0, 100), 2_001);
+        assert_eq!(published(50_000.0, 100), 5_001);
+        assert_eq!(published(10.0, 1_000), 11);
+    }
 }
