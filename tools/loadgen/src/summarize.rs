@@ -150,8 +150,9 @@ fn docs_tables(runs: &[Run], bench: Option<&[Value]>) -> String {
     }
     s += "\n| scenario | aimx | floor | checks (all runs) |\n|---|---|---|---|\n";
     let both = |scenario: &str, path: &str, unit: &str, digits: usize| {
-        let a = median(each(runs, "aimx", scenario, path));
-        let f = median(each(runs, "floor", scenario, path));
+        let scale = if unit == "MiB" { 1.0 / 1048576.0 } else { 1.0 };
+        let a = median(each(runs, "aimx", scenario, path)).map(|x| x * scale);
+        let f = median(each(runs, "floor", scenario, path)).map(|x| x * scale);
         (format!("{} {unit}", fmt(a, digits)), format!("{} {unit}", fmt(f, digits)))
     };
     let failures =
@@ -181,7 +182,7 @@ fn docs_tables(runs: &[Run], bench: Option<&[Value]>) -> String {
             failures(&sc)
         );
     }
-    let (a, f) = both("memory", "/rss_idle", "B", 0);
+    let (a, f) = both("memory", "/rss_idle", "MiB", 1);
     s += &format!("| RSS of the idle server | {a} | {f} | |\n");
     let (a, f) = both("memory", "/bytes_per_session", "B", 0);
     s += &format!("| RSS per idle session | {a} | {f} | |\n");
