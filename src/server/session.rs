@@ -1,6 +1,8 @@
 //! One session: read lines, answer them, deliver events, wait for more.
 
-use futures_lite::future::{or, pending};
+use core::pin::pin;
+
+use futures_lite::future::{or, pending, poll_once};
 
 use super::io::{Out, SendPiece, Transport};
 use super::msg::Msg;
@@ -45,13 +47,46 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
     pub(crate) async fn run<T: Transport>(&mut self, io: &mut T) -> SessionEnd {
         let server = self.core.server;
         let handshake_deadline = server.clock.now().plus_millis(server.config.handshake_timeout_ms);
+        // Registered with the server once for the whole session, not once
+        // per wait: nothing ever wakes this queue, it only completes once closed.
+        let mut shutdown = pin!(async {
+            let _ = server.closing.wait().await;
+            Wake::Shutdown
+        });
+        // The last read filled the line buffer: more input is probably waiting.
+        let mut more = false;
         loop {
             if let Err(end) = self.step(io).await {
                 return end;
             }
+            if more {
+                // Read again before writing, so the replies to what is already
+                // waiting go out in the same write; the checks the wait below
+                // would make come first.
+                if server.closing.is_closed() {
+                    return SessionEnd::Shutdown;
+                }
+                if !self.core.greeted && server.clock.now() >= handshake_deadline {
+                    return SessionEnd::HandshakeTimeout;
+                }
+                let spare = self.lines.spare();
+                let room = spare.len();
+                if let Some(read) = poll_once(io.read(spare)).await {
+                    match self.took(read, room) {
+                        Ok(filled) => more = filled,
+                        Err(end) => return end,
+                    }
+                    continue;
+                }
+            }
+            // The input is drained: the replies go out before waiting.
+            if let Err(end) = self.core.flush(io).await {
+                return end;
+            }
             let greeted = self.core.greeted;
-            let lines = &mut self.lines;
-            let read = async { Wake::Read(io.read(lines.spare()).await) };
+            let spare = self.lines.spare();
+            let room = spare.len();
+            let read = async { Wake::Read(io.read(spare).await) };
             let events = async {
                 self.core.subs.ready(server.registry()).await;
                 Wake::Events
@@ -63,26 +98,34 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 server.clock.sleep_until(handshake_deadline).await;
                 Wake::Deadline
             };
-            let shutdown = async {
-                // Nothing ever wakes this queue; it only completes once closed.
-                let _ = server.closing.wait().await;
-                Wake::Shutdown
-            };
-            match or(shutdown, or(read, or(events, deadline))).await {
-                Wake::Read(Ok(0)) => return SessionEnd::PeerClosed,
-                Wake::Read(Ok(n)) => {
-                    self.lines.commit(n);
-                    server.count(|s| s.bytes_in += n as u64);
-                }
-                Wake::Read(Err(())) => return SessionEnd::ReadError,
-                Wake::Events => {}
+            more = match or(shutdown.as_mut(), or(read, or(events, deadline))).await {
+                Wake::Read(read) => match self.took(read, room) {
+                    Ok(filled) => filled,
+                    Err(end) => return end,
+                },
+                Wake::Events => false,
                 Wake::Deadline => return SessionEnd::HandshakeTimeout,
                 Wake::Shutdown => return SessionEnd::Shutdown,
-            }
+            };
         }
     }
 
-    /// Answers every complete line, delivers pending events, flushes.
+    /// Takes in what a read of `room` bytes brought; `Ok(true)` when it
+    /// filled the room.
+    fn took(&mut self, read: Result<usize, ()>, room: usize) -> Result<bool, SessionEnd> {
+        match read {
+            Ok(0) => Err(SessionEnd::PeerClosed),
+            Ok(n) => {
+                self.lines.commit(n);
+                self.core.server.count(|s| s.bytes_in += n as u64);
+                Ok(n >= room)
+            }
+            Err(()) => Err(SessionEnd::ReadError),
+        }
+    }
+
+    /// Answers every complete line and delivers pending events; the replies
+    /// stay buffered (the buffer is written out when it fills up).
     async fn step<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
         while let Some(line) = self.lines.next_line() {
             self.core.on_line(io, line).await?;
@@ -94,7 +137,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 }
             }
         }
-        self.core.flush(io).await
+        Ok(())
     }
 }
 
