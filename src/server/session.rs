@@ -59,15 +59,14 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             if let Err(end) = self.step(io).await {
                 return end;
             }
-            if more {
+            // Before the hello the wait below also watches the handshake
+            // deadline, so this shortcut is for greeted sessions only.
+            if more && self.core.greeted {
                 // Read again before writing, so the replies to what is already
-                // waiting go out in the same write; the checks the wait below
-                // would make come first.
+                // waiting go out in the same write; shutdown is checked first,
+                // as the wait below would.
                 if server.closing.is_closed() {
                     return SessionEnd::Shutdown;
-                }
-                if !self.core.greeted && server.clock.now() >= handshake_deadline {
-                    return SessionEnd::HandshakeTimeout;
                 }
                 let spare = self.lines.spare();
                 let room = spare.len();
