@@ -74,6 +74,9 @@ pub enum Command {
         /// Stop after N events (all records together).
         #[arg(long, value_name = "N")]
         count: Option<u64>,
+        /// Draw the numeric fields as a live chart in the terminal; `q` quits.
+        #[arg(long)]
+        plot: bool,
     },
     /// Measure round-trip latency: min, median, p99, max.
     #[command(after_help = "Example:\n  aimx --tcp 127.0.0.1:7000 ping --count 100 --interval 0")]
@@ -84,6 +87,16 @@ pub enum Command {
         /// Milliseconds between pings.
         #[arg(long, default_value_t = 100, value_name = "MS")]
         interval: u64,
+    },
+    /// A live dashboard in the browser: records, values, plots, edits.
+    #[command(after_help = "Example:\n  aimx ui --unix /tmp/aimx.sock --open")]
+    Ui {
+        /// Address the page is served on.
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+        listen: String,
+        /// Open the page in the default browser.
+        #[arg(long)]
+        open: bool,
     },
     /// The server's welcome (name, permissions, writable records, limits) and its counters.
     #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock info")]

@@ -27,6 +27,20 @@ pub async fn connect(conn: &Conn) -> Result<Client, Fail> {
     client.map_err(Fail::Connection)
 }
 
+/// Where the options point, e.g. `unix /tmp/aimx.sock`, or the usage error
+/// `connect` would give, without connecting.
+pub fn describe(conn: &Conn) -> Result<String, Fail> {
+    match (&conn.unix, &conn.tcp, &conn.serial) {
+        (Some(path), None, None) => Ok(format!("unix {path}")),
+        (None, Some(addr), None) => Ok(format!("tcp {addr}")),
+        (None, None, Some(port)) => Ok(format!("serial {port}")),
+        (None, None, None) => {
+            Err(Fail::Usage("say where the device is: --unix PATH, --tcp HOST:PORT or --serial PORT".into()))
+        }
+        _ => Err(Fail::Usage("choose one of --unix, --tcp and --serial".into())),
+    }
+}
+
 #[cfg(unix)]
 async fn unix(path: &str, options: Options) -> aimx_client::Result<Client> {
     Client::connect_unix(path, options).await

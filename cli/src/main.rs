@@ -33,13 +33,18 @@ async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Set { value, .. } => Some(cmd::set::parse_value(value)?),
         _ => None,
     };
+    if let Command::Ui { listen, open } = &cli.command {
+        return cmd::ui::run(cli.conn, listen, *open).await;
+    }
     let client = connect::connect(&cli.conn).await?;
     match cli.command {
         Command::List => cmd::list::run(&client, json).await,
         Command::Get { name } => cmd::get::run(&client, &name, json).await,
         Command::Set { name, .. } => cmd::set::run(&client, &name, set_value.unwrap_or_default(), json).await,
-        Command::Watch { names, count } => cmd::watch::run(&client, &names, count, json).await,
+        Command::Watch { names, count, plot: false } => cmd::watch::run(&client, &names, count, json).await,
+        Command::Watch { names, count, plot: true } => cmd::plot::run(&client, &names, count).await,
         Command::Ping { count, interval } => cmd::ping::run(&client, count, interval, json).await,
         Command::Info => cmd::info::run(&client, json).await,
+        Command::Ui { .. } => unreachable!("served above"),
     }
 }

@@ -23,6 +23,7 @@
 //! [`Subscription`], and every call is bounded by [`Options::timeout`].
 #![deny(missing_docs)]
 
+mod backoff;
 mod client;
 mod error;
 mod options;
@@ -32,6 +33,7 @@ mod subscription;
 mod transport;
 mod wire;
 
+pub use backoff::Backoff;
 pub use client::Client;
 pub use error::{Error, ErrorCode, Result, ServerError};
 pub use options::Options;

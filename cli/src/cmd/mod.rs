@@ -4,5 +4,7 @@ pub mod get;
 pub mod info;
 pub mod list;
 pub mod ping;
+pub mod plot;
 pub mod set;
+pub mod ui;
 pub mod watch;
