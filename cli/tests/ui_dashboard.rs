@@ -2,10 +2,10 @@
 //! demo: the record table, the live plot, an edit and its error, the
 //! device going away and coming back. Needs `chromium` (ci/ui-tools.sh).
 
-#[path = "../../client/tests/common/mod.rs"]
-mod common;
 #[path = "ui/browser.rs"]
 mod browser;
+#[path = "../../client/tests/common/mod.rs"]
+mod common;
 #[path = "ui/proxy.rs"]
 mod proxy;
 #[path = "ui/server.rs"]
@@ -98,6 +98,9 @@ async fn dashboard_shows_records_plots_edits_and_survives_a_reconnect() {
     assert_eq!(reply["code"], "validation_error", "{reply}");
     assert!(reply["text"].as_str().unwrap().starts_with("validation_error: "), "{reply}");
 
+    // A 10 s window: the few seconds this test has seen fill the picture.
+    page.eval("(() => { const w = document.querySelector('#window'); w.value = '10'; w.dispatchEvent(new Event('change')); })()").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let shot = page.screenshot().await;
     std::fs::write(target_dir().join("ui-dashboard.png"), &shot).unwrap();
     if std::env::var_os("AIMX_UPDATE_README_SHOT").is_some() {

@@ -146,6 +146,7 @@ function updateRow(rec) {
   r.querySelector('td.dropped').classList.toggle('dropped-some', rec.totals.dropped > 0);
   const sub = rec.subscription && rec.subscription !== 'subscribed' ? `(not live: ${rec.subscription})` : '';
   set('value', rec.last ? JSON.stringify(rec.last.data) : sub || '–');
+  r.querySelector('td.value').title = r.querySelector('td.value').textContent;
   const tick = r.querySelector('td.plot input');
   const numeric = rec.last && numericFields(rec.last.data).length > 0;
   if (numeric && tick.disabled) {

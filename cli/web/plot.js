@@ -148,11 +148,11 @@ class Plot {
   line(g, s, start, px, py, ratio, top, bottom) {
     const first = s.from(start);
     // Gaps first, so lines draw over them.
-    g.fillStyle = 'rgba(192, 57, 43, 0.15)';
+    g.fillStyle = 'rgba(192, 57, 43, 0.22)';
     for (let i = Math.max(first, 1); i < s.xs.length; i++) {
       if (s.gaps[i]) {
         const a = px(s.xs[i - 1]), b = px(s.xs[i]);
-        g.fillRect(a, top, Math.max(b - a, 2 * ratio), bottom - top);
+        g.fillRect(a, top, Math.max(b - a, 3 * ratio), bottom - top);
       }
     }
     g.strokeStyle = s.color; g.lineWidth = 1.5 * ratio; g.lineJoin = 'round';

@@ -25,6 +25,9 @@ const WINDOW_SECS: f64 = 30.0;
 const REDRAW_EVERY: Duration = Duration::from_millis(100);
 const COLORS: [Color; 6] = [Color::Cyan, Color::Yellow, Color::Magenta, Color::Green, Color::Red, Color::Blue];
 
+/// A series' runs of points, ready to draw.
+type Segments = Vec<Vec<(f64, f64)>>;
+
 /// Counters for the header and the summary.
 struct Counts {
     events: u64,
@@ -153,7 +156,7 @@ fn draw(frame: &mut Frame, plot: &Plot, counts: &Counts, names: &[String]) {
     // Two points per braille column (lowest, highest) are all that shows.
     let columns = usize::from(chart_area.width.saturating_sub(10)) * 2;
     let mut datasets = Vec::new();
-    let decimated: Vec<(usize, &String, Vec<Vec<(f64, f64)>>)> = plot
+    let decimated: Vec<(usize, &String, Segments)> = plot
         .series
         .iter()
         .enumerate()

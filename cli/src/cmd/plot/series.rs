@@ -165,7 +165,8 @@ mod tests {
 
     #[test]
     fn decimation_keeps_the_extremes_of_each_column() {
-        let points: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64 / 100.0, if i == 437 { 99.0 } else { 0.0 })).collect();
+        let points: Vec<(f64, f64)> =
+            (0..1000).map(|i| (i as f64 / 100.0, if i == 437 { 99.0 } else { 0.0 })).collect();
         let out = decimate(&points, 0.0, 10.0, 10);
         assert!(out.len() <= 20, "{}", out.len());
         assert!(out.contains(&(4.37, 99.0)), "the spike survives");

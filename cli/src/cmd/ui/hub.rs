@@ -83,7 +83,9 @@ impl Hub {
     pub fn join(&self) -> (Vec<String>, broadcast::Receiver<Arc<str>>) {
         let latest = self.lock();
         let rx = self.pages.subscribe();
-        let mut first = vec![json!({"t": "hello", "ui": concat!("aimx-cli/", env!("CARGO_PKG_VERSION")), "device": self.device}).to_string()];
+        let mut first =
+            vec![json!({"t": "hello", "ui": concat!("aimx-cli/", env!("CARGO_PKG_VERSION")), "device": self.device})
+                .to_string()];
         first.push(latest.state.to_string());
         first.extend(latest.ping.iter().map(Value::to_string));
         first.extend(latest.records.iter().map(Value::to_string));

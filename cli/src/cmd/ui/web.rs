@@ -87,7 +87,8 @@ async fn page(mut socket: WebSocket, hub: Arc<Hub>) {
 fn request(hub: &Arc<Hub>, text: &str, replies: &mpsc::Sender<Value>) {
     let request: Value = serde_json::from_str(text).unwrap_or(Value::Null);
     let id = request.get("id").cloned().unwrap_or(Value::Null);
-    let fail = |code: &str, message: &str| json!({"t": "reply", "id": id, "ok": false, "code": code, "message": message});
+    let fail =
+        |code: &str, message: &str| json!({"t": "reply", "id": id, "ok": false, "code": code, "message": message});
     let (Some("set"), Some(name), Some(value)) =
         (request.get("op").and_then(Value::as_str), request.get("name").and_then(Value::as_str), request.get("value"))
     else {
