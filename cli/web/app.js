@@ -18,6 +18,7 @@ const ui = {
   lagged: 0,
   frames: 0,
   dirty: true,
+  drawMs: [],           // how long the last draws took (for the load test)
 };
 
 // ---- the WebSocket -------------------------------------------------------
@@ -244,7 +245,10 @@ function frame(now) {
   lastDraw = now; ui.dirty = false; ui.frames++;
   const shown = shownRecords();
   const end = (ui.paused ? ui.pausedAt : plot.newest) ?? 0;
+  const t0 = performance.now();
   plot.draw(shown, end, ui.windowSecs);
+  ui.drawMs.push(performance.now() - t0);
+  if (ui.drawMs.length > 200) ui.drawMs.shift();
   legend(shown);
   const canvas = $('#plot');
   canvas.dataset.vertices = plot.drawnVertices;
@@ -259,6 +263,8 @@ window.aimxUi = {
     return {
       connected: !!ui.state.connected, socketOpen: ui.socketOpen, paused: ui.paused, lagged: ui.lagged,
       records: ui.order, plotted: [...shownRecords()], series, frames: ui.frames, vertices: plot.drawnVertices,
+      drawMs: ui.drawMs.slice(),
+      totals: Object.fromEntries([...ui.records].map(([n, r]) => [n, { ...r.totals, lastSeq: r.last ? r.last.seq : null }])),
     };
   },
 };
