@@ -51,8 +51,10 @@ async fn a_thousand_events_a_second_are_all_accounted_for() {
     let snapshot = "window.aimxUi ? window.aimxUi.snapshot() : null";
     let temperature = |s: &Value| s["totals"]["sensor.temperature"].clone();
     let first = page.wait_for("events", snapshot, |s| temperature(s)["events"].as_u64() > Some(100)).await;
+    let started = std::time::Instant::now();
     tokio::time::sleep(Duration::from_secs(3)).await;
     let last = page.eval(snapshot).await;
+    let secs = started.elapsed().as_secs_f64();
     let (t0, t1) = (temperature(&first), temperature(&last));
     let count = |t: &Value, k: &str| t[k].as_u64().unwrap();
 
@@ -70,12 +72,23 @@ async fn a_thousand_events_a_second_are_all_accounted_for() {
     let frames = last["frames"].as_u64().unwrap() - first["frames"].as_u64().unwrap();
     assert!(frames > 0, "the page kept drawing: {last}");
 
-    let secs = 3.0;
+    let shot = page.screenshot().await;
+    let target = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).parent().unwrap().to_path_buf();
+    std::fs::write(target.join("ui-dashboard-1khz.png"), shot).unwrap();
+
     let received = (count(&t1, "events") - count(&t0, "events")) as f64 / secs;
     let dropped = count(&t1, "dropped") - count(&t0, "dropped");
     let draw: Vec<f64> = last["drawMs"].as_array().unwrap().iter().filter_map(Value::as_f64).collect();
+    // The reference, same server, same moment: plain `aimx watch`.
+    let watch = std::process::Command::new(env!("CARGO_BIN_EXE_aimx"))
+        .args(["--unix", &ep.unix.display().to_string(), "watch", "sensor.temperature", "--json", "--count", "3000"])
+        .stdout(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let summary = String::from_utf8_lossy(&watch.stderr).trim().to_owned();
+    println!("1 kHz reference, aimx watch --count 3000: {summary}");
     println!(
-        "1 kHz: {received:.0} events/s shown, {dropped} dropped (counted) in {secs} s, {:.1} frames/s, \
+        "1 kHz: {received:.0} events/s shown, {dropped} dropped (counted) in {secs:.2} s, {:.1} frames/s, \
          median draw {:.2} ms over {} draws, {points} points held, {gaps} gaps",
         frames as f64 / secs,
         median(draw.clone()),
