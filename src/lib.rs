@@ -28,3 +28,8 @@ pub use runtime::{Clock, Spawn, SpawnError};
 pub use server::{Config, McuServer, Policy, Server, SessionEnd, Stats, Token};
 
 pub use time::Timestamp;
+
+/// The README's code blocks, compiled and run by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

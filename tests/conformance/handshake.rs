@@ -143,7 +143,7 @@ pub async fn hello_at_any_time_restarts_the_session() {
         // Subscription ids start again for the new session.
         let sub = c.ok("record.subscribe", json!({"name": "test.small"})).await;
         assert_eq!(sub["subscription_id"], "sub-1");
-        assert_eq!(c.event().await["data"], 7);
+        assert_eq!(c.next_event().await["data"], 7);
     })
     .await;
 }

@@ -169,7 +169,7 @@ pub async fn value_too_large_for_the_reply_buffer() {
         assert_eq!(c.err("record.get", json!({"name": "test.note"})).await, "internal_error");
         // The oversized value is skipped for the subscriber and counted.
         c.ok("record.set", json!({"name": "test.note", "value": "small"})).await;
-        let event = c.event().await;
+        let event = c.next_event().await;
         assert_eq!((event["sequence"].clone(), event["dropped"].clone()), (json!(2), json!(1)), "{event}");
         assert_eq!(event["data"], "small");
         let _: Value = c.ok("ping", json!({})).await;

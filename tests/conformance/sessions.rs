@@ -101,7 +101,7 @@ pub async fn many_sessions_at_once() {
             c.ok("record.set", json!({"name": "config.log_level", "value": level})).await;
             let mut events = 0;
             while events < 3 {
-                c.event().await;
+                c.next_event().await;
                 events += 1;
             }
             events
@@ -151,14 +151,14 @@ pub async fn closing_a_session_detaches_its_subscriptions() {
 
 /// Hands out prepared streams, then retires; records how sessions ended.
 struct Streams {
-    ends: Vec<crate::common::End>,
+    ends: Vec<aimx_testing::End>,
     log: std::rc::Rc<std::cell::RefCell<Vec<SessionEnd>>>,
 }
 
 impl aimx::server::Accept for Streams {
-    type Stream<'a> = crate::common::End;
+    type Stream<'a> = aimx_testing::End;
 
-    async fn accept(&mut self) -> Option<crate::common::End> {
+    async fn accept(&mut self) -> Option<aimx_testing::End> {
         if self.ends.is_empty() {
             None
         } else {
@@ -190,8 +190,8 @@ pub async fn serve_many_runs_slots_without_spawning() {
         c1.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
         c3.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
         small.publish(5);
-        assert_eq!(c1.event().await["data"], 5);
-        assert_eq!(c3.event().await["data"], 5);
+        assert_eq!(c1.next_event().await["data"], 5);
+        assert_eq!(c3.next_event().await["data"], 5);
         // Slot A's second stream is served only once its first ends.
         c2.send(r#"{"version":"1.0"}"#).await;
         drop(c1);
@@ -241,7 +241,7 @@ pub async fn serve_split_over_separate_halves() {
         c.hello().await;
         c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
         fx.records.small.publish(3);
-        assert_eq!(c.event().await["data"], 3);
+        assert_eq!(c.next_event().await["data"], 3);
         assert_eq!(c.ok("record.get", json!({"name": "config.log_level"})).await, "info");
     })
     .await;

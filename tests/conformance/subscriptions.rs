@@ -15,12 +15,12 @@ pub async fn events_carry_sequence_and_initial_value() {
         let sub = c.ok("record.subscribe", json!({"name": "sensor.temperature"})).await;
         assert_eq!(sub, json!({"subscription_id": "sub-1", "queue_size": 16}));
         assert_eq!(
-            c.event().await,
+            c.next_event().await,
             json!({"subscription_id": "sub-1", "sequence": 1, "data": {"celsius": 20.0}, "timestamp": "1.500000000"})
         );
         for (i, celsius) in [21.0, 21.5, 22.0].into_iter().enumerate() {
             temp.publish_at(Temperature { celsius }, Timestamp::from_millis(2_000 + i as u64));
-            let event = c.event().await;
+            let event = c.next_event().await;
             assert_eq!(event["sequence"], i as u64 + 2);
             assert_eq!(event["data"]["celsius"], celsius);
             assert!(event.get("dropped").is_none(), "no gap, no dropped: {event}");
@@ -43,7 +43,7 @@ pub async fn send_initial_false_and_queue_size() {
         assert_eq!(sub2["queue_size"], 4);
         c.ok("record.unsubscribe", json!({"subscription_id": "sub-2"})).await;
         small.publish(101);
-        let e = c.event().await;
+        let e = c.next_event().await;
         assert_eq!((e["sequence"].clone(), e["data"].clone()), (json!(1), json!(101)));
         assert_eq!(c.err("record.subscribe", json!({"name": "test.small", "queue_size": 0})).await, "invalid_params");
     })
@@ -81,7 +81,7 @@ pub async fn unsubscribe_stops_events() {
         c.hello().await;
         c.ok("record.subscribe", json!({"name": "test.small"})).await;
         small.publish(1);
-        assert_eq!(c.event().await["data"], 1);
+        assert_eq!(c.next_event().await["data"], 1);
         assert_eq!(consumers(small), 1);
         small.publish(2);
         let result = c.ok("record.unsubscribe", json!({"subscription_id": "sub-1"})).await;
@@ -112,7 +112,7 @@ pub async fn same_record_twice_is_independent() {
         small.publish(11);
         let mut seen: Vec<(String, u64, u64)> = Vec::new();
         for _ in 0..3 {
-            let e = c.event().await;
+            let e = c.next_event().await;
             seen.push((
                 e["subscription_id"].as_str().unwrap().into(),
                 e["sequence"].as_u64().unwrap(),
@@ -131,7 +131,7 @@ pub async fn same_record_twice_is_independent() {
 async fn drain_and_check(c: &mut crate::common::Client, last: u64) -> (u64, u64) {
     let (mut delivered, mut dropped_total, mut prev) = (0u64, 0u64, 0u64);
     while prev < last {
-        let e: Value = c.event().await;
+        let e: Value = c.next_event().await;
         let seq = e["sequence"].as_u64().unwrap();
         let dropped = e.get("dropped").map_or(0, |d| d.as_u64().unwrap());
         assert!(seq > prev, "sequence went backwards: {prev} then {e}");
@@ -160,7 +160,7 @@ pub async fn stalled_subscriber_loses_oldest_with_exact_dropped() {
         // reads nothing. Publishing never waits for either.
         for v in 1..=1000u32 {
             small.publish(v);
-            let e = live.event().await;
+            let e = live.next_event().await;
             assert_eq!(e["sequence"], v);
             assert!(e.get("dropped").is_none(), "the live subscriber lost data: {e}");
         }
