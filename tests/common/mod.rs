@@ -10,7 +10,8 @@ use std::future::Future;
 
 use aimx::record::AnyRecord;
 use aimx::{Config, Mailbox, Registry, Server, SessionEnd, SingleLatest, SpmcRing};
-pub use aimx_testing::{duplex, run as session, Client, ManualClock};
+#[allow(unused_imports)] // not every test binary uses every piece
+pub use aimx_testing::{duplex, run as session, Client, End, ManualClock};
 use records::{LogLevel, Setpoint, Temperature};
 
 /// The records every conformance test sees, fresh for each test.

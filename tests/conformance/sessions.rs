@@ -151,14 +151,14 @@ pub async fn closing_a_session_detaches_its_subscriptions() {
 
 /// Hands out prepared streams, then retires; records how sessions ended.
 struct Streams {
-    ends: Vec<aimx_testing::End>,
+    ends: Vec<crate::common::End>,
     log: std::rc::Rc<std::cell::RefCell<Vec<SessionEnd>>>,
 }
 
 impl aimx::server::Accept for Streams {
-    type Stream<'a> = aimx_testing::End;
+    type Stream<'a> = crate::common::End;
 
-    async fn accept(&mut self) -> Option<aimx_testing::End> {
+    async fn accept(&mut self) -> Option<crate::common::End> {
         if self.ends.is_empty() {
             None
         } else {
