@@ -125,6 +125,8 @@ fn events_message(latest: &Latest, events: Vec<Value>) -> Value {
 pub async fn run_device(hub: Arc<Hub>, conn: Conn) {
     let mut backoff = Backoff::default();
     let mut attempt = 1u64;
+    // The terminal hears about changes only, not every retry.
+    let mut last_error = String::new();
     loop {
         hub.set_state(json!({"connected": false, "connecting": true, "attempt": attempt}));
         let why = match connect::connect(&conn).await {
@@ -132,6 +134,8 @@ pub async fn run_device(hub: Arc<Hub>, conn: Conn) {
                 backoff.reset();
                 attempt = 0;
                 let client = Arc::new(client);
+                eprintln!("device connected: {}", client.welcome().server);
+                last_error.clear();
                 hub.publish(|latest| {
                     latest.generation += 1;
                     let w = client.welcome();
@@ -150,6 +154,10 @@ pub async fn run_device(hub: Arc<Hub>, conn: Conn) {
         };
         let delay = backoff.next_delay();
         attempt += 1;
+        if why != last_error {
+            eprintln!("device not connected: {why} (retrying with backoff)");
+            last_error.clone_from(&why);
+        }
         hub.set_state(json!({"connected": false, "error": why, "retry_ms": delay.as_millis() as u64}));
         tokio::time::sleep(delay).await;
     }
