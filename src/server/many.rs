@@ -4,6 +4,7 @@
 //! for any executor that cannot spawn.
 
 use core::future::Future;
+use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
@@ -68,8 +69,14 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     ///
     /// RAM: `N` × the `serve()` future, all inside this future; nothing is
     /// allocated or spawned.
-    pub async fn serve_many<A: Accept, const N: usize>(&self, acceptors: [A; N]) {
-        JoinArray { slots: acceptors.map(|a| Some(self.slot(a))) }.await
+    /// Pin it where it is declared (`pin!`) rather than moving it: it is
+    /// as large as all its sessions together.
+    pub fn serve_many<'a, A: Accept + 'a, const N: usize>(&'a self, acceptors: [A; N]) -> impl Future<Output = ()> + 'a {
+        // Not an `async fn`: its state would hold this join and copy it in
+        // through the stack. The slot futures are built in place on first
+        // poll: an array of them built up front (`acceptors.map(…)`) is a
+        // stack temporary as big as all the sessions together.
+        JoinArray::new(acceptors, |a| self.slot(a))
     }
 
     async fn slot<A: Accept>(&self, mut acceptor: A) {
@@ -83,24 +90,51 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     }
 }
 
-/// Polls an array of futures until all are done.
-struct JoinArray<F, const N: usize> {
-    slots: [Option<F>; N],
+/// Starts a future per acceptor and polls them all until all are done.
+///
+/// The futures live in `MaybeUninit` slots: a slot array that starts as
+/// `None`s is still written out whole (and copied) when the join is built,
+/// and `*slot = Some(future)` builds the future on the stack first; an
+/// uninitialized slot written with [`MaybeUninit::write`] costs neither.
+struct JoinArray<A, S, F, const N: usize> {
+    /// Each slot's acceptor until its future starts.
+    acceptors: [Option<A>; N],
+    start: S,
+    /// Whether slot `i` holds a live future (started and not yet finished).
+    live: [bool; N],
+    slots: [MaybeUninit<F>; N],
 }
 
-impl<F: Future<Output = ()>, const N: usize> Future for JoinArray<F, N> {
+impl<A, S, F, const N: usize> JoinArray<A, S, F, N> {
+    fn new(acceptors: [A; N], start: S) -> Self {
+        JoinArray { acceptors: acceptors.map(Some), start, live: [false; N], slots: [const { MaybeUninit::uninit() }; N] }
+    }
+}
+
+impl<A, S: Fn(A) -> F, F: Future<Output = ()>, const N: usize> Future for JoinArray<A, S, F, N> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // SAFETY: `slots` is structurally pinned: a future in it is never
-        // moved, only dropped in place (by assigning `None`) once complete.
-        let slots = unsafe { &mut self.get_unchecked_mut().slots };
+        // SAFETY: the futures in `slots` are structurally pinned: each is
+        // written once into its uninitialized slot, never moved, and dropped
+        // in place (here when it completes, or in `Drop`). `acceptors`,
+        // `start` and `live` are not pinned.
+        let this = unsafe { self.get_unchecked_mut() };
         let mut pending = false;
-        for slot in slots.iter_mut() {
-            let Some(future) = slot.as_mut() else { continue };
-            // SAFETY: see above.
-            if unsafe { Pin::new_unchecked(future) }.poll(cx).is_ready() {
-                *slot = None;
+        for i in 0..N {
+            if let Some(acceptor) = this.acceptors[i].take() {
+                this.slots[i].write((this.start)(acceptor));
+                this.live[i] = true;
+            }
+            if !this.live[i] {
+                continue;
+            }
+            // SAFETY: `live[i]`: the slot holds a future; pinned, see above.
+            let future = unsafe { Pin::new_unchecked(this.slots[i].assume_init_mut()) };
+            if future.poll(cx).is_ready() {
+                this.live[i] = false;
+                // SAFETY: it was live, and is never touched again.
+                unsafe { this.slots[i].assume_init_drop() };
             } else {
                 pending = true;
             }
@@ -110,5 +144,75 @@ impl<F: Future<Output = ()>, const N: usize> Future for JoinArray<F, N> {
         } else {
             Poll::Ready(())
         }
+    }
+}
+
+impl<A, S, F, const N: usize> Drop for JoinArray<A, S, F, N> {
+    fn drop(&mut self) {
+        for (slot, live) in self.slots.iter_mut().zip(&self.live) {
+            if *live {
+                // SAFETY: a live slot holds a future; dropped in place, once.
+                unsafe { slot.assume_init_drop() };
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use core::cell::Cell;
+    use core::future::{poll_fn, Future};
+    use core::pin::pin;
+    use core::task::{Context, Poll, Waker};
+
+    use super::JoinArray;
+
+    /// Counts its drops into the cell it points at.
+    struct Guard<'a>(&'a Cell<u32>);
+    impl Drop for Guard<'_> {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    /// A future holding a guard that completes after `polls` polls.
+    fn job(drops: &Cell<u32>, polls: u32) -> impl Future<Output = ()> + '_ {
+        let guard = Guard(drops);
+        let mut left = polls;
+        poll_fn(move |_| {
+            let _ = &guard;
+            if left == 0 {
+                return Poll::Ready(());
+            }
+            left -= 1;
+            Poll::Pending
+        })
+    }
+
+    #[test]
+    fn each_future_is_dropped_once_whether_it_completes_or_is_cancelled() {
+        let drops = [Cell::new(0), Cell::new(0), Cell::new(0)];
+        let polls = [0, 1, 5];
+        {
+            let mut join = pin!(JoinArray::new([0, 1, 2], |i: usize| job(&drops[i], polls[i])));
+            let mut cx = Context::from_waker(Waker::noop());
+            // First poll: slot 0 completes at once, the others wait.
+            assert!(join.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(drops.each_ref().map(Cell::get), [1, 0, 0]);
+            assert!(join.as_mut().poll(&mut cx).is_pending());
+            assert_eq!(drops.each_ref().map(Cell::get), [1, 1, 0]);
+            // Dropped with slot 2 still running.
+        }
+        assert_eq!(drops.each_ref().map(Cell::get), [1, 1, 1]);
+    }
+
+    #[test]
+    fn completes_when_every_slot_has() {
+        let drops = [Cell::new(0), Cell::new(0)];
+        let mut join = pin!(JoinArray::new([0, 1], |i: usize| job(&drops[i], i as u32 * 2)));
+        let mut cx = Context::from_waker(Waker::noop());
+        let polls = (1..).find(|_| join.as_mut().poll(&mut cx).is_ready()).unwrap();
+        assert_eq!(polls, 3);
+        assert_eq!(drops.each_ref().map(Cell::get), [1, 1]);
     }
 }

@@ -14,6 +14,7 @@ mod device_stats;
 mod records;
 
 use core::mem::size_of;
+use core::pin::pin;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use aimx::record::AnyRecord;
@@ -60,8 +61,10 @@ async fn main(spawner: Spawner) {
 
     // Both UARTs, one future: a session per port, served again after each
     // session ends (a host reopening the port says hello again).
-    let sessions = SERVER.serve_many([Link::new(uart::UART0.init()), Link::new(uart::UART1.init())]);
-    SERVE_MANY_BYTES.store(size_of_val(&sessions) as u32, Ordering::Relaxed);
+    // Pinned where it stands: awaiting it by value would keep a second copy
+    // in this task's state.
+    let sessions = pin!(SERVER.serve_many([Link::new(uart::UART0.init()), Link::new(uart::UART1.init())]));
+    SERVE_MANY_BYTES.store(size_of_val(&*sessions) as u32, Ordering::Relaxed);
     sessions.await;
 }
 
