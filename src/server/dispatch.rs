@@ -263,7 +263,8 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
     if !core.subs.has_room() {
         return answer(ErrorCode::TooManySubscriptions, msg!("at most ", SUBS, " subscriptions per session"));
     }
-    let capacity = record.capacity().min(u32::MAX as usize) as u32;
+    // At most 65,535: the cursor keeps its window in 16 bits.
+    let capacity = record.capacity().min(u16::MAX.into()) as u32;
     let window = match req.params.queue_size {
         Some(0) => return answer(ErrorCode::InvalidParams, msg!("queue_size must be at least 1")),
         Some(asked) => asked.min(capacity),
@@ -272,14 +273,12 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
     let send_initial = req.params.send_initial.unwrap_or(true);
     let head = record.attach();
     let base = if send_initial { head.saturating_sub(1) } else { head };
-    let sub = core
-        .subs
-        .add(|sub_id| Sub { id: sub_id, record: index as u16, window, base, seen: base, delivered: base })
-        .expect("room was checked above");
+    let sub =
+        core.subs.add(|sub_id| Sub::new(sub_id, index as u16, window as u16, base)).expect("room was checked above");
     core.emit(io, &mut |o| {
         reply::result_start(o, id)?;
         o.raw(b"{\"subscription_id\":")?;
-        reply::subscription_id(o, sub.id)?;
+        reply::subscription_id(o, sub.id.get())?;
         o.raw(b",\"queue_size\":")?;
         o.u64(window.into())?;
         o.raw(b"}")?;

@@ -71,7 +71,10 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// allocated or spawned.
     /// Pin it where it is declared (`pin!`) rather than moving it: it is
     /// as large as all its sessions together.
-    pub fn serve_many<'a, A: Accept + 'a, const N: usize>(&'a self, acceptors: [A; N]) -> impl Future<Output = ()> + 'a {
+    pub fn serve_many<'a, A: Accept + 'a, const N: usize>(
+        &'a self,
+        acceptors: [A; N],
+    ) -> impl Future<Output = ()> + 'a {
         // Not an `async fn`: its state would hold this join and copy it in
         // through the stack. The slot futures are built in place on first
         // poll: an array of them built up front (`acceptors.map(…)`) is a
@@ -107,7 +110,12 @@ struct JoinArray<A, S, F, const N: usize> {
 
 impl<A, S, F, const N: usize> JoinArray<A, S, F, N> {
     fn new(acceptors: [A; N], start: S) -> Self {
-        JoinArray { acceptors: acceptors.map(Some), start, live: [false; N], slots: [const { MaybeUninit::uninit() }; N] }
+        JoinArray {
+            acceptors: acceptors.map(Some),
+            start,
+            live: [false; N],
+            slots: [const { MaybeUninit::uninit() }; N],
+        }
     }
 }
 

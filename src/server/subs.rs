@@ -2,6 +2,7 @@
 //! wakes the session when any of them has something new.
 
 use core::future::Future;
+use core::num::NonZeroU32;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
@@ -18,38 +19,80 @@ use crate::wire::reply;
 ///
 /// Sequence numbers here are the record's own; the wire shows them relative
 /// to `base`, so a subscription's first value is sequence 1.
+///
+/// 20 bytes on 32-bit targets (a `Sub` is paid `SUBS` times per session):
+/// the three sequence numbers keep their low 32 bits only and are rebuilt
+/// from the record's 64-bit head, which is exact while they are less than
+/// 2³² values behind it. So a subscriber more than 2³² values behind has its
+/// `dropped` counted modulo 2³², and the wire `sequence` of one subscription
+/// wraps after 2³² values (over 13 years at 10 values a second).
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sub {
     /// The number in `sub-N`.
-    pub(crate) id: u32,
+    pub(crate) id: NonZeroU32,
     /// Index of the record in the registry.
     pub(crate) record: u16,
     /// How far back this subscriber may lag (its queue size).
-    pub(crate) window: u32,
+    pub(crate) window: u16,
     /// The record's sequence just before this subscription's first value.
-    pub(crate) base: u64,
+    base: u32,
     /// The last value taken from the buffer (delivered or skipped).
-    pub(crate) seen: u64,
+    seen: u32,
     /// The last value delivered; `dropped` is measured from here.
+    delivered: u32,
+}
+
+/// A [`Sub`]'s sequence numbers in full.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub(crate) base: u64,
+    pub(crate) seen: u64,
     pub(crate) delivered: u64,
+}
+
+impl Sub {
+    /// A subscription whose first value is the one after `base`.
+    pub(crate) fn new(id: NonZeroU32, record: u16, window: u16, base: u64) -> Self {
+        Sub { id, record, window, base: base as u32, seen: base as u32, delivered: base as u32 }
+    }
+
+    /// The sequence numbers in full, given the record's `head` (no sequence
+    /// here is ever ahead of it).
+    pub(crate) fn cursor(&self, head: u64) -> Cursor {
+        let full = |low: u32| head - u64::from((head as u32).wrapping_sub(low));
+        Cursor { base: full(self.base), seen: full(self.seen), delivered: full(self.delivered) }
+    }
+
+    /// Whether the record (now at `head`) has a value this one has not seen.
+    fn has_news(&self, head: u64) -> bool {
+        head as u32 != self.seen
+    }
+
+    /// `seq` was taken from the buffer; `delivered`: and sent.
+    fn take(&mut self, seq: u64, delivered: bool) {
+        self.seen = seq as u32;
+        if delivered {
+            self.delivered = seq as u32;
+        }
+    }
 }
 
 /// Up to `S` subscriptions.
 pub(crate) struct Subs<const S: usize> {
     slots: [Option<Sub>; S],
-    next_id: u32,
+    next_id: NonZeroU32,
 }
 
 impl<const S: usize> Subs<S> {
     pub(crate) const fn new() -> Self {
-        Subs { slots: [None; S], next_id: 1 }
+        Subs { slots: [None; S], next_id: NonZeroU32::MIN }
     }
 
     /// Adds a subscription built from its id; `None` when all slots are used.
-    pub(crate) fn add(&mut self, make: impl FnOnce(u32) -> Sub) -> Option<Sub> {
+    pub(crate) fn add(&mut self, make: impl FnOnce(NonZeroU32) -> Sub) -> Option<Sub> {
         let slot = self.slots.iter_mut().find(|s| s.is_none())?;
         let sub = make(self.next_id);
-        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.next_id = self.next_id.checked_add(1).unwrap_or(NonZeroU32::MIN);
         *slot = Some(sub);
         Some(sub)
     }
@@ -61,7 +104,7 @@ impl<const S: usize> Subs<S> {
 
     /// Removes subscription `id`, detaching it from its record.
     pub(crate) fn remove(&mut self, id: u32, registry: &Registry) -> bool {
-        let Some(slot) = self.slots.iter_mut().find(|s| matches!(s, Some(sub) if sub.id == id)) else {
+        let Some(slot) = self.slots.iter_mut().find(|s| matches!(s, Some(sub) if sub.id.get() == id)) else {
             return false;
         };
         if let Some(sub) = slot.take() {
@@ -79,14 +122,14 @@ impl<const S: usize> Subs<S> {
                 record.detach();
             }
         }
-        self.next_id = 1;
+        self.next_id = NonZeroU32::MIN;
     }
 
     fn has_news(&self, registry: &Registry) -> bool {
         self.slots
             .iter()
             .flatten()
-            .any(|sub| registry.get(sub.record.into()).is_some_and(|record| record.info().head > sub.seen))
+            .any(|sub| registry.get(sub.record.into()).is_some_and(|record| sub.has_news(record.info().head)))
     }
 
     /// Completes when a subscribed record has a value not yet seen.
@@ -152,16 +195,17 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
     async fn deliver_one<T: Transport>(&mut self, io: &mut T, i: usize) -> Result<bool, SessionEnd> {
         let Some(sub) = self.subs.slots[i] else { return Ok(false) };
         let Some(record) = self.server.registry.get(sub.record.into()) else { return Ok(false) };
+        let cursor = sub.cursor(record.info().head);
         let mut flushed = false;
         loop {
             let mut next = Next::Empty;
             let wrote = self.out.piece(&mut |o| {
-                next = record.write_next(sub.seen, sub.window.into(), o, &mut |o, seq| {
-                    reply::event_start(o, sub.id, seq - sub.base)
+                next = record.write_next(cursor.seen, sub.window.into(), o, &mut |o, seq| {
+                    reply::event_start(o, sub.id.get(), seq - cursor.base)
                 });
                 match next {
                     Next::Wrote { seq, timestamp } => {
-                        reply::event_end(o, self.server.stamp(timestamp), seq - sub.delivered - 1)
+                        reply::event_end(o, self.server.stamp(timestamp), seq - cursor.delivered - 1)
                     }
                     Next::Empty => Ok(()),
                     Next::Full { .. } => Err(crate::wire::Full),
@@ -173,9 +217,8 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
             };
             let slot = self.subs.slots[i].as_mut().expect("subscription vanished mid-delivery");
             if wrote.is_ok() {
-                let dropped = seq - slot.delivered - 1;
-                slot.seen = seq;
-                slot.delivered = seq;
+                let dropped = seq - cursor.delivered - 1;
+                slot.take(seq, true);
                 self.server.count(|s| {
                     s.events_sent += 1;
                     s.events_dropped += dropped;
@@ -185,11 +228,57 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
             if flushed || self.out.is_empty() {
                 // The value cannot fit the reply buffer: skip it. The next
                 // delivered event counts it in `dropped`.
-                slot.seen = seq;
+                slot.take(seq, false);
                 return Ok(true);
             }
             self.flush(io).await?;
             flushed = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id() -> NonZeroU32 {
+        NonZeroU32::MIN
+    }
+
+    #[test]
+    fn a_cursor_costs_20_bytes() {
+        // Three u32s, a u32 id with a niche for `Option`, two u16s.
+        assert_eq!(core::mem::size_of::<Option<Sub>>(), 20);
+    }
+
+    #[test]
+    fn sequences_are_rebuilt_from_the_head() {
+        let mut sub = Sub::new(id(), 0, 16, 41);
+        assert_eq!(sub.cursor(50), Cursor { base: 41, seen: 41, delivered: 41 });
+        assert!(sub.has_news(42) && !sub.has_news(41));
+        sub.take(45, false);
+        assert_eq!(sub.cursor(50), Cursor { base: 41, seen: 45, delivered: 41 });
+        sub.take(47, true);
+        assert_eq!(sub.cursor(47), Cursor { base: 41, seen: 47, delivered: 47 });
+        assert!(!sub.has_news(47));
+    }
+
+    #[test]
+    fn sequences_past_32_bits_stay_exact_near_the_head() {
+        let base = (7u64 << 32) - 3;
+        let mut sub = Sub::new(id(), 0, 16, base);
+        // The head crossed a 2^32 boundary since the subscription began.
+        let head = base + 10;
+        assert_eq!(sub.cursor(head), Cursor { base, seen: base, delivered: base });
+        sub.take(base + 6, true);
+        assert_eq!(sub.cursor(head), Cursor { base, seen: base + 6, delivered: base + 6 });
+        assert!(sub.has_news(head));
+        // Far along: seen and delivered exact, `base` (and so the wire
+        // sequence) taken modulo 2^32.
+        let far = base + (5u64 << 32) + 100;
+        sub.take(far - 2, true);
+        let c = sub.cursor(far);
+        assert_eq!((c.seen, c.delivered), (far - 2, far - 2));
+        assert_eq!(far - 2 - c.base, (far - 2 - base) % (1 << 32));
     }
 }
