@@ -1,8 +1,8 @@
 //! `aimx`: an AimX v1 remote-access server for embedded Rust.
 //!
 //! The server is written only against [`embedded_io_async::Read`] and
-//! [`embedded_io_async::Write`], a small [`Clock`](runtime::Clock) and an
-//! optional [`Spawn`](runtime::Spawn): any executor and any byte stream plug in.
+//! [`embedded_io_async::Write`], a small [`Clock`] and an
+//! optional [`Spawn`]: any executor and any byte stream plug in.
 //! The crate is `#![no_std]` and never allocates; every buffer is sized by a
 //! const generic, so `size_of` of a session is the truth about its RAM.
 //!

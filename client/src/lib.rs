@@ -1,4 +1,4 @@
-//! An async client for [AimX v1](../../shared/aimx-v1.md): look inside a
+//! An async client for [AimX v1](protocol): look inside a
 //! running device over a Unix socket, TCP or a serial port.
 //!
 //! ```no_run
@@ -22,6 +22,11 @@
 //! Replies are matched to calls by id, events are routed to their
 //! [`Subscription`], and every call is bounded by [`Options::timeout`].
 #![deny(missing_docs)]
+
+/// The protocol this client speaks, as the `aimx` server implements it
+/// (`docs/protocol.md` in the repository).
+#[doc = include_str!("../../docs/protocol.md")]
+pub mod protocol {}
 
 mod backoff;
 mod client;

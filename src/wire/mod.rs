@@ -1,6 +1,6 @@
 //! Bytes to messages and back. Nothing here does I/O or keeps session state.
 //!
-//! * [`line`]: the bounded line accumulator (over-long lines are skipped).
+//! * [`line`](mod@line): the bounded line accumulator (over-long lines are skipped).
 //! * [`scan`]: a validating JSON scanner with a depth bound, and an iterator
 //!   over an object's members (raw spans, used for opaque values).
 //! * [`request`]: one line to a [`request::Message`].

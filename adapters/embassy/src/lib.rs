@@ -1,6 +1,6 @@
 //! Embassy support for `aimx`: a [`Clock`](aimx::Clock) on `embassy-time`,
 //! a CDC-ACM stream over `embassy-usb` (feature `usb`), an embassy-net TCP
-//! [`Accept`](aimx::Accept)or (feature `net`) and a per-session task pattern
+//! [`Accept`](aimx::server::Accept)or (feature `net`) and a per-session task pattern
 //! for embassy-executor (feature `executor`).
 //!
 //! The spawn-free path is the default on an MCU: one task runs
@@ -14,6 +14,8 @@
 //! ```
 #![no_std]
 #![deny(missing_docs)]
+// docs.rs builds with every feature and labels what needs which.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "usb")]
 mod cdc_acm;
@@ -24,9 +26,12 @@ mod spawn;
 mod tcp;
 
 #[cfg(feature = "usb")]
+#[cfg_attr(docsrs, doc(cfg(feature = "usb")))]
 pub use cdc_acm::CdcAcmStream;
 pub use clock::{install_time, now, EmbassyClock};
 #[cfg(feature = "executor")]
+#[cfg_attr(docsrs, doc(cfg(feature = "executor")))]
 pub use spawn::SessionSpawner;
 #[cfg(feature = "net")]
+#[cfg_attr(docsrs, doc(cfg(feature = "net")))]
 pub use tcp::TcpAcceptor;
