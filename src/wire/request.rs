@@ -179,16 +179,22 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
 
     let id = match id {
         None => return Err(ParseError::new(0, ErrorCode::ProtocolError, "missing id")),
-        Some(raw) => serde_json_core::from_slice::<u64>(raw)
-            .map(|(id, _)| id)
-            .map_err(|_| ParseError::new(0, ErrorCode::ProtocolError, "id must be an unsigned integer"))?,
+        Some(raw) => match plain_u64(raw) {
+            Some(id) => id,
+            None => serde_json_core::from_slice::<u64>(raw)
+                .map(|(id, _)| id)
+                .map_err(|_| ParseError::new(0, ErrorCode::ProtocolError, "id must be an unsigned integer"))?,
+        },
     };
     let method = method.ok_or(ParseError::new(id, ErrorCode::ProtocolError, "missing method"))?;
     let mut scratch = [0u8; 64];
-    let method = serde_json_core::from_slice_escaped::<String<32>>(method, &mut scratch)
-        .ok()
-        .and_then(|(name, _)| Method::from_name(&name))
-        .ok_or(ParseError::new(id, ErrorCode::MethodNotFound, "unknown method"))?;
+    let method = match plain_str(method) {
+        Some(name) => Method::from_name(name),
+        None => serde_json_core::from_slice_escaped::<String<32>>(method, &mut scratch)
+            .ok()
+            .and_then(|(name, _)| Method::from_name(&name)),
+    }
+    .ok_or(ParseError::new(id, ErrorCode::MethodNotFound, "unknown method"))?;
 
     let params_raw = params.filter(|p| *p != b"null");
     let (params, value) = match params_raw {
@@ -203,6 +209,26 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
         }
     };
     Ok(Some(Message::Request(Request { id, method, params, value })))
+}
+
+/// A validated JSON number that is a plain unsigned integer (digits only,
+/// no leading zero, fits a `u64`), read without serde; `None` for any other
+/// form, which then takes the general path.
+fn plain_u64(raw: &[u8]) -> Option<u64> {
+    if raw.is_empty() || raw.len() > 19 || (raw.len() > 1 && raw[0] == b'0') {
+        return None;
+    }
+    raw.iter().try_fold(0u64, |n, &b| b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0')))
+}
+
+/// The text of a validated JSON string token without escapes, borrowed
+/// as it is; `None` for anything else, which then takes the general path.
+fn plain_str(raw: &[u8]) -> Option<&str> {
+    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
+    if inner.contains(&b'\\') {
+        return None;
+    }
+    core::str::from_utf8(inner).ok()
 }
 
 fn parse_hello(raw: &[u8]) -> Result<Hello, ParseError> {
@@ -284,5 +310,25 @@ mod tests {
         );
         assert_eq!(error(b"{\"hello\":{\"version\":2}}"), (0, ErrorCode::ProtocolError));
         assert!(matches!(parse(&mut b"  \t".to_vec()), Ok(None)));
+    }
+
+    #[test]
+    fn shortcuts_read_the_plain_forms_and_leave_the_rest_to_serde() {
+        assert_eq!(plain_u64(b"0"), Some(0));
+        assert_eq!(plain_u64(b"1234567890123456789"), Some(1_234_567_890_123_456_789));
+        for other in [&b"01"[..], b"-1", b"1.0", b"1e3", b"18446744073709551615", b""] {
+            assert_eq!(plain_u64(other), None, "{other:?}");
+        }
+        assert_eq!(plain_str(br#""record.get""#), Some("record.get"));
+        assert_eq!(plain_str(br#""record\u002eget""#), None);
+        assert_eq!(plain_str(b"7"), None);
+        // Whichever path reads them, the same requests come out.
+        assert_eq!(request(r#"{"id":18446744073709551615,"method":"record\u002eget"}"#).id, u64::MAX);
+        assert_eq!(request(r#"{"id":18446744073709551615,"method":"record\u002eget"}"#).method, Method::Get);
+        assert_eq!(request(r#"{"id":0,"method":"ping"}"#).id, 0);
+        assert_eq!(error(br#"{"id":1.5,"method":"ping"}"#), (0, ErrorCode::ProtocolError));
+        assert_eq!(error(br#"{"id":-1,"method":"ping"}"#), (0, ErrorCode::ProtocolError));
+        assert_eq!(error(br#"{"id":3,"method":"record.getx"}"#), (3, ErrorCode::MethodNotFound));
+        assert_eq!(error(br#"{"id":3,"method":7}"#), (3, ErrorCode::MethodNotFound));
     }
 }

@@ -306,6 +306,10 @@ pub fn unescape(raw: &[u8], out: &mut [u8]) -> Option<usize> {
 /// way. The rewrite only shrinks the text, and a lone surrogate is left as
 /// it is (and later refused).
 pub fn fold_surrogate_pairs(line: &mut [u8]) -> usize {
+    // Most lines have no escape at all, and then nothing changes.
+    if !line.contains(&b'\\') {
+        return line.len();
+    }
     let (mut read, mut write) = (0, 0);
     let mut in_string = false;
     while read < line.len() {
