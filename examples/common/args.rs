@@ -1,13 +1,15 @@
 //! The flags every demo server takes, parsed without dependencies.
 
 pub const USAGE: &str =
-    "usage: demo [--unix PATH] [--tcp ADDR] [--token TOKEN] [--read-only] [--rate-hz N] [--max-sessions N]
+    "usage: demo [--unix PATH] [--tcp ADDR] [--token TOKEN] [--read-only] [--rate-hz N] [--max-sessions N] [--buffers N]
   --unix PATH    listen on a Unix socket at PATH
   --tcp ADDR     listen on TCP, e.g. 127.0.0.1:7000
   --token TOKEN  require this token in every hello
   --read-only    refuse every record.set (default: read-write)
   --rate-hz N    sensor.temperature readings per second (default 10)
   --max-sessions N  sessions at once (default 64)
+  --buffers N    bytes of each session's line and reply buffers: 512, 1024
+                 (default) or 16384; the tokio demo only (aimx-demo)
 At least one of --unix and --tcp is needed.";
 
 /// The parsed flags.
@@ -19,6 +21,8 @@ pub struct DemoArgs {
     pub read_only: bool,
     pub rate_hz: f64,
     pub max_sessions: Option<usize>,
+    /// Line and reply buffer bytes, when not the default.
+    pub buffers: Option<usize>,
 }
 
 impl DemoArgs {
@@ -36,6 +40,13 @@ impl DemoArgs {
                     out.rate_hz = v.parse().map_err(|_| format!("--rate-hz: not a number: {v}"))?;
                     if !(out.rate_hz > 0.0 && out.rate_hz <= 1_000_000.0) {
                         return Err("--rate-hz must be in (0, 1000000]".into());
+                    }
+                }
+                "--buffers" => {
+                    let v = value("--buffers")?;
+                    match v.parse() {
+                        Ok(n @ (512 | 1024 | 16384)) => out.buffers = Some(n),
+                        _ => return Err(format!("--buffers: 512, 1024 or 16384, not {v}")),
                     }
                 }
                 "--max-sessions" => {

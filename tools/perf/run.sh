@@ -74,6 +74,14 @@ for i in $(seq "$runs"); do
     "$lg" --unix "$tmp/aimx.sock" --server-pid "$d" --floor-unix "$tmp/floor.sock" --floor-pid "$f" \
         --seconds "$seconds" --results "$out" --source producer fanout
     stop "$d" "$f"
+    # What other buffer sizes cost and save, both servers alike.
+    for size in 512 16384; do
+        start "$tmp/aimx.sock" "$demo" --unix "$tmp/aimx.sock" --max-sessions 2000 --buffers "$size"; d=$started
+        start "$tmp/floor.sock" "$floor" --unix "$tmp/floor.sock" --line-buf "$size" --out-buf "$size"; f=$started
+        "$lg" --unix "$tmp/aimx.sock" --server-pid "$d" --floor-unix "$tmp/floor.sock" --floor-pid "$f" \
+            --results "$raw/run-$i-buffers-$size.jsonl" memory pipelined
+        stop "$d" "$f"
+    done
     if [ "$bench" = 1 ]; then
         rm -rf "$target/criterion"
         cargo bench -p aimx-bench --bench wire -- --warm-up-time 1 --measurement-time 2 > "$tmp/bench-$i.txt"
@@ -98,6 +106,14 @@ for i in $(seq "$runs"); do files+=("$raw/run-$i.jsonl"); done
     echo '```'
     echo
     "$lg" summarize "${bench_flag[@]}" "${files[@]}"
+    echo
+    echo "Other buffer sizes (line and reply buffer each; the demo's \`--buffers\`, the floor's \`--line-buf\`/\`--out-buf\`):"
+    echo
+    echo "| buffers | figure | aimx | floor | aimx ÷ floor |"
+    echo "|---|---|---|---|---|"
+    "$lg" summarize --brief "512 B" "$raw"/run-*-buffers-512.jsonl
+    "$lg" summarize --brief "1 KiB (default)" "${files[@]}"
+    "$lg" summarize --brief "16 KiB" "$raw"/run-*-buffers-16384.jsonl
 } > "$tmp/docs.md"
 "$lg" summarize --readme "${files[@]}" > "$tmp/readme.md"
 splice() {

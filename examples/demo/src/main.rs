@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release -p aimx-demo -- --unix /tmp/aimx.sock [--tcp 127.0.0.1:7000]
-//!     [--token TOKEN] [--read-only] [--rate-hz 10] [--max-sessions 64]
+//!     [--token TOKEN] [--read-only] [--rate-hz 10] [--max-sessions 64] [--buffers 1024]
 //! ```
 //!
 //! Each connection is served in its own task (through `aimx::Spawn`). Try it
@@ -23,9 +23,18 @@ fn log(note: SessionNote<'_>) {
 #[tokio::main]
 async fn main() {
     let args = demo::args();
+    // The buffer sizes are the server's type parameters: one instance each.
+    match args.buffers {
+        Some(512) => serve::<512, 512>(args).await,
+        Some(16384) => serve::<16384, 16384>(args).await,
+        _ => serve::<1024, 1024>(args).await,
+    }
+}
+
+async fn serve<const LINE: usize, const OUT: usize>(args: aimx_demo_common::args::DemoArgs) {
     aimx_tokio::install_time();
     let config = demo::config(&args, concat!("aimx-demo/", env!("CARGO_PKG_VERSION")));
-    let server: &'static Server<'static, TokioClock> =
+    let server: &'static Server<'static, TokioClock, 4, LINE, OUT> =
         Box::leak(Box::new(Server::new(Registry::new(&demo::RECORDS), config, TokioClock)));
 
     let stop = tokio::sync::watch::channel(false);

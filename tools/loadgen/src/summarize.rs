@@ -5,7 +5,7 @@
 
 use serde_json::Value;
 
-pub const USAGE: &str = "usage: aimx-loadgen summarize [--readme] [--bench FILE] RUN.jsonl...";
+pub const USAGE: &str = "usage: aimx-loadgen summarize [--readme | --brief LABEL] [--bench FILE] RUN.jsonl...";
 
 /// One run's rows, by label and scenario.
 struct Run(Vec<Value>);
@@ -36,7 +36,7 @@ const FIGURES: [Figure; 6] = [
     },
     Figure {
         scenario: "pipelined",
-        what: "pipelined 10k `record.get` bursts, server CPU per reply (1 KiB buffers both)",
+        what: "pipelined 10k `record.get` bursts, server CPU per reply",
         unit: "µs",
         digits: 3,
         target: "≤ 1.5×",
@@ -95,10 +95,11 @@ fn read_lines(path: &str) -> Result<Vec<Value>, String> {
 }
 
 pub fn main(mut args: impl Iterator<Item = String>) -> Result<String, String> {
-    let (mut readme, mut bench, mut files) = (false, None, Vec::new());
+    let (mut readme, mut brief, mut bench, mut files) = (false, None, None, Vec::new());
     while let Some(a) = args.next() {
         match a.as_str() {
             "--readme" => readme = true,
+            "--brief" => brief = Some(args.next().ok_or("--brief needs a label")?),
             "--bench" => bench = Some(args.next().ok_or("--bench needs a file")?),
             f if !f.starts_with('-') => files.push(f.to_owned()),
             other => return Err(format!("unknown flag {other}\n{USAGE}")),
@@ -109,7 +110,11 @@ pub fn main(mut args: impl Iterator<Item = String>) -> Result<String, String> {
     }
     let runs: Vec<Run> = files.iter().map(|f| read_lines(f).map(Run)).collect::<Result<_, _>>()?;
     let bench = bench.map(|b| read_lines(&b)).transpose()?;
-    Ok(if readme { readme_table(&runs) } else { docs_tables(&runs, bench.as_deref()) })
+    Ok(match (brief, readme) {
+        (Some(label), _) => brief_rows(&runs, &label),
+        (None, true) => readme_table(&runs),
+        (None, false) => docs_tables(&runs, bench.as_deref()),
+    })
 }
 
 /// The values of `path` (a JSON pointer) in every run's row.
@@ -216,6 +221,27 @@ fn docs_tables(runs: &[Run], bench: Option<&[Value]>) -> String {
 
 fn per_event_bytes(row: &Value) -> Option<f64> {
     Some(row["event_bytes"].as_f64()? / row["delivered"].as_f64()?.max(1.0))
+}
+
+/// Table rows without a header for the pipelined and memory figures, the
+/// first cell `label` (the buffer-size comparison puts several runs in one table).
+fn brief_rows(runs: &[Run], label: &str) -> String {
+    let mut s = String::new();
+    for (f, aimx, floor, ratios) in floor_rows(runs) {
+        if aimx.is_none() || !(f.scenario == "pipelined" || f.scenario == "memory") {
+            continue;
+        }
+        s += &format!(
+            "| {label} | {} | {} {} | {} {} | {}× |\n",
+            f.what,
+            fmt(aimx, f.digits),
+            f.unit,
+            fmt(floor, f.digits),
+            f.unit,
+            fmt(median(ratios), 2)
+        );
+    }
+    s
 }
 
 fn readme_table(runs: &[Run]) -> String {
