@@ -61,13 +61,32 @@ pub fn server(policy: Policy) -> &'static DemoServer {
     Box::leak(Box::new(Server::new(Registry::new(list), config, TokioClock)))
 }
 
-/// A fresh Unix socket path in the temp dir.
+/// A fresh Unix socket path in this test process's own temp directory,
+/// which is removed when the process exits: a run leaves nothing behind.
 pub fn socket_path(tag: &str) -> PathBuf {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let path = std::env::temp_dir().join(format!("aimx-test-{tag}-{}-{n}.sock", std::process::id()));
-    let _ = std::fs::remove_file(&path);
-    path
+    socket_dir().join(format!("{tag}-{n}.sock"))
+}
+
+static SOCKET_DIR: OnceLock<PathBuf> = OnceLock::new();
+
+fn socket_dir() -> &'static PathBuf {
+    SOCKET_DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("aimx-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // SAFETY: `atexit` only records a plain function; it runs once, at
+        // exit (the test harness returns from main or calls `exit`), and
+        // touches only the OnceLock and the file system.
+        unsafe { libc::atexit(remove_socket_dir) };
+        dir
+    })
+}
+
+extern "C" fn remove_socket_dir() {
+    if let Some(dir) = SOCKET_DIR.get() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
 }
 
 /// Serves `server` on a new Unix socket and on 127.0.0.1:<free port>.
