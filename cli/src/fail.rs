@@ -22,6 +22,17 @@ impl Fail {
         }
     }
 
+    /// The server's error code, or `usage_error` / `connection_error`.
+    pub fn code(&self) -> String {
+        match self {
+            Fail::Server(e) | Fail::Connection(e) => match e.code() {
+                Some(code) => code.as_str().to_owned(),
+                None => "connection_error".to_owned(),
+            },
+            Fail::Usage(_) => "usage_error".to_owned(),
+        }
+    }
+
     pub fn message(&self) -> String {
         match self {
             Fail::Server(e) | Fail::Connection(e) => e.to_string(),

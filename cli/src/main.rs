@@ -13,6 +13,7 @@ use fail::Fail;
 
 fn main() {
     let cli = Cli::parse();
+    let json = cli.conn.json;
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => {
@@ -21,7 +22,13 @@ fn main() {
         }
     };
     if let Err(fail) = runtime.block_on(run(cli)) {
-        eprintln!("error: {}", fail.message());
+        if json {
+            // Scripts reading --json output get the failure as JSON too.
+            let error = serde_json::json!({"error": {"code": fail.code(), "message": fail.message()}});
+            eprintln!("{error}");
+        } else {
+            eprintln!("error: {}", fail.message());
+        }
         std::process::exit(fail.exit_code());
     }
 }

@@ -128,6 +128,21 @@ fn watch_counts_and_summarises() {
 }
 
 #[test]
+fn json_errors_are_json_on_stderr() {
+    let ep = demo::start(Policy::ReadWrite);
+    let (rc, out, err) = run(&unix(&ep), &["get", "nope", "--json"]);
+    assert_eq!((rc, out.as_str()), (1, ""));
+    let error: Value = serde_json::from_str(err.trim_end()).unwrap_or_else(|e| panic!("not JSON ({e}): {err}"));
+    assert_eq!(error["error"]["code"], "not_found", "{err}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("nope"), "{err}");
+
+    let missing = demo::socket_path("missing").display().to_string();
+    let (rc, _, err) = run(&["--unix".into(), missing], &["list", "--json"]);
+    let error: Value = serde_json::from_str(err.trim_end()).unwrap_or_else(|e| panic!("not JSON ({e}): {err}"));
+    assert_eq!((rc, &error["error"]["code"]), (3, &json!("connection_error")), "{err}");
+}
+
+#[test]
 fn watch_stops_cleanly_on_ctrl_c() {
     let ep = demo::start(Policy::ReadWrite);
     let mut child = Command::new(env!("CARGO_BIN_EXE_aimx"))
