@@ -20,7 +20,6 @@ use aimx::record::AnyRecord;
 use aimx::server::Link;
 use aimx::{Config, Mailbox, Registry, Server, SingleLatest, SpmcRing, Timestamp, Token};
 use aimx_demo_common::records;
-use aimx_embassy::EmbassyClock;
 use embassy_executor::Spawner;
 use embassy_sync::blocking_mutex::raw::CriticalSectionRawMutex;
 use embassy_sync::pipe::Pipe;
@@ -106,11 +105,28 @@ fn pump_stdout() {
     }
 }
 
-/// Values are stamped with Unix time, as in the tokio demo; deadlines run
-/// on embassy-time (monotonic, since start).
+/// Values, `ping`, `created_at` and deadlines all use Unix time, as in the
+/// tokio demo (one clock: mixing embassy-time's time-since-start with Unix
+/// time gave `ping` 0.98 next to values stamped 1795786174.32).
 fn unix_now() -> Timestamp {
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp::from_nanos(since_epoch.as_nanos().min(u64::MAX as u128) as u64)
+}
+
+/// The server's clock: Unix time, sleeping on embassy-time timers.
+struct UnixClock;
+
+impl aimx::Clock for UnixClock {
+    fn now(&self) -> Timestamp {
+        unix_now()
+    }
+
+    async fn sleep_until(&self, deadline: Timestamp) {
+        let left = deadline.as_nanos().saturating_sub(unix_now().as_nanos());
+        if left > 0 {
+            Timer::after(Duration::from_micros(left.div_ceil(1000))).await;
+        }
+    }
 }
 
 struct Args {
@@ -149,8 +165,8 @@ async fn main(spawner: Spawner) {
     if let Some(token) = args.token {
         config = config.token(Token::new(Box::leak(token.into_boxed_str())));
     }
-    let server: &'static Server<'static, EmbassyClock> =
-        Box::leak(Box::new(Server::new(Registry::new(&RECORDS), config, EmbassyClock)));
+    let server: &'static Server<'static, UnixClock> =
+        Box::leak(Box::new(Server::new(Registry::new(&RECORDS), config, UnixClock)));
 
     std::thread::spawn(pump_stdin);
     std::thread::spawn(pump_stdout);
