@@ -197,11 +197,12 @@ async fn reply_with_value<'r, C: Clock, T: Transport, const SUBS: usize, const L
     wrap: (&[u8], &[u8]),
 ) -> Answered<'r> {
     let mut had_value = true;
+    let mut refused = None;
     let fits = core
         .try_emit(io, &mut |o| {
             reply::result_start(o, id)?;
             o.raw(wrap.0)?;
-            had_value = record.write_latest(o)?;
+            had_value = record.write_latest(o).inspect_err(|_| refused = o.refused())?;
             if !had_value {
                 return Err(Full);
             }
@@ -212,6 +213,8 @@ async fn reply_with_value<'r, C: Clock, T: Transport, const SUBS: usize, const L
     let name = record.meta().name;
     if !had_value {
         answer(ErrorCode::NoValue, msg!("record '", name, "' has no value yet"))
+    } else if let Some(why) = refused {
+        answer(ErrorCode::InternalError, msg!("the value of '", name, "' has no JSON form: ", why))
     } else if !fits {
         let msg = msg!("the value of '", name, "' does not fit the reply buffer (", OUT, " bytes)");
         answer(ErrorCode::InternalError, msg)

@@ -6,12 +6,14 @@
 //! * [`request`]: one line to a [`request::Message`].
 //! * [`out`]: a JSON writer into a borrowed buffer.
 //! * [`reply`]: the replies, events and errors the server sends.
+//! * [`value`]: record values to JSON and back (serde), and the float path.
 
 pub mod line;
 pub mod out;
 pub mod reply;
 pub mod request;
 pub mod scan;
+pub mod value;
 
 pub use line::{Line, LineReader};
 pub use out::{Full, JsonOut};

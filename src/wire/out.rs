@@ -2,6 +2,7 @@
 
 use serde::Serialize;
 
+use super::value::{self, SerError};
 use crate::time::Timestamp;
 
 /// The buffer has no room for what was asked to be written.
@@ -16,12 +17,14 @@ pub struct Full;
 pub struct JsonOut<'a> {
     buf: &'a mut [u8],
     len: usize,
+    /// Why the last [`JsonOut::value`] was refused, if it was.
+    refused: Option<&'static str>,
 }
 
 impl<'a> JsonOut<'a> {
     /// A writer that starts at the beginning of `buf`.
     pub fn new(buf: &'a mut [u8]) -> Self {
-        JsonOut { buf, len: 0 }
+        JsonOut { buf, len: 0, refused: None }
     }
 
     /// Bytes written so far.
@@ -137,11 +140,28 @@ impl<'a> JsonOut<'a> {
         self.raw(b"\"")
     }
 
-    /// Any serializable value, through `serde-json-core`.
+    /// Any serializable value, through [`value::to_json`], all or nothing.
+    ///
+    /// A value with no JSON form (a map with non-string keys) also gives
+    /// `Err(Full)`, and [`JsonOut::refused`] then says why, so callers can
+    /// tell the client instead of reporting a full buffer.
     pub fn value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Full> {
-        let n = serde_json_core::to_slice(value, &mut self.buf[self.len..]).map_err(|_| Full)?;
-        self.len += n;
-        Ok(())
+        let mark = self.len;
+        match value::to_json(self, value) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.len = mark;
+                if let SerError::Refused(why) = e {
+                    self.refused = Some(why);
+                }
+                Err(Full)
+            }
+        }
+    }
+
+    /// Why a [`JsonOut::value`] call on this writer was refused, if one was.
+    pub fn refused(&self) -> Option<&'static str> {
+        self.refused
     }
 }
 

@@ -10,6 +10,7 @@ pub mod handshake;
 pub mod methods;
 pub mod sessions;
 pub mod subscriptions;
+pub mod values;
 
 /// Defines one `#[test]` per conformance test, run by `$run`.
 macro_rules! all_tests {
@@ -51,6 +52,7 @@ macro_rules! all_tests {
             sessions::serve_many_runs_slots_without_spawning,
             sessions::shutdown_finishes_replies_then_ends_every_session,
             sessions::serve_split_over_separate_halves,
+            values::values_without_json_form_are_refused_not_panicked,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {
