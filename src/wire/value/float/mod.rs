@@ -236,15 +236,20 @@ pub fn write_f32(v: f32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
         // floor(log10(v)), estimated from the binary exponent, then fixed.
         let e2 = e + bit_len(m as u128) - 1;
         let mut d10 = (e2 * 1233) >> 12;
-        let s = scaled_twice(m, e, 8 - d10) / 2;
-        if s < 100_000_000 {
+        let mut wide = scaled_twice(m, e, 17 - d10) / 2;
+        if wide < 100_000_000_000_000_000 {
             d10 -= 1;
-        } else if s >= 1_000_000_000 {
+            wide = scaled_twice(m, e, 17 - d10) / 2;
+        } else if wide >= 1_000_000_000_000_000_000 {
             d10 += 1;
+            wide = scaled_twice(m, e, 17 - d10) / 2;
         }
+        // `wide` holds v's first 18 digits (to within a unit or so); fewer
+        // digits are rounded from it, then checked exactly.
         'search: for p in 1..=10 {
             let k = p - 1 - d10;
-            let c = (scaled_twice(m, e, k) as u64).div_ceil(2);
+            let unit = 10u128.pow(18 - p as u32);
+            let c = (wide / unit + (wide % unit * 2 >= unit) as u128) as u64;
             for cand in [c, c.wrapping_sub(1), c + 1] {
                 if cand != 0 && cand != u64::MAX && decimal_bits(cand, -k, false) == Ok(magnitude) {
                     (digits, exp) = (cand, -k);
