@@ -300,7 +300,7 @@ async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
     let Some(sub_id) = req.params.subscription_id.as_deref() else {
         return answer(ErrorCode::InvalidParams, msg!("params.subscription_id is required"));
     };
-    let number = sub_id.strip_prefix("sub-").and_then(|n| n.parse::<u32>().ok());
+    let number = reply::parse_subscription_id(sub_id);
     let registry = core.server.registry;
     if !number.is_some_and(|n| core.subs.remove(n, &registry)) {
         return answer(ErrorCode::NotFound, msg!("subscription '", sub_id, "' not found"));

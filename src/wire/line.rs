@@ -26,6 +26,9 @@ pub struct LineReader<const N: usize> {
     scanned: usize,
     /// Skipping the rest of an over-long line.
     discarding: bool,
+    /// A full buffer ended in `\r`: it was dropped, and the next byte
+    /// decides whether it was a CRLF (the limit is on content).
+    cr_held: bool,
 }
 
 impl<const N: usize> Default for LineReader<N> {
@@ -38,7 +41,7 @@ impl<const N: usize> LineReader<N> {
     /// An empty reader.
     pub const fn new() -> Self {
         assert!(N >= 16, "a line buffer needs at least 16 bytes");
-        LineReader { buf: [0; N], start: 0, end: 0, scanned: 0, discarding: false }
+        LineReader { buf: [0; N], start: 0, end: 0, scanned: 0, discarding: false, cr_held: false }
     }
 
     /// Drop everything buffered (used when a session restarts).
@@ -78,6 +81,15 @@ impl<const N: usize> LineReader<N> {
                     return None;
                 }
                 if self.start == 0 && self.end == N {
+                    // N - 1 bytes of content and a `\r`: if a `\n` comes
+                    // next, the line fits (a CRLF's `\r` is not content).
+                    if self.buf[N - 1] == b'\r' && !self.cr_held {
+                        self.cr_held = true;
+                        self.end = N - 1;
+                        self.scanned = N - 1;
+                        return None;
+                    }
+                    self.cr_held = false;
                     self.discarding = true;
                     self.end = 0;
                     self.scanned = 0;
@@ -93,7 +105,9 @@ impl<const N: usize> LineReader<N> {
                 self.discarding = false;
                 continue;
             }
-            let end = if nl > line_start && self.buf[nl - 1] == b'\r' { nl - 1 } else { nl };
+            let cr = nl > line_start && self.buf[nl - 1] == b'\r' && !self.cr_held;
+            self.cr_held = false;
+            let end = if cr { nl - 1 } else { nl };
             return Some(Line::Complete(&mut self.buf[line_start..end]));
         }
     }
@@ -129,6 +143,20 @@ mod tests {
     fn splits_lines_and_strips_cr() {
         let got = lines::<32>(b"a\r\nbc\n\nd", 3);
         assert_eq!(got, [Some(b"a".to_vec()), Some(b"bc".to_vec()), Some(Vec::new())]);
+    }
+
+    #[test]
+    fn the_limit_is_on_content_a_crlf_cr_does_not_count() {
+        let content = [b'a'; 15];
+        for chunk in [1, 3, 16, 64] {
+            let crlf = [&content[..], b"\r\nz\r\n"].concat();
+            assert_eq!(lines::<16>(&crlf, chunk), [Some(content.to_vec()), Some(b"z".to_vec())], "chunk {chunk}");
+            // A `\r` that is not followed by `\n` is content: too long.
+            let cr_x = [&content[..], b"\rx\nz\n"].concat();
+            assert_eq!(lines::<16>(&cr_x, chunk), [None, Some(b"z".to_vec())], "chunk {chunk}");
+            let cr_cr = [&content[..], b"\r\r\nz\n"].concat();
+            assert_eq!(lines::<16>(&cr_cr, chunk), [None, Some(b"z".to_vec())], "chunk {chunk}");
+        }
     }
 
     #[test]

@@ -93,6 +93,20 @@ pub fn subscription_id(out: &mut JsonOut, id: u32) -> Result<(), Full> {
     out.raw(b"\"")
 }
 
+/// The `N` of a subscription id spelled exactly as [`subscription_id`]
+/// writes it: `sub-` and decimal digits, no sign, no leading zero.
+pub fn parse_subscription_id(s: &str) -> Option<u32> {
+    let digits = s.strip_prefix("sub-")?;
+    let canonical = !digits.is_empty()
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !(digits.len() > 1 && digits.starts_with('0'));
+    if canonical {
+        digits.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// The head of an event, up to and including `"data":`.
 pub fn event_start(out: &mut JsonOut, sub: u32, sequence: u64) -> Result<(), Full> {
     out.raw(b"{\"event\":{\"subscription_id\":")?;

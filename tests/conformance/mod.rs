@@ -53,6 +53,8 @@ macro_rules! all_tests {
             sessions::shutdown_finishes_replies_then_ends_every_session,
             sessions::serve_split_over_separate_halves,
             values::values_without_json_form_are_refused_not_panicked,
+            values::subscription_ids_are_parsed_strictly,
+            values::line_limit_is_on_content_not_crlf,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

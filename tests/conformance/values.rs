@@ -9,7 +9,7 @@ use heapless::LinearMap;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::common::{duplex, session, Client, ManualClock};
+use crate::common::{duplex, fixture, session, Client, ManualClock};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Mode {
@@ -50,6 +50,45 @@ pub async fn values_without_json_form_are_refused_not_panicked() {
         // Still usable afterwards, locally too.
         mode.publish(Mode::Off);
         assert_eq!(c.ok("record.get", json!({"name": "mode"})).await, json!("Off"));
+    })
+    .await;
+}
+
+pub async fn subscription_ids_are_parsed_strictly() {
+    let fx = fixture();
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        let sub = c.ok("record.subscribe", json!({"name": "config.log_level"})).await;
+        assert_eq!(sub["subscription_id"], "sub-1");
+        for alias in ["sub-01", "sub-+1", "sub- 1", "sub-1 ", "SUB-1", "sub-", "sub-4294967297"] {
+            assert_eq!(c.err("record.unsubscribe", json!({"subscription_id": alias})).await, "not_found", "{alias}");
+        }
+        let done = c.ok("record.unsubscribe", json!({"subscription_id": "sub-1"})).await;
+        assert_eq!(done["status"], "cancelled");
+    })
+    .await;
+}
+
+pub async fn line_limit_is_on_content_not_crlf() {
+    // LINE = 64: 63 bytes of content fit, with "\n" or with "\r\n".
+    let fx: crate::common::Fixture<2, 64, 256> = crate::common::Fixture::with_config(Config::new().read_write());
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        let line = |id: u32| {
+            let base = format!(r#"{{"id":{id},"method":"ping","params":{{"pad":""}}}}"#);
+            base.replace(r#""pad":"""#, &format!(r#""pad":"{}""#, "x".repeat(63 - base.len())))
+        };
+        let exact = line(1);
+        assert_eq!(exact.len(), 63);
+        c.send_raw(format!("{exact}\r\n").as_bytes()).await;
+        assert_eq!(c.json().await["id"], 1);
+        c.send_raw(format!("{exact}\n").as_bytes()).await;
+        assert_eq!(c.json().await["id"], 1);
+        let over = format!("{exact} ");
+        c.send_raw(format!("{over}\r\n").as_bytes()).await;
+        assert_eq!(c.json().await["error"]["code"], "line_too_long");
+        c.send_raw(format!("{}\r\n", line(2)).as_bytes()).await;
+        assert_eq!(c.json().await["id"], 2);
     })
     .await;
 }
