@@ -1,11 +1,22 @@
 #!/usr/bin/env bash
-# What AimX costs on a Cortex-M4F: flash and static RAM of the firmware and of
-# the same firmware without AimX, the difference, and (from the firmware
-# running in QEMU after a workload) the stack high-water mark and size_of of
-# a session and a subscription measured on thumbv7em itself.
-# Fails if the firmware no longer links in memory.x's 64 KiB RAM / 256 KiB flash.
+# What AimX costs on a small MCU, printed as issue 10's table, and a gate.
+#
+# QEMU firmware (thumbv7em, Cortex-M4F, stable Rust): 2 sessions x 4
+# subscriptions, the demo's f32 records, against the same runtime with no
+# AimX (bin `baseline`). Both run in QEMU under the same workload so their
+# stack high-water marks can be compared. Also prints the total .text of the
+# RP2040 (thumbv6m) and ESP32-C3 (riscv32imc) examples when they are built
+# (ci/rp2040.sh, ci/esp32c3.sh run first in .ci/run).
+#
+# FAILS when flash or RAM over baseline exceed the limits below.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Issue 10's targets: <= 40,960 B flash and <= 8,192 B RAM over baseline.
+# RAM meets it. Flash does not yet (86,744 B measured): its limit is what was
+# reached plus 2 %, so it cannot grow back; lower it to 40960 as the float
+# path and the hand-written decoder land.
+FLASH_LIMIT=${FLASH_LIMIT:-88400}
+RAM_LIMIT=${RAM_LIMIT:-8192}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf
@@ -15,42 +26,93 @@ if ! (cd $dir && cargo build --release --bins); then
   exit 1
 fi
 # CI shares one target dir (CARGO_TARGET_DIR); by hand the crate has its own.
-out=$(realpath -m "${CARGO_TARGET_DIR:-$dir/target}")/thumbv7em-none-eabihf/release
+target=$(realpath -m "${CARGO_TARGET_DIR:-$dir/target}")
+out=$target/thumbv7em-none-eabihf/release
 read -r ft fd fb _ < <(arm-none-eabi-size $out/firmware | tail -1)
 read -r bt bd bb _ < <(arm-none-eabi-size $out/baseline | tail -1)
 
-# Boot it, give both UARTs some work, read device.stats back.
+qemu=""
+trap '[ -z "$qemu" ] || kill $qemu 2>/dev/null || true' EXIT
+boot() { # boot ELF PORT: both UARTs on PORT and PORT+1
+  qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -monitor none \
+    -serial "tcp:127.0.0.1:$2,server=on,wait=off" -serial "tcp:127.0.0.1:$(($2 + 1)),server=on,wait=off" \
+    -kernel "$1" &
+  qemu=$!
+  sleep 1
+}
+stop() { kill $qemu 2>/dev/null || true; wait $qemu 2>/dev/null || true; qemu=""; }
+
+# The baseline, echoing the same traffic, then asked for its stack mark.
 port=$((20000 + RANDOM % 20000))
-qemu-system-arm -machine mps2-an386 -cpu cortex-m4 -display none -monitor none \
-  -serial "tcp:127.0.0.1:$port,server=on,wait=off" -serial "tcp:127.0.0.1:$((port + 1)),server=on,wait=off" \
-  -kernel $out/firmware &
-qemu=$!
-trap 'kill $qemu 2>/dev/null || true' EXIT
-sleep 1
+boot $out/baseline $port
+for p in $((port + 1)) $port; do
+  exec 3<>/dev/tcp/127.0.0.1/$p
+  printf '%s\n' '{"version":"1.0","client":"footprint"}' '{"id":1,"method":"record.list"}' >&3
+  sleep 0.5
+done
+printf '?\n' >&3
+bstack=$(timeout 10 grep -m1 -a -x '[0-9]*' <&3)
+exec 3<&-
+stop
+
+# The firmware: each UART gets a session with 4 subscriptions and float
+# traffic both ways, then device.stats is read back.
+boot $out/firmware $port
 for p in $((port + 1)) $port; do
   exec 3<>/dev/tcp/127.0.0.1/$p
   printf '%s\n' '{"version":"1.0","client":"footprint"}' '{"id":1,"method":"record.list"}' \
     '{"id":2,"method":"record.set","params":{"name":"config.log_level","value":"debug"}}' \
-    '{"id":3,"method":"record.subscribe","params":{"name":"sensor.temperature"}}' \
-    '{"id":4,"method":"record.subscribe","params":{"name":"device.stats"}}' >&3
+    '{"id":3,"method":"record.set","params":{"name":"actuator.setpoint","value":{"target_celsius":21.75}}}' \
+    '{"id":4,"method":"record.get","params":{"name":"sensor.temperature"}}' \
+    '{"id":5,"method":"record.subscribe","params":{"name":"sensor.temperature"}}' \
+    '{"id":6,"method":"record.subscribe","params":{"name":"device.stats"}}' \
+    '{"id":7,"method":"record.subscribe","params":{"name":"config.log_level"}}' \
+    '{"id":8,"method":"record.subscribe","params":{"name":"actuator.setpoint"}}' >&3
   sleep 1.5
 done
-printf '%s\n' '{"id":5,"method":"record.get","params":{"name":"device.stats"}}' >&3
-stats=$(timeout 10 grep -m1 '"id":5' <&3)
+printf '%s\n' '{"id":9,"method":"record.get","params":{"name":"device.stats"}}' >&3
+stats=$(timeout 10 grep -m1 -a '"id":9' <&3)
+stop
 num() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$stats"; }
+fstack=$(num stack_high_water)
+[ -n "$fstack" ] || { echo "FAIL: no device.stats from the firmware: $stats" >&2; exit 1; }
+[ -n "$bstack" ] || { echo "FAIL: no stack mark from the baseline" >&2; exit 1; }
+grep -q '"subscriptions":[89],\|"subscriptions":1[0-9],' <<<"$stats" \
+  || { echo "FAIL: the workload did not open 2 x 4 subscriptions: $stats" >&2; exit 1; }
 
-echo "| firmware (thumbv7em-none-eabihf, opt-level s, LTO) | .text | .data | .bss |"
-echo "|---|---:|---:|---:|"
-echo "| baseline: executor, time driver, 2 UARTs, no AimX | $bt | $bd | $bb |"
-echo "| AimX firmware: 4 records, 2 sessions (\`McuServer\`) | $ft | $fd | $fb |"
-echo "| **what AimX costs** | **$((ft - bt))** | **$((fd - bd))** | **$((fb - bb))** |"
+flash=$(((ft + fd) - (bt + bd)))
+ram=$(((fd + fb + fstack) - (bd + bb + bstack)))
+sub=$(num subscription)
+
+echo "| QEMU firmware (thumbv7em-none-eabihf, stable, opt-level s, LTO) | .text | .data | .bss | stack high-water |"
+echo "|---|---:|---:|---:|---:|"
+echo "| baseline: executor, time driver, 2 UARTs, no AimX | $bt | $bd | $bb | $bstack |"
+echo "| AimX firmware: 4 records (f32), 2 sessions x 4 subscriptions | $ft | $fd | $fb | $fstack |"
 echo
-echo "| measured on the device (QEMU, after 2 sessions with 2 subscriptions each) | bytes |"
-echo "|---|---:|"
-echo "| stack high-water mark | $(num stack_high_water) |"
-echo "| stack available (64 KiB − statics) | $(num stack_size) |"
-echo "| one session (\`Session<…, 2, 256, 512>\`) | $(num session) |"
-echo "| one subscription (cursor + waiter) | $(num subscription) |"
-echo "| \`serve_many\` future, both sessions | $(num serve_many) |"
-echo "| server shared by the sessions | $(num server) |"
-[ -n "$(num stack_high_water)" ] || { echo "FAIL: no device.stats from the firmware: $stats" >&2; exit 1; }
+echo "| what AimX costs | measured | limit in CI | issue 10 target |"
+echo "|---|---:|---:|---:|"
+echo "| flash over baseline (.text + .data) | $flash B | $FLASH_LIMIT B | 40960 B |"
+echo "| RAM over baseline (.data + .bss + stack high-water) | $ram B | $RAM_LIMIT B | 8192 B |"
+echo "| per extra subscription (cursor + waiter) | $sub B | | 48 B |"
+echo "| one session (\`Session<…, 4, 256, 512>\`) | $(num session) B | | |"
+echo "| \`serve_many\` future, both sessions | $(num serve_many) B | | |"
+echo
+echo "| other builds (whole image, not over a baseline) | flash (code + rodata + .data) | static RAM (.data + .bss) |"
+echo "|---|---:|---:|"
+# Summed by section name: the ESP32-C3 image has sections (.rotext_dummy,
+# .stack…) that Berkeley-format `size` would count as text or bss.
+sections() { size -A "$1" | awk -v want="$2" 'BEGIN { n = split(want, w, " "); for (i = 1; i <= n; i++) keep[w[i]] = 1 } ($1 in keep) { s += $2 } END { print s + 0 }'; }
+for ex in rp2040-usb:thumbv6m-none-eabi:aimx-rp2040-usb esp32c3:riscv32imc-unknown-none-elf:aimx-esp32c3; do
+  IFS=: read -r name triple bin <<<"$ex"
+  elf=$(realpath -m "${CARGO_TARGET_DIR:-examples/$name/target}")/$triple/release/$bin
+  if [ -f "$elf" ]; then
+    echo "| examples/$name ($triple) | $(sections "$elf" ".vector_table .boot2 .text .rodata .trap .rwtext .data") B | $(sections "$elf" ".data .bss") B |"
+  else
+    echo "| examples/$name ($triple) | not built (ci/${name%%-*}.sh) | |"
+  fi
+done
+
+fail=0
+[ "$flash" -le "$FLASH_LIMIT" ] || { echo "FAIL: flash over baseline $flash B > $FLASH_LIMIT B" >&2; fail=1; }
+[ "$ram" -le "$RAM_LIMIT" ] || { echo "FAIL: RAM over baseline $ram B > $RAM_LIMIT B" >&2; fail=1; }
+exit $fail

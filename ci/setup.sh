@@ -4,7 +4,7 @@
 # that the aimx-bridge tests start for themselves.
 set -euo pipefail
 rustup component add rustfmt clippy
-rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi
+rustup target add thumbv7em-none-eabihf thumbv6m-none-eabi riscv32imc-unknown-none-elf
 packages="qemu-system-arm binutils-arm-none-eabi mosquitto mosquitto-clients"
 missing=""
 for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done

@@ -24,7 +24,7 @@ pub struct DeviceStats {
 /// `size_of` on the device itself, at the firmware's server configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Ram {
-    /// One session's state (`Session<…, 2, 256, 512>`).
+    /// One session's state (`Session<…, 4, 256, 512>`).
     pub session: u32,
     /// One subscription: its cursor plus its wait-queue entry.
     pub subscription: u32,

@@ -19,7 +19,7 @@ use core::sync::atomic::{AtomicU32, Ordering};
 
 use aimx::record::AnyRecord;
 use aimx::server::{subscription_cost, Link, Session};
-use aimx::{Config, Mailbox, McuServer, Registry, Server, SingleLatest, SpmcRing};
+use aimx::{Config, Mailbox, Registry, Server, SingleLatest, SpmcRing};
 use aimx_embassy::EmbassyClock;
 use aimx_firmware_qemu::{stack, time_driver, uart};
 use cortex_m_rt::exception;
@@ -34,7 +34,9 @@ static SETPOINT: Mailbox<Setpoint> = records::setpoint();
 static DEVICE_STATS: SingleLatest<DeviceStats> = SingleLatest::new("device.stats", "DeviceStats").source();
 static RECORDS: [&dyn AnyRecord; 4] = [&TEMPERATURE, &LOG_LEVEL, &SETPOINT, &DEVICE_STATS];
 
-type Srv = McuServer<'static, EmbassyClock>;
+/// Two sessions (one per UART), 4 subscriptions each, 256-byte lines,
+/// 512-byte replies: the configuration the footprint targets are set for.
+type Srv = Server<'static, EmbassyClock, 4, 256, 512>;
 
 static SERVER: Srv = Server::new(
     Registry::new(&RECORDS),
@@ -110,7 +112,7 @@ async fn publish_stats() {
             sessions_open: SERVER.stats().sessions_open as u32,
             subscriptions,
             ram: Ram {
-                session: size_of::<Session<'static, 'static, EmbassyClock, 2, 256, 512>>() as u32,
+                session: size_of::<Session<'static, 'static, EmbassyClock, 4, 256, 512>>() as u32,
                 subscription: (cost.cursor + cost.waiter) as u32,
                 serve_many: SERVE_MANY_BYTES.load(Ordering::Relaxed),
                 server: size_of::<Srv>() as u32,
