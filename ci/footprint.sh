@@ -12,10 +12,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Issue 10's targets: <= 40,960 B flash and <= 8,192 B RAM over baseline.
-# RAM meets it. Flash does not yet (86,744 B measured): its limit is what was
+# RAM meets it. Flash does not yet (79,464 B measured): its limit is what was
 # reached plus 2 %, so it cannot grow back; lower it to 40960 as the float
 # path and the hand-written decoder land.
-FLASH_LIMIT=${FLASH_LIMIT:-88400}
+FLASH_LIMIT=${FLASH_LIMIT:-81000}
 RAM_LIMIT=${RAM_LIMIT:-8192}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
