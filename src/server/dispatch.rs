@@ -86,6 +86,7 @@ async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, con
             ("requests", s.requests),
             ("events_sent", s.events_sent),
             ("events_dropped", s.events_dropped),
+            ("auth_failures", s.auth_failures),
             ("parse_errors", s.parse_errors),
             ("bytes_in", s.bytes_in),
             ("bytes_out", s.bytes_out),

@@ -112,6 +112,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
                 requests: 0,
                 events_sent: 0,
                 events_dropped: 0,
+                auth_failures: 0,
                 parse_errors: 0,
                 bytes_in: 0,
                 bytes_out: 0,

@@ -4,7 +4,8 @@ use core::fmt;
 
 use super::SessionEnd;
 
-/// A session opened or closed; adapters hand these to a logging callback.
+/// A session opened or closed, or the accept loop met trouble it survives;
+/// adapters hand these to a logging callback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SessionNote<'a> {
     /// A peer connected.
@@ -21,6 +22,28 @@ pub enum SessionNote<'a> {
         /// Why.
         end: SessionEnd,
     },
+    /// A connection opened but ended before its session started (its TLS
+    /// handshake failed or timed out). No `Closed` follows.
+    Dropped {
+        /// Sequential session number.
+        id: u64,
+        /// Why, e.g. the TLS error.
+        reason: &'a str,
+    },
+    /// `accept()` failed with a passing error (out of file descriptors…);
+    /// the loop waits and accepts again.
+    AcceptFailed {
+        /// The error.
+        error: &'a str,
+        /// How long the loop waits before the next accept.
+        retry_ms: u64,
+    },
+    /// A connection refused because its address already has as many open as
+    /// it may (`too_many_sessions` was sent).
+    PeerOverLimit {
+        /// Where it came from.
+        peer: &'a str,
+    },
 }
 
 impl fmt::Display for SessionNote<'_> {
@@ -28,6 +51,11 @@ impl fmt::Display for SessionNote<'_> {
         match self {
             SessionNote::Opened { id, peer } => write!(f, "session {id} opened ({peer})"),
             SessionNote::Closed { id, end } => write!(f, "session {id} closed: {end:?}"),
+            SessionNote::Dropped { id, reason } => write!(f, "session {id} dropped: {reason}"),
+            SessionNote::AcceptFailed { error, retry_ms } => {
+                write!(f, "accepting failed: {error}; retrying in {retry_ms} ms")
+            }
+            SessionNote::PeerOverLimit { peer } => write!(f, "refused {peer}: too many connections from it"),
         }
     }
 }

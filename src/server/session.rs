@@ -180,11 +180,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let authenticated = match (self.server.config.token, &hello.auth_token) {
             (None, _) => false,
             (Some(_), None) => {
+                self.server.count(|s| s.auth_failures += 1);
                 let msg = msg!("this server requires an auth token");
                 return self.refuse(io, ErrorCode::AuthRequired, msg).await;
             }
             (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
             (Some(_), Some(_)) => {
+                self.server.count(|s| s.auth_failures += 1);
                 return self.refuse(io, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
             }
         };

@@ -17,6 +17,8 @@ pub struct Stats {
     pub events_sent: u64,
     /// Values subscribers skipped (the sum of every `dropped`).
     pub events_dropped: u64,
+    /// Hellos refused for a missing or wrong token.
+    pub auth_failures: u64,
     /// Lines answered with `parse_error`, `protocol_error` or `line_too_long`.
     pub parse_errors: u64,
     /// Bytes read from peers.

@@ -98,6 +98,8 @@ pub async fn token_required_missing_wrong_and_right() {
         .await;
         assert_eq!(end, SessionEnd::Refused(ErrorCode::AuthFailed), "{wrong}");
     }
+    // Every refused hello is counted, for `server.stats`.
+    assert_eq!(fx.server.stats().auth_failures, 5);
 
     session(fx.connect(), async |c| {
         // The flat form may carry the token too, and escapes decode.

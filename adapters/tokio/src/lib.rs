@@ -19,7 +19,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
 
 pub use aimx::server::SessionNote;
-pub use listen::{serve_tcp, serve_tcp_until, serve_unix, serve_unix_until, shutdown};
+pub use aimx_std_net::{tls, PeerLimits};
+pub use listen::{
+    close_gracefully, serve_tcp, serve_tcp_until, serve_tcp_with, serve_unix, serve_unix_until, shutdown, TcpOptions,
+};
+pub use rustls;
 
 /// Spawns onto the current tokio runtime.
 #[derive(Debug, Clone, Copy, Default)]

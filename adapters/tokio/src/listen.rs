@@ -1,4 +1,8 @@
 //! Accept loops: one spawned task per session, through [`aimx::Spawn`].
+//!
+//! They never end on a passing `accept()` error (out of file descriptors,
+//! a connection aborted while queued): they report it, wait a little and go
+//! on. Every session ends with a graceful close (see [`close_gracefully`]).
 
 use std::future::Future;
 use std::io;
@@ -9,34 +13,157 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aimx::server::SessionNote;
-use aimx::{Server, Spawn};
+use aimx::{Server, SessionEnd, Spawn};
+use aimx_std_net::{accept_error, keepalive, over_limit_line, Pass, PeerLimits, Peers};
 use embedded_io_adapters::tokio_1::FromTokio;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, UnixListener};
+use tokio_rustls::TlsAcceptor;
 
 use crate::{TokioClock, TokioSpawner};
 
+type Notes = Arc<dyn Fn(SessionNote<'_>) + Send + Sync>;
+
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
+/// How long a closing connection may take to drain what the peer still sends.
+const LINGER: Duration = Duration::from_secs(1);
+/// At most this much is read (and discarded) while draining.
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// How the TCP accept loop treats connections.
+#[derive(Clone)]
+pub struct TcpOptions {
+    /// Per-address cap and failed-hello back-off.
+    pub peers: PeerLimits,
+    /// TCP keep-alive (on by default: a vanished peer frees its slot in
+    /// about 90 s).
+    pub keepalive: bool,
+    /// Serve TLS with this rustls config instead of plain TCP.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+}
+
+impl Default for TcpOptions {
+    fn default() -> Self {
+        TcpOptions { peers: PeerLimits::default(), keepalive: true, tls: None }
+    }
+}
+
+impl TcpOptions {
+    /// Plain TCP with the default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serve TLS with `config` (e.g. from
+    /// [`aimx_std_net::tls::server_config_from_files`]).
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Use these per-address limits.
+    pub fn peers(mut self, limits: PeerLimits) -> Self {
+        self.peers = limits;
+        self
+    }
+}
+
+/// Ends a connection so that what was written reaches the peer: shut down
+/// the write side (FIN, or TLS close_notify then FIN), then read and discard
+/// whatever the peer still sends until it closes, for at most [`LINGER`].
+/// Closing with unread input instead would send a reset, and the peer could
+/// lose the last reply (a refusal such as `too_many_sessions`) with it.
+pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
+    let drain = async {
+        if stream.shutdown().await.is_err() {
+            return;
+        }
+        let mut buf = [0u8; 1024];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let _ = tokio::time::timeout(LINGER, drain).await;
+}
+
+async fn serve_then_close<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'static, TokioClock, SUBS, LINE, OUT>,
+    mut stream: S,
+) -> SessionEnd
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let end = server.serve(FromTokio::new(&mut stream)).await;
+    close_gracefully(&mut stream).await;
+    end
+}
 
 fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     stream: S,
     peer: String,
-    notes: Arc<dyn Fn(SessionNote<'_>) + Send + Sync>,
+    pass: Pass,
+    tls: Option<TlsAcceptor>,
+    notes: Notes,
 ) where
-    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
     notes(SessionNote::Opened { id, peer: &peer });
     let spawned = TokioSpawner.spawn(async move {
-        let end = server.serve(FromTokio::new(stream)).await;
+        // A peer that got its token wrong too often waits its turn.
+        if !pass.wait().is_zero() {
+            tokio::time::sleep(pass.wait()).await;
+        }
+        let end = match tls {
+            None => serve_then_close(server, stream).await,
+            Some(acceptor) => {
+                // The TLS handshake counts against the hello deadline too.
+                let limit = Duration::from_millis(server.config().handshake_timeout_ms);
+                match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                    Ok(Ok(tls)) => serve_then_close(server, tls).await,
+                    Ok(Err(e)) => {
+                        let reason = format!("TLS handshake failed: {e}");
+                        return notes(SessionNote::Dropped { id, reason: &reason });
+                    }
+                    Err(_) => return notes(SessionNote::Dropped { id, reason: "TLS handshake timed out" }),
+                }
+            }
+        };
+        pass.ended(end);
         notes(SessionNote::Closed { id, end });
     });
     // Only fails outside a runtime, and the accept loops run inside one.
     spawned.expect("spawned from inside a tokio runtime");
 }
 
+/// Waits out a failed accept: `Err` when the error is fatal, `Ok(true)` when
+/// `stop` completed meanwhile.
+async fn after_accept_error(
+    error: io::Error,
+    backoff: &mut accept_error::Backoff,
+    notes: &Notes,
+    stop: &mut (impl Future<Output = ()> + Unpin),
+) -> io::Result<bool> {
+    if !accept_error::is_transient(&error) {
+        return Err(error);
+    }
+    let delay = backoff.next_delay();
+    notes(SessionNote::AcceptFailed { error: &error.to_string(), retry_ms: delay.as_millis() as u64 });
+    tokio::select! {
+        () = tokio::time::sleep(delay) => Ok(false),
+        () = stop => Ok(true),
+    }
+}
+
 /// Serves every connection accepted on `listener`, each in its own task,
-/// until accepting fails. `notes` hears of every session opening and closing.
+/// with the default [`TcpOptions`]. `notes` hears of every session opening
+/// and closing. Returns only on a fatal accept error.
 pub async fn serve_tcp<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: TcpListener,
@@ -53,20 +180,58 @@ pub async fn serve_tcp_until<const SUBS: usize, const LINE: usize, const OUT: us
     notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let notes: Arc<dyn Fn(SessionNote<'_>) + Send + Sync> = Arc::new(notes);
+    serve_tcp_with(server, listener, TcpOptions::default(), notes, stop).await
+}
+
+/// Like [`serve_tcp_until`], with `options` (TLS, per-address limits,
+/// keep-alive).
+pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
+    listener: TcpListener,
+    options: TcpOptions,
+    notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
+    stop: impl Future<Output = ()>,
+) -> io::Result<()> {
+    let notes: Notes = Arc::new(notes);
+    let peers = Peers::new(options.peers);
+    let tls = options.tls.map(TlsAcceptor::from);
+    let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
             () = &mut stop => return Ok(()),
         };
-        stream.set_nodelay(true)?;
-        spawn_session(server, stream, format!("tcp {peer}"), notes.clone());
+        let (stream, addr) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) => {
+                if after_accept_error(error, &mut backoff, &notes, &mut stop).await? {
+                    return Ok(());
+                }
+                continue;
+            }
+        };
+        backoff.reset();
+        // Best effort: a socket that refuses options is still served.
+        let _ = if options.keepalive { keepalive::enable(&stream) } else { stream.set_nodelay(true) };
+        let peer = format!("tcp {addr}");
+        match peers.admit(Some(addr.ip())) {
+            Ok(pass) => spawn_session(server, stream, peer, pass, tls.clone(), notes.clone()),
+            Err(_) => {
+                notes(SessionNote::PeerOverLimit { peer: &peer });
+                let line = over_limit_line(options.peers.max_per_peer);
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    let _ = tokio::time::timeout(LINGER, stream.write_all(&line)).await;
+                    close_gracefully(&mut stream).await;
+                });
+            }
+        }
     }
 }
 
-/// Serves every connection accepted on a Unix socket, each in its own task,
-/// until accepting fails.
+/// Serves every connection accepted on a Unix socket, each in its own task.
+/// Returns only on a fatal accept error.
 pub async fn serve_unix<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: UnixListener,
@@ -82,19 +247,33 @@ pub async fn serve_unix_until<const SUBS: usize, const LINE: usize, const OUT: u
     notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
-    let notes: Arc<dyn Fn(SessionNote<'_>) + Send + Sync> = Arc::new(notes);
+    let notes: Notes = Arc::new(notes);
+    // Unix peers are local and unnamed: not tracked per address.
+    let peers = Peers::new(PeerLimits::default());
     let path = listener
         .local_addr()
         .ok()
         .and_then(|a| a.as_pathname().map(PathBuf::from))
         .map_or_else(|| "unix".to_owned(), |p| format!("unix {}", p.display()));
+    let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
-        let (stream, _) = tokio::select! {
-            accepted = listener.accept() => accepted?,
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
             () = &mut stop => return Ok(()),
         };
-        spawn_session(server, stream, path.clone(), notes.clone());
+        match accepted {
+            Ok((stream, _)) => {
+                backoff.reset();
+                let pass = peers.admit(None).expect("untracked peers are always admitted");
+                spawn_session(server, stream, path.clone(), pass, None, notes.clone());
+            }
+            Err(error) => {
+                if after_accept_error(error, &mut backoff, &notes, &mut stop).await? {
+                    return Ok(());
+                }
+            }
+        }
     }
 }
 
