@@ -3,31 +3,82 @@
 
 use std::future::Future;
 use std::io;
+use std::net::IpAddr;
 use std::pin::pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aimx::server::SessionNote;
 use aimx::{Server, Spawn};
+use aimx_std_net::{accept_error, over_limit_line, PeerLimits, Peers};
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::or;
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 use crate::IoClock;
 
-/// A listener: yields connected streams and a description of the peer.
+/// A listener: yields connected streams and who is at the other end.
 pub trait Incoming {
     /// The connected stream.
     type Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static;
     /// Waits for the next connection.
-    fn next(&mut self) -> impl Future<Output = io::Result<(Self::Stream, String)>>;
+    fn next(&mut self) -> impl Future<Output = io::Result<(Self::Stream, Peer)>>;
+}
+
+/// Who connected.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    /// For logs, e.g. `tcp 127.0.0.1:50312`.
+    pub name: String,
+    /// The address per-address limits apply to (`None`: not tracked, e.g. a
+    /// Unix socket).
+    pub ip: Option<IpAddr>,
+}
+
+/// How the accept loop treats connections.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Per-address cap and failed-hello back-off.
+    pub peers: PeerLimits,
 }
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
 
-/// Serves every connection `incoming` yields, each in a task of `spawner`,
-/// until accepting fails. The server's `max_sessions` applies: the
-/// connection over the limit gets `too_many_sessions` and is closed.
+/// How long a closing connection may take to drain what the peer still sends.
+const LINGER: Duration = Duration::from_secs(1);
+/// At most this much is read (and discarded) while draining.
+const LINGER_BYTES: usize = 64 * 1024;
+
+/// Ends a connection so that what was written reaches the peer: close the
+/// write side, then read and discard what the peer still sends until it
+/// closes, for at most [`LINGER`]. Closing with unread input instead would
+/// send a reset, and the peer could lose the last reply with it.
+pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
+    let drain = async {
+        if stream.close().await.is_err() {
+            return;
+        }
+        let mut buf = [0u8; 1024];
+        let mut left = LINGER_BYTES;
+        while left > 0 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => left = left.saturating_sub(n),
+            }
+        }
+    };
+    let timeout = async {
+        async_io::Timer::after(LINGER).await;
+    };
+    or(drain, timeout).await;
+}
+
+/// Serves every connection `incoming` yields, each in a task of `spawner`.
+/// The server's `max_sessions` applies: the connection over the limit gets
+/// `too_many_sessions` and is closed. Passing accept errors (out of file
+/// descriptors…) are reported and waited out; returns only on a fatal one.
 pub async fn serve_incoming<I, Sp, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
     incoming: I,
@@ -45,7 +96,7 @@ where
 /// use [`shutdown`] to end the open sessions).
 pub async fn serve_incoming_until<I, Sp, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
-    mut incoming: I,
+    incoming: I,
     spawner: Sp,
     notes: fn(SessionNote<'_>),
     stop: impl Future<Output = ()>,
@@ -54,6 +105,24 @@ where
     I: Incoming,
     Sp: Spawn,
 {
+    serve_incoming_with(server, incoming, spawner, ServeOptions::default(), notes, stop).await
+}
+
+/// Like [`serve_incoming_until`], with `options`.
+pub async fn serve_incoming_with<I, Sp, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
+    mut incoming: I,
+    spawner: Sp,
+    options: ServeOptions,
+    notes: fn(SessionNote<'_>),
+    stop: impl Future<Output = ()>,
+) -> io::Result<()>
+where
+    I: Incoming,
+    Sp: Spawn,
+{
+    let peers = Peers::new(options.peers);
+    let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
         let next = async { Some(incoming.next().await) };
@@ -62,12 +131,49 @@ where
             None
         };
         let Some(accepted) = or(next, stopped).await else { return Ok(()) };
-        let (stream, peer) = accepted?;
+        let (mut stream, peer) = match accepted {
+            Ok(accepted) => accepted,
+            Err(error) if accept_error::is_transient(&error) => {
+                let delay = backoff.next_delay();
+                notes(SessionNote::AcceptFailed { error: &error.to_string(), retry_ms: delay.as_millis() as u64 });
+                let waited = async {
+                    async_io::Timer::after(delay).await;
+                    false
+                };
+                let stopped = async {
+                    (&mut stop).await;
+                    true
+                };
+                if or(waited, stopped).await {
+                    return Ok(());
+                }
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
+        backoff.reset();
+        let Ok(pass) = peers.admit(peer.ip) else {
+            notes(SessionNote::PeerOverLimit { peer: &peer.name });
+            let line = over_limit_line(options.peers.max_per_peer);
+            // Best effort: a full task pool just drops the connection.
+            let _ = spawner.spawn(async move {
+                let _ = stream.write_all(&line).await;
+                close_gracefully(&mut stream).await;
+            });
+            continue;
+        };
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-        notes(SessionNote::Opened { id, peer: &peer });
+        notes(SessionNote::Opened { id, peer: &peer.name });
+        let pass = Arc::new(pass);
         spawner
             .spawn(async move {
-                let end = server.serve(FromFutures::new(stream)).await;
+                // A peer that got its token wrong too often waits its turn.
+                if !pass.wait().is_zero() {
+                    async_io::Timer::after(pass.wait()).await;
+                }
+                let end = server.serve(FromFutures::new(&mut stream)).await;
+                close_gracefully(&mut stream).await;
+                pass.ended(end);
                 notes(SessionNote::Closed { id, end });
             })
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -98,18 +204,19 @@ mod async_std_listeners {
 
     impl Incoming for async_std::net::TcpListener {
         type Stream = async_std::net::TcpStream;
-        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
-            let (stream, peer) = self.accept().await?;
-            stream.set_nodelay(true)?;
-            Ok((stream, format!("tcp {peer}")))
+        async fn next(&mut self) -> io::Result<(Self::Stream, Peer)> {
+            let (stream, addr) = self.accept().await?;
+            // Best effort: a socket that refuses options is still served.
+            let _ = aimx_std_net::keepalive::enable_raw(&stream);
+            Ok((stream, Peer { name: format!("tcp {addr}"), ip: Some(addr.ip()) }))
         }
     }
 
     impl Incoming for async_std::os::unix::net::UnixListener {
         type Stream = async_std::os::unix::net::UnixStream;
-        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
+        async fn next(&mut self) -> io::Result<(Self::Stream, Peer)> {
             let (stream, _) = self.accept().await?;
-            Ok((stream, "unix".to_owned()))
+            Ok((stream, Peer { name: "unix".to_owned(), ip: None }))
         }
     }
 }
@@ -120,18 +227,19 @@ mod smol_listeners {
 
     impl Incoming for smol::net::TcpListener {
         type Stream = smol::net::TcpStream;
-        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
-            let (stream, peer) = self.accept().await?;
-            stream.set_nodelay(true)?;
-            Ok((stream, format!("tcp {peer}")))
+        async fn next(&mut self) -> io::Result<(Self::Stream, Peer)> {
+            let (stream, addr) = self.accept().await?;
+            // Best effort: a socket that refuses options is still served.
+            let _ = aimx_std_net::keepalive::enable(&stream);
+            Ok((stream, Peer { name: format!("tcp {addr}"), ip: Some(addr.ip()) }))
         }
     }
 
     impl Incoming for smol::net::unix::UnixListener {
         type Stream = smol::net::unix::UnixStream;
-        async fn next(&mut self) -> io::Result<(Self::Stream, String)> {
+        async fn next(&mut self) -> io::Result<(Self::Stream, Peer)> {
             let (stream, _) = self.accept().await?;
-            Ok((stream, "unix".to_owned()))
+            Ok((stream, Peer { name: "unix".to_owned(), ip: None }))
         }
     }
 }

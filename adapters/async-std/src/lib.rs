@@ -14,8 +14,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
 
-pub use accept::{serve_incoming, serve_incoming_until, shutdown, Incoming};
+pub use accept::{
+    close_gracefully, serve_incoming, serve_incoming_until, serve_incoming_with, shutdown, Incoming, Peer, ServeOptions,
+};
 pub use aimx::server::SessionNote;
+pub use aimx_std_net::PeerLimits;
 
 /// Wall-clock time since the Unix epoch.
 pub fn now() -> Timestamp {

@@ -24,3 +24,11 @@ pub fn enable<S: std::os::fd::AsFd>(socket: &S) -> io::Result<()> {
     let params = TcpKeepalive::new().with_time(IDLE).with_interval(INTERVAL).with_retries(PROBES);
     socket.set_tcp_keepalive(&params)
 }
+
+/// [`enable`] for sockets that only expose a raw descriptor (async-std's).
+pub fn enable_raw<S: std::os::fd::AsRawFd>(socket: &S) -> io::Result<()> {
+    // SAFETY: the descriptor belongs to `socket`, which is borrowed for the
+    // whole call, so it stays open while the options are set.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(socket.as_raw_fd()) };
+    enable(&fd)
+}
