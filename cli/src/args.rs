@@ -7,7 +7,7 @@ use clap::{Args, Parser, Subcommand};
     name = "aimx",
     version,
     about = "Look inside a running AimX v1 device: list, read, write and watch its records.",
-    after_help = "Examples:\n  aimx --unix /tmp/aimx.sock list\n  aimx --tcp 127.0.0.1:7000 watch sensor.temperature --count 10\n  aimx --serial /dev/ttyACM0 --baud 115200 set config.log_level debug\n\nExit codes: 0 ok, 1 server error, 2 usage, 3 connection or auth failure."
+    after_help = "Examples:\n  aimx --unix /tmp/aimx.sock list\n  aimx --tcp 127.0.0.1:7000 watch sensor.temperature --count 10\n  aimx --tcp device.lan:7443 --tls --ca ca.pem list\n  aimx --serial /dev/ttyACM0 --baud 115200 set config.log_level debug\n\nExit codes: 0 ok, 1 server error, 2 usage, 3 connection or auth failure."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -31,6 +31,21 @@ pub struct Conn {
     /// Baud rate for --serial.
     #[arg(long, global = true, default_value_t = 115_200)]
     pub baud: u32,
+    /// Use TLS over --tcp (trusting the system's root certificates unless
+    /// --ca is given).
+    #[arg(long, global = true)]
+    pub tls: bool,
+    /// With --tls: trust only the CA certificates in this PEM file.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca: Option<String>,
+    /// With --tls: accept any server certificate. INSECURE: anyone on the
+    /// path can read and change the traffic. For throwaway test certs only.
+    #[arg(long, global = true)]
+    pub tls_insecure: bool,
+    /// With --tls: the name the server's certificate must carry (default:
+    /// the host of --tcp).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub tls_name: Option<String>,
     /// Auth token (never printed).
     #[arg(long, global = true, env = "AIMX_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use aimx_client::{Client, Options};
+use aimx_client::{Client, Options, TlsOptions, Trust};
 
 use crate::args::Conn;
 use crate::fail::Fail;
@@ -15,9 +15,16 @@ pub async fn connect(conn: &Conn) -> Result<Client, Fail> {
         .client_name(concat!("aimx-cli/", env!("CARGO_PKG_VERSION")))
         .timeout(Duration::from_secs_f64(conn.timeout));
     options.token = conn.token.clone().filter(|t| !t.is_empty());
+    let tls = tls_options(conn)?;
+    if tls.is_some() && conn.tcp.is_none() {
+        return Err(Fail::Usage("--tls works with --tcp only".into()));
+    }
     let client = match (&conn.unix, &conn.tcp, &conn.serial) {
         (Some(path), None, None) => unix(path, options).await,
-        (None, Some(addr), None) => Client::connect_tcp(addr, options).await,
+        (None, Some(addr), None) => match &tls {
+            Some(tls) => Client::connect_tls(addr, tls, options).await,
+            None => Client::connect_tcp(addr, options).await,
+        },
         (None, None, Some(port)) => Client::open_serial(port, conn.baud, options).await,
         (None, None, None) => {
             return Err(Fail::Usage("say where the device is: --unix PATH, --tcp HOST:PORT or --serial PORT".into()))
@@ -32,13 +39,36 @@ pub async fn connect(conn: &Conn) -> Result<Client, Fail> {
 pub fn describe(conn: &Conn) -> Result<String, Fail> {
     match (&conn.unix, &conn.tcp, &conn.serial) {
         (Some(path), None, None) => Ok(format!("unix {path}")),
-        (None, Some(addr), None) => Ok(format!("tcp {addr}")),
+        (None, Some(addr), None) => Ok(format!("{} {addr}", if conn.tls { "tls" } else { "tcp" })),
         (None, None, Some(port)) => Ok(format!("serial {port}")),
         (None, None, None) => {
             Err(Fail::Usage("say where the device is: --unix PATH, --tcp HOST:PORT or --serial PORT".into()))
         }
         _ => Err(Fail::Usage("choose one of --unix, --tcp and --serial".into())),
     }
+}
+
+/// The TLS settings the flags ask for, if any.
+fn tls_options(conn: &Conn) -> Result<Option<TlsOptions>, Fail> {
+    if !conn.tls {
+        if conn.ca.is_some() || conn.tls_insecure || conn.tls_name.is_some() {
+            return Err(Fail::Usage("--ca, --tls-insecure and --tls-name need --tls".into()));
+        }
+        return Ok(None);
+    }
+    let trust = match (&conn.ca, conn.tls_insecure) {
+        (Some(_), true) => return Err(Fail::Usage("choose one of --ca and --tls-insecure".into())),
+        (Some(ca), false) => Trust::CaFile(ca.into()),
+        (None, true) => {
+            eprintln!(
+                "WARNING: --tls-insecure: the server's certificate is NOT checked. The traffic (and the \
+                 token) is encrypted but anyone on the path can impersonate the server. Use --ca FILE."
+            );
+            Trust::Insecure
+        }
+        (None, false) => Trust::System,
+    };
+    Ok(Some(TlsOptions { trust, server_name: conn.tls_name.clone() }))
 }
 
 #[cfg(unix)]

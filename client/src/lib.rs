@@ -35,6 +35,7 @@ mod options;
 mod reader;
 mod state;
 mod subscription;
+mod tls;
 mod transport;
 mod wire;
 
@@ -43,4 +44,5 @@ pub use client::Client;
 pub use error::{Error, ErrorCode, Result, ServerError};
 pub use options::Options;
 pub use subscription::Subscription;
+pub use tls::{TlsOptions, Trust};
 pub use wire::{timestamp_secs, Event, RecordInfo, Welcome};

@@ -7,6 +7,7 @@ use tokio_serial::{ClearBuffer, SerialPort, SerialPortBuilderExt};
 use crate::client::Client;
 use crate::error::{Error, Result};
 use crate::options::Options;
+use crate::tls::TlsOptions;
 
 async fn connect_within<T>(
     limit: Duration,
@@ -36,6 +37,20 @@ impl Client {
         let stream = connect_within(options.timeout, &what, tokio::net::TcpStream::connect(addr)).await?;
         stream.set_nodelay(true)?;
         let (rx, tx) = stream.into_split();
+        Client::handshake(rx, tx, options).await
+    }
+
+    /// Connects to a server at `HOST:PORT` over TLS.
+    pub async fn connect_tls(addr: &str, tls: &TlsOptions, options: Options) -> Result<Client> {
+        let config = crate::tls::client_config(tls)?;
+        let name = crate::tls::server_name(tls, addr)?;
+        let what = format!("connect to {addr}");
+        let stream = connect_within(options.timeout, &what, tokio::net::TcpStream::connect(addr)).await?;
+        stream.set_nodelay(true)?;
+        let what = format!("TLS handshake with {addr}");
+        let connector = tokio_rustls::TlsConnector::from(config);
+        let stream = connect_within(options.timeout, &what, connector.connect(name, stream)).await?;
+        let (rx, tx) = tokio::io::split(stream);
         Client::handshake(rx, tx, options).await
     }
 

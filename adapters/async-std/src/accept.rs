@@ -172,9 +172,9 @@ where
                     async_io::Timer::after(pass.wait()).await;
                 }
                 let end = server.serve(FromFutures::new(&mut stream)).await;
-                close_gracefully(&mut stream).await;
                 pass.ended(end);
                 notes(SessionNote::Closed { id, end });
+                close_gracefully(&mut stream).await;
             })
             .map_err(|e| io::Error::other(e.to_string()))?;
     }

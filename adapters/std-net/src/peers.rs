@@ -151,6 +151,19 @@ impl Drop for Pass {
     }
 }
 
+/// The `too_many_sessions` line sent to a connection over its address's cap
+/// (the same error the server sends when all its sessions are taken).
+pub fn over_limit_line(max_per_peer: usize) -> Vec<u8> {
+    let mut buf = [0u8; 160];
+    let mut out = aimx::wire::JsonOut::new(&mut buf);
+    let message = |o: &mut aimx::wire::JsonOut| {
+        o.str_fmt(format_args!("this address already has {max_per_peer} connections open"))
+    };
+    aimx::wire::reply::error(&mut out, None, ErrorCode::TooManySessions, message)
+        .expect("a short message fits 160 bytes");
+    out.as_bytes().to_vec()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,17 +204,4 @@ mod tests {
         passes[0].ended(SessionEnd::PeerClosed);
         assert_eq!(peers.failures(REMOTE), 3);
     }
-}
-
-/// The `too_many_sessions` line sent to a connection over its address's cap
-/// (the same error the server sends when all its sessions are taken).
-pub fn over_limit_line(max_per_peer: usize) -> Vec<u8> {
-    let mut buf = [0u8; 160];
-    let mut out = aimx::wire::JsonOut::new(&mut buf);
-    let message = |o: &mut aimx::wire::JsonOut| {
-        o.str_fmt(format_args!("this address already has {max_per_peer} connections open"))
-    };
-    aimx::wire::reply::error(&mut out, None, ErrorCode::TooManySessions, message)
-        .expect("a short message fits 160 bytes");
-    out.as_bytes().to_vec()
 }

@@ -91,16 +91,17 @@ pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S)
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
+/// Serves the session, reports its end, then closes gracefully.
 async fn serve_then_close<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &Server<'static, TokioClock, SUBS, LINE, OUT>,
     mut stream: S,
-) -> SessionEnd
-where
+    ended: impl FnOnce(SessionEnd),
+) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let end = server.serve(FromTokio::new(&mut stream)).await;
+    ended(end);
     close_gracefully(&mut stream).await;
-    end
 }
 
 fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
@@ -120,23 +121,25 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
         if !pass.wait().is_zero() {
             tokio::time::sleep(pass.wait()).await;
         }
-        let end = match tls {
-            None => serve_then_close(server, stream).await,
+        let ended = |end| {
+            pass.ended(end);
+            notes(SessionNote::Closed { id, end });
+        };
+        match tls {
+            None => serve_then_close(server, stream, ended).await,
             Some(acceptor) => {
                 // The TLS handshake counts against the hello deadline too.
                 let limit = Duration::from_millis(server.config().handshake_timeout_ms);
                 match tokio::time::timeout(limit, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => serve_then_close(server, tls).await,
+                    Ok(Ok(tls)) => serve_then_close(server, tls, ended).await,
                     Ok(Err(e)) => {
                         let reason = format!("TLS handshake failed: {e}");
-                        return notes(SessionNote::Dropped { id, reason: &reason });
+                        notes(SessionNote::Dropped { id, reason: &reason });
                     }
-                    Err(_) => return notes(SessionNote::Dropped { id, reason: "TLS handshake timed out" }),
+                    Err(_) => notes(SessionNote::Dropped { id, reason: "TLS handshake timed out" }),
                 }
             }
-        };
-        pass.ended(end);
-        notes(SessionNote::Closed { id, end });
+        }
     });
     // Only fails outside a runtime, and the accept loops run inside one.
     spawned.expect("spawned from inside a tokio runtime");
