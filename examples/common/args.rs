@@ -10,6 +10,9 @@ pub const USAGE: &str =
   --max-sessions N  sessions at once (default 64)
   --buffers N    bytes of each session's line and reply buffers: 512, 1024
                  (default) or 16384; the tokio demo only (aimx-demo)
+  --tls-cert FILE  serve TLS on --tcp with this PEM certificate chain (tokio demo)
+  --tls-key FILE   the certificate's PEM private key
+  --tls-client-ca FILE  also require client certificates signed by these CAs
 At least one of --unix and --tcp is needed.";
 
 /// The parsed flags.
@@ -23,6 +26,9 @@ pub struct DemoArgs {
     pub max_sessions: Option<usize>,
     /// Line and reply buffer bytes, when not the default.
     pub buffers: Option<usize>,
+    pub tls_cert: Option<String>,
+    pub tls_key: Option<String>,
+    pub tls_client_ca: Option<String>,
 }
 
 impl DemoArgs {
@@ -53,6 +59,9 @@ impl DemoArgs {
                     let v = value("--max-sessions")?;
                     out.max_sessions = Some(v.parse().map_err(|_| format!("--max-sessions: not a number: {v}"))?);
                 }
+                "--tls-cert" => out.tls_cert = Some(value("--tls-cert")?),
+                "--tls-key" => out.tls_key = Some(value("--tls-key")?),
+                "--tls-client-ca" => out.tls_client_ca = Some(value("--tls-client-ca")?),
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -62,6 +71,15 @@ impl DemoArgs {
         }
         if out.unix.is_none() && out.tcp.is_none() {
             return Err("give --unix PATH and/or --tcp ADDR".into());
+        }
+        if out.tls_cert.is_some() != out.tls_key.is_some() {
+            return Err("--tls-cert and --tls-key go together".into());
+        }
+        if out.tls_client_ca.is_some() && out.tls_cert.is_none() {
+            return Err("--tls-client-ca needs --tls-cert and --tls-key".into());
+        }
+        if out.tls_cert.is_some() && out.tcp.is_none() {
+            return Err("TLS is served on --tcp only".into());
         }
         Ok(out)
     }

@@ -56,7 +56,18 @@ async fn serve<const LINE: usize, const OUT: usize>(args: aimx_demo_common::args
         let listener =
             tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| demo::fail(&format!("bind {addr}: {e}")));
         println!("listening on tcp {}", listener.local_addr().map_or(addr.clone(), |a| a.to_string()));
-        listeners.spawn(aimx_tokio::serve_tcp_until(server, listener, log, stopped()));
+        let mut options = aimx_tokio::TcpOptions::new();
+        if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+            let ca = args.tls_client_ca.as_deref().map(std::path::Path::new);
+            let tls = aimx_tokio::tls::server_config_from_files(cert.as_ref(), key.as_ref(), ca)
+                .unwrap_or_else(|e| demo::fail(&format!("TLS: {e}")));
+            println!(
+                "serving TLS on tcp (client certificates {})",
+                if ca.is_some() { "required" } else { "not asked for" }
+            );
+            options = options.tls(tls);
+        }
+        listeners.spawn(aimx_tokio::serve_tcp_with(server, listener, options, log, stopped()));
     }
     demo::announce(&args);
     tokio::spawn(demo::produce_temperature(TokioClock, args.rate_hz));

@@ -9,6 +9,9 @@ use futures_lite::StreamExt;
 
 fn main() {
     let args = demo::args();
+    if args.tls_cert.is_some() {
+        demo::fail("TLS is served by the tokio demo (aimx-demo) only");
+    }
     aimx_async_std::install_time();
     let config = demo::config(&args, concat!("aimx-smol-demo/", env!("CARGO_PKG_VERSION")));
     let server: &'static Server<'static, IoClock> =
