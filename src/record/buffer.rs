@@ -167,6 +167,11 @@ impl<T, K, const N: usize> Record<T, K, N> {
 
     /// Publish a value stamped with [`time::now`]. Never waits: the oldest
     /// value makes room, and slow readers see the gap as `dropped`.
+    ///
+    /// The record's lock is only ever held for a few word-sized updates
+    /// plus at most one clone of `T`: sessions copy a value out and turn it
+    /// into JSON after releasing the lock, so a slow `Serialize` never
+    /// delays a publish (or, with `critical-section`, keeps interrupts off).
     pub fn publish(&self, value: T) {
         self.publish_at(value, time::now());
     }
@@ -235,7 +240,7 @@ impl<T: Clone> Record<T, Mail, 1> {
 
 impl<T, K, const N: usize> AnyRecord for Record<T, K, N>
 where
-    T: Serialize + DeserializeOwned + Send,
+    T: Serialize + DeserializeOwned + Clone + Send,
     K: Kind,
 {
     fn meta(&self) -> &Meta {
@@ -259,10 +264,11 @@ where
     }
 
     fn write_latest(&self, out: &mut JsonOut) -> Result<bool, Full> {
-        self.state.with_lock(|s| match s.newest() {
-            Some((v, _)) => out.value(v).map(|()| true),
+        // Copied out under the lock, serialized after it is released.
+        match self.state.with_lock(|s| s.newest().map(|(v, _)| v.clone())) {
+            Some(value) => out.value(&value).map(|()| true),
             None => Ok(false),
-        })
+        }
     }
 
     fn write_next(
@@ -272,18 +278,20 @@ where
         out: &mut JsonOut,
         head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
     ) -> Next {
-        self.state.with_lock(|s| {
-            let Some(seq) = s.next_after(after, window) else { return Next::Empty };
-            let Some((value, timestamp)) = s.get(seq) else { return Next::Empty };
-            let mark = out.len();
-            match head(out, seq).and_then(|()| out.value(value)) {
-                Ok(()) => Next::Wrote { seq, timestamp: *timestamp },
-                Err(Full) => {
-                    out.truncate(mark);
-                    Next::Full { seq }
-                }
+        // Copied out under the lock, serialized after it is released.
+        let next = self.state.with_lock(|s| {
+            let seq = s.next_after(after, window)?;
+            s.get(seq).map(|(value, timestamp)| (seq, value.clone(), *timestamp))
+        });
+        let Some((seq, value, timestamp)) = next else { return Next::Empty };
+        let mark = out.len();
+        match head(out, seq).and_then(|()| out.value(&value)) {
+            Ok(()) => Next::Wrote { seq, timestamp },
+            Err(Full) => {
+                out.truncate(mark);
+                Next::Full { seq }
             }
-        })
+        }
     }
 
     fn set_json(&self, json: &[u8], scratch: &mut [u8]) -> Result<(), SetError> {
