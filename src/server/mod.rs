@@ -27,13 +27,13 @@ mod stats;
 mod subs;
 
 use embedded_io_async::{Read, Write};
-use maitake_sync::blocking::Mutex;
 
 pub use config::{Config, Policy, Token};
 pub use many::{Accept, Link};
 pub use note::SessionNote;
 pub use session::Session;
 pub use stats::Stats;
+use stats::Counters;
 
 use crate::record::Registry;
 use crate::runtime::Clock;
@@ -86,7 +86,7 @@ pub struct Server<'r, C, const SUBS: usize = 4, const LINE: usize = 1024, const 
     registry: Registry<'r>,
     config: Config<'r>,
     clock: C,
-    stats: Mutex<Stats>,
+    counters: Counters,
     /// Closed by [`Server::shutdown`]; sessions wait on it between replies.
     closing: maitake_sync::WaitQueue,
 }
@@ -104,19 +104,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             registry,
             config,
             clock,
-            stats: Mutex::new(Stats {
-                started_at: None,
-                sessions_open: 0,
-                sessions_total: 0,
-                sessions_refused: 0,
-                requests: 0,
-                events_sent: 0,
-                events_dropped: 0,
-                auth_failures: 0,
-                parse_errors: 0,
-                bytes_in: 0,
-                bytes_out: 0,
-            }),
+            counters: Counters::new(),
             closing: maitake_sync::WaitQueue::new(),
         }
     }
@@ -151,12 +139,12 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
 
     /// A copy of the counters.
     pub fn stats(&self) -> Stats {
-        self.stats.with_lock(|s| *s)
+        self.counters.snapshot()
     }
 
     /// When the first session started: the records' `created_at`.
     pub(crate) fn created_at(&self) -> crate::Timestamp {
-        self.stats.with_lock(|s| s.started_at).unwrap_or_default()
+        self.counters.sessions.with_lock(|s| s.started_at).unwrap_or_default()
     }
 
     /// A value's timestamp as sent: values given at construction (stamped
@@ -169,8 +157,9 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         }
     }
 
-    pub(crate) fn count(&self, f: impl FnOnce(&mut Stats)) {
-        self.stats.with_lock(f);
+    /// The live counters, bumped without a lock.
+    pub(crate) fn count(&self) -> &Counters {
+        &self.counters
     }
 
     /// Serves one session over `stream` until the peer leaves or breaks the
@@ -194,7 +183,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
 
     async fn run<T: io::Transport>(&self, mut io: T) -> SessionEnd {
         let Some(_slot) = SessionSlot::acquire(self) else {
-            self.count(|s| s.sessions_refused += 1);
+            self.counters.sessions.with_lock(|s| s.refused += 1);
             return session::refuse_busy(self, &mut io).await;
         };
         let mut session = Session::<C, SUBS, LINE, OUT>::new(self);
@@ -211,11 +200,11 @@ impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
     fn acquire(server: &'a Server<'r, C, SUBS, LINE, OUT>) -> Option<Self> {
         let max = server.config.max_sessions as u64;
         let now = server.clock.now();
-        server.stats.with_lock(|s| {
+        server.counters.sessions.with_lock(|s| {
             s.started_at.get_or_insert(now);
-            (s.sessions_open < max).then(|| {
-                s.sessions_open += 1;
-                s.sessions_total += 1;
+            (s.open < max).then(|| {
+                s.open += 1;
+                s.total += 1;
             })
         })?;
         Some(SessionSlot { server })
@@ -224,6 +213,6 @@ impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
 
 impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Drop for SessionSlot<'_, '_, C, SUBS, LINE, OUT> {
     fn drop(&mut self) {
-        self.server.stats.with_lock(|s| s.sessions_open -= 1);
+        self.server.counters.sessions.with_lock(|s| s.open -= 1);
     }
 }

@@ -116,7 +116,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             Ok(0) => Err(SessionEnd::PeerClosed),
             Ok(n) => {
                 self.lines.commit(n);
-                self.core.server.count(|s| s.bytes_in += n as u64);
+                self.core.server.count().bytes_in.add(n as u64);
                 Ok(n >= room)
             }
             Err(()) => Err(SessionEnd::ReadError),
@@ -144,7 +144,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     async fn on_line<T: Transport>(&mut self, io: &mut T, line: Line<'_>) -> Result<(), SessionEnd> {
         let bytes = match line {
             Line::TooLong => {
-                self.server.count(|s| s.parse_errors += 1);
+                self.server.count().parse_errors.add(1);
                 let max = LINE - 1;
                 return self.error(io, 0, ErrorCode::LineTooLong, msg!("line longer than ", max, " bytes")).await;
             }
@@ -153,7 +153,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         match request::parse(bytes) {
             Ok(None) => Ok(()),
             Err(e) => {
-                self.server.count(|s| s.parse_errors += 1);
+                self.server.count().parse_errors.add(1);
                 self.error(io, e.id, e.code, msg!(e.message)).await
             }
             Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
@@ -161,7 +161,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 self.refuse(io, ErrorCode::ProtocolError, msg!("expected hello")).await
             }
             Ok(Some(Message::Request(req))) => {
-                self.server.count(|s| s.requests += 1);
+                self.server.count().requests.add(1);
                 dispatch::handle(self, io, req).await
             }
         }
@@ -180,13 +180,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let authenticated = match (self.server.config.token, &hello.auth_token) {
             (None, _) => false,
             (Some(_), None) => {
-                self.server.count(|s| s.auth_failures += 1);
+                self.server.count().auth_failures.add(1);
                 let msg = msg!("this server requires an auth token");
                 return self.refuse(io, ErrorCode::AuthRequired, msg).await;
             }
             (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
             (Some(_), Some(_)) => {
-                self.server.count(|s| s.auth_failures += 1);
+                self.server.count().auth_failures.add(1);
                 return self.refuse(io, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
             }
         };
@@ -282,7 +282,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     pub(crate) async fn flush<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
         let config = &self.server.config;
         let n = self.out.flush(io, &self.server.clock, config.write_timeout_ms).await?;
-        self.server.count(|s| s.bytes_out += n as u64);
+        self.server.count().bytes_out.add(n as u64);
         Ok(())
     }
 }

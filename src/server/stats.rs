@@ -1,4 +1,12 @@
 //! Server-wide counters, reported by `server.stats`.
+//!
+//! The counters bumped on every request, event and write are atomics, so
+//! the hot path takes no lock for them; only session start and end take the
+//! small lock that also guards `started_at`.
+
+use maitake_sync::blocking::Mutex;
+
+use crate::Timestamp;
 
 /// Counters since the server was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,4 +33,86 @@ pub struct Stats {
     pub bytes_in: u64,
     /// Bytes written to peers.
     pub bytes_out: u64,
+}
+
+// 64-bit atomics where the target has them (or `critical-section` provides
+// them); 32-bit ones, which wrap, on targets with neither.
+#[cfg(any(target_has_atomic = "64", feature = "critical-section"))]
+type Word = portable_atomic::AtomicU64;
+#[cfg(not(any(target_has_atomic = "64", feature = "critical-section")))]
+type Word = portable_atomic::AtomicU32;
+
+/// One lock-free counter.
+pub(crate) struct Counter(Word);
+
+impl Counter {
+    const fn new() -> Self {
+        Counter(Word::new(0))
+    }
+
+    /// Adds `n` (relaxed: the counters are independent tallies).
+    pub(crate) fn add(&self, n: u64) {
+        self.0.fetch_add(n as _, portable_atomic::Ordering::Relaxed);
+    }
+
+    #[allow(clippy::useless_conversion)]
+    pub(crate) fn get(&self) -> u64 {
+        self.0.load(portable_atomic::Ordering::Relaxed).into()
+    }
+}
+
+/// Session bookkeeping, changed only when a session starts or ends.
+#[derive(Clone, Copy)]
+pub(crate) struct Sessions {
+    pub(crate) started_at: Option<Timestamp>,
+    pub(crate) open: u64,
+    pub(crate) total: u64,
+    pub(crate) refused: u64,
+}
+
+/// The live counters behind [`Stats`].
+pub(crate) struct Counters {
+    pub(crate) sessions: Mutex<Sessions>,
+    pub(crate) requests: Counter,
+    pub(crate) events_sent: Counter,
+    pub(crate) events_dropped: Counter,
+    pub(crate) auth_failures: Counter,
+    pub(crate) parse_errors: Counter,
+    pub(crate) bytes_in: Counter,
+    pub(crate) bytes_out: Counter,
+}
+
+impl Counters {
+    pub(crate) const fn new() -> Self {
+        Counters {
+            sessions: Mutex::new(Sessions { started_at: None, open: 0, total: 0, refused: 0 }),
+            requests: Counter::new(),
+            events_sent: Counter::new(),
+            events_dropped: Counter::new(),
+            auth_failures: Counter::new(),
+            parse_errors: Counter::new(),
+            bytes_in: Counter::new(),
+            bytes_out: Counter::new(),
+        }
+    }
+
+    /// A copy of every counter. Each is read on its own, so a snapshot
+    /// taken while sessions run may mix counts from slightly different
+    /// moments.
+    pub(crate) fn snapshot(&self) -> Stats {
+        let s = self.sessions.with_lock(|s| *s);
+        Stats {
+            started_at: s.started_at,
+            sessions_open: s.open,
+            sessions_total: s.total,
+            sessions_refused: s.refused,
+            requests: self.requests.get(),
+            events_sent: self.events_sent.get(),
+            events_dropped: self.events_dropped.get(),
+            auth_failures: self.auth_failures.get(),
+            parse_errors: self.parse_errors.get(),
+            bytes_in: self.bytes_in.get(),
+            bytes_out: self.bytes_out.get(),
+        }
+    }
 }

@@ -219,10 +219,8 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
             if wrote.is_ok() {
                 let dropped = seq - cursor.delivered - 1;
                 slot.take(seq, true);
-                self.server.count(|s| {
-                    s.events_sent += 1;
-                    s.events_dropped += dropped;
-                });
+                self.server.count().events_sent.add(1);
+                self.server.count().events_dropped.add(dropped);
                 return Ok(true);
             }
             if flushed || self.out.is_empty() {
