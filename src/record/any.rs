@@ -60,6 +60,14 @@ pub enum Next {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SetError(pub &'static str);
 
+impl core::fmt::Display for SetError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "value refused: {}", self.0)
+    }
+}
+
+impl core::error::Error for SetError {}
+
 /// A record as the server sees it: metadata, and values as JSON.
 pub trait AnyRecord: Sync {
     /// Fixed metadata.

@@ -78,6 +78,23 @@ pub enum SessionEnd {
     Shutdown,
 }
 
+impl core::fmt::Display for SessionEnd {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            SessionEnd::PeerClosed => f.write_str("the peer closed the stream"),
+            SessionEnd::ReadError => f.write_str("reading from the stream failed"),
+            SessionEnd::WriteError => f.write_str("writing to the stream failed"),
+            SessionEnd::WriteTimeout => f.write_str("the peer did not take a write within the write deadline"),
+            SessionEnd::HandshakeTimeout => f.write_str("no hello within the handshake deadline"),
+            SessionEnd::Refused(code) => write!(f, "the handshake was refused ({code})"),
+            SessionEnd::TooManySessions => f.write_str("the server was at its session limit"),
+            SessionEnd::Shutdown => f.write_str("the server shut down"),
+        }
+    }
+}
+
+impl core::error::Error for SessionEnd {}
+
 /// An AimX v1 server over a registry of records.
 ///
 /// `const fn new`, so it can be a `static`. The defaults (4 subscriptions,

@@ -9,6 +9,14 @@ use crate::time::Timestamp;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Full;
 
+impl core::fmt::Display for Full {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("the output buffer is full")
+    }
+}
+
+impl core::error::Error for Full {}
+
 /// Writes JSON pieces into `buf`, tracking how much is used.
 ///
 /// A failed write leaves the position where it was before the call that

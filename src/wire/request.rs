@@ -30,6 +30,14 @@ pub struct ParseError {
     pub message: &'static str,
 }
 
+impl core::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+impl core::error::Error for ParseError {}
+
 impl ParseError {
     const fn new(id: u64, code: ErrorCode, message: &'static str) -> Self {
         ParseError { id, code, message }
