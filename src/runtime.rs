@@ -30,19 +30,35 @@ impl core::fmt::Display for SpawnError {
 
 impl core::error::Error for SpawnError {}
 
-/// A monotonic-enough clock with sleeping: deadlines and `ping` use it.
+/// Time for timestamps, and a monotonic clock with sleeping for deadlines.
+///
+/// Two readings, because they answer different questions: [`Clock::now`]
+/// stamps values and `ping` replies (wall time where there is one), while
+/// the handshake and write deadlines are points on [`Clock::monotonic`],
+/// which a wall-clock step (NTP, a user setting the date) cannot move.
 pub trait Clock {
-    /// The current time (wall clock where there is one, time since boot
-    /// otherwise).
+    /// The current time for timestamps (wall clock where there is one, time
+    /// since boot otherwise).
     fn now(&self) -> Timestamp;
 
-    /// Completes at or after `deadline`.
+    /// A reading of a clock that never jumps, for deadlines. Its epoch is
+    /// the clock's own choice. The default is [`Clock::now`], right for
+    /// clocks that count time since boot.
+    fn monotonic(&self) -> Timestamp {
+        self.now()
+    }
+
+    /// Completes at or after `deadline`, a point on [`Clock::monotonic`].
     fn sleep_until(&self, deadline: Timestamp) -> impl Future<Output = ()>;
 }
 
 impl<C: Clock> Clock for &C {
     fn now(&self) -> Timestamp {
         (**self).now()
+    }
+
+    fn monotonic(&self) -> Timestamp {
+        (**self).monotonic()
     }
 
     fn sleep_until(&self, deadline: Timestamp) -> impl Future<Output = ()> {

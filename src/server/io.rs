@@ -112,7 +112,7 @@ async fn write_all<T: Transport, C: Clock>(
     if bytes.is_empty() {
         return Ok(());
     }
-    let deadline = clock.now().plus_millis(timeout_ms);
+    let deadline = clock.monotonic().plus_millis(timeout_ms);
     let write = async {
         let mut rest = bytes;
         while !rest.is_empty() {

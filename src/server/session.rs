@@ -46,7 +46,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
 
     pub(crate) async fn run<T: Transport>(&mut self, io: &mut T) -> SessionEnd {
         let server = self.core.server;
-        let handshake_deadline = server.clock.now().plus_millis(server.config.handshake_timeout_ms);
+        let handshake_deadline = server.clock.monotonic().plus_millis(server.config.handshake_timeout_ms);
         // Registered with the server once for the whole session, not once
         // per wait: nothing ever wakes this queue, it only completes once closed.
         let mut shutdown = pin!(async {

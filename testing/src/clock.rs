@@ -11,7 +11,10 @@ use aimx::{Clock, Timestamp};
 use maitake_sync::blocking::Mutex;
 
 struct State {
+    /// The monotonic reading, in nanoseconds.
     now: u64,
+    /// How far the wall clock (`now()`) is set from the monotonic one.
+    wall_offset: i64,
     sleepers: Vec<Waker>,
 }
 
@@ -28,10 +31,11 @@ impl Default for ManualClock {
 impl ManualClock {
     /// A clock at 100 s.
     pub fn new() -> Self {
-        ManualClock(Arc::new(Mutex::new(State { now: 100_000_000_000, sleepers: Vec::new() })))
+        ManualClock(Arc::new(Mutex::new(State { now: 100_000_000_000, wall_offset: 0, sleepers: Vec::new() })))
     }
 
-    /// Moves time forward and wakes every sleeper to re-check its deadline.
+    /// Moves time (wall and monotonic) forward and wakes every sleeper to
+    /// re-check its deadline.
     pub fn advance_ms(&self, ms: u64) {
         let sleepers = self.0.with_lock(|s| {
             s.now += ms * 1_000_000;
@@ -39,10 +43,21 @@ impl ManualClock {
         });
         sleepers.into_iter().for_each(Waker::wake);
     }
+
+    /// Sets the wall clock `ms` milliseconds away from where it is (an NTP
+    /// step, a user changing the date); the monotonic clock, which
+    /// deadlines use, does not move.
+    pub fn step_wall_ms(&self, ms: i64) {
+        self.0.with_lock(|s| s.wall_offset += ms * 1_000_000);
+    }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Timestamp {
+        Timestamp::from_nanos(self.0.with_lock(|s| s.now.saturating_add_signed(s.wall_offset)))
+    }
+
+    fn monotonic(&self) -> Timestamp {
         Timestamp::from_nanos(self.0.with_lock(|s| s.now))
     }
 

@@ -170,3 +170,27 @@ pub async fn handshake_deadline_closes_a_silent_peer() {
     .await;
     assert_eq!(end, SessionEnd::PeerClosed);
 }
+
+/// Deadlines are points on the monotonic clock: a wall clock set back an
+/// hour neither fires the handshake deadline early nor, set forward, late.
+pub async fn wall_clock_steps_do_not_move_the_handshake_deadline() {
+    let fx = fixture();
+    let clock = fx.clock.clone();
+    clock.step_wall_ms(-3_600_000);
+    let (end, ()) = session(fx.connect(), async |c| {
+        clock.advance_ms(9_000);
+        clock.step_wall_ms(7_200_000);
+        futures_lite::future::yield_now().await;
+        assert_eq!(c.hello().await["version"], "1.0");
+    })
+    .await;
+    assert_eq!(end, SessionEnd::PeerClosed);
+
+    let (end, ()) = session(fx.connect(), async |c| {
+        clock.step_wall_ms(-7_200_000);
+        clock.advance_ms(10_000);
+        assert!(c.closed().await);
+    })
+    .await;
+    assert_eq!(end, SessionEnd::HandshakeTimeout);
+}

@@ -25,6 +25,7 @@ macro_rules! all_tests {
             handshake::read_only_policy,
             handshake::hello_at_any_time_restarts_the_session,
             handshake::handshake_deadline_closes_a_silent_peer,
+            handshake::wall_clock_steps_do_not_move_the_handshake_deadline,
             methods::list_describes_every_record,
             methods::list_streams_through_a_small_reply_buffer,
             methods::get_in_both_forms_and_its_errors,

@@ -10,7 +10,8 @@
 mod accept;
 
 use std::future::Future;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
 
@@ -31,18 +32,32 @@ pub fn install_time() {
     aimx::time::set_source(now);
 }
 
-/// The wall clock, sleeping on `async-io`'s timer.
+/// Wall time for timestamps; deadlines on `std::time::Instant`, sleeping on
+/// `async-io`'s timer, so a wall-clock step never fires or extends one.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IoClock;
+
+/// The zero of [`IoClock::monotonic`]: its first reading.
+fn base() -> Instant {
+    static BASE: OnceLock<Instant> = OnceLock::new();
+    *BASE.get_or_init(Instant::now)
+}
 
 impl Clock for IoClock {
     fn now(&self) -> Timestamp {
         now()
     }
 
+    fn monotonic(&self) -> Timestamp {
+        let since = Instant::now().saturating_duration_since(base());
+        Timestamp::from_nanos(since.as_nanos().min(u64::MAX as u128) as u64)
+    }
+
     async fn sleep_until(&self, deadline: Timestamp) {
-        let left = deadline.as_nanos().saturating_sub(now().as_nanos());
-        async_io::Timer::after(Duration::from_nanos(left)).await;
+        match base().checked_add(Duration::from_nanos(deadline.as_nanos())) {
+            Some(at) => drop(async_io::Timer::at(at).await),
+            None => std::future::pending().await,
+        }
     }
 }
 

@@ -14,6 +14,7 @@
 mod listen;
 
 use std::future::Future;
+use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aimx::{Clock, Spawn, SpawnError, Timestamp};
@@ -40,7 +41,9 @@ impl Spawn for TokioSpawner {
     }
 }
 
-/// The wall clock, with tokio's timer for sleeping.
+/// Wall time for timestamps; deadlines on tokio's monotonic clock (which
+/// also follows `tokio::time::pause`), so a wall-clock step never fires or
+/// extends one.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct TokioClock;
 
@@ -55,13 +58,26 @@ pub fn install_time() {
     aimx::time::set_source(now);
 }
 
+/// The zero of [`TokioClock::monotonic`]: its first reading.
+fn base() -> tokio::time::Instant {
+    static BASE: OnceLock<tokio::time::Instant> = OnceLock::new();
+    *BASE.get_or_init(tokio::time::Instant::now)
+}
+
 impl Clock for TokioClock {
     fn now(&self) -> Timestamp {
         now()
     }
 
+    fn monotonic(&self) -> Timestamp {
+        let since = tokio::time::Instant::now().saturating_duration_since(base());
+        Timestamp::from_nanos(since.as_nanos().min(u64::MAX as u128) as u64)
+    }
+
     async fn sleep_until(&self, deadline: Timestamp) {
-        let left = deadline.as_nanos().saturating_sub(now().as_nanos());
-        tokio::time::sleep(Duration::from_nanos(left)).await;
+        match base().checked_add(Duration::from_nanos(deadline.as_nanos())) {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
     }
 }
