@@ -12,7 +12,7 @@ fn as_error(e: &dyn core::error::Error) -> String {
 #[test]
 fn error_types_display_and_are_errors() {
     let mut line = *b"{\"id\":7,\"method\":\"nope\"}";
-    let parse = request::parse(&mut line).err().expect("an unknown method is refused");
+    let parse = request::parse(&mut line).expect_err("an unknown method is refused");
     let shown = as_error(&parse);
     assert!(shown.starts_with(parse.code.as_str()) && shown.contains(parse.message), "{shown}");
 

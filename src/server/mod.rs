@@ -32,8 +32,8 @@ pub use config::{Config, Policy, Token};
 pub use many::{Accept, Link};
 pub use note::SessionNote;
 pub use session::Session;
-pub use stats::Stats;
 use stats::Counters;
+pub use stats::Stats;
 
 use crate::record::Registry;
 use crate::runtime::Clock;
@@ -117,13 +117,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     pub const fn new(registry: Registry<'r>, config: Config<'r>, clock: C) -> Self {
         assert!(OUT >= 256, "the reply buffer needs at least 256 bytes");
         assert!(SUBS <= u16::MAX as usize, "too many subscriptions per session");
-        Server {
-            registry,
-            config,
-            clock,
-            counters: Counters::new(),
-            closing: maitake_sync::WaitQueue::new(),
-        }
+        Server { registry, config, clock, counters: Counters::new(), closing: maitake_sync::WaitQueue::new() }
     }
 
     /// Ends every session at its next pause: replies already being written
