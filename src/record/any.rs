@@ -53,6 +53,8 @@ pub enum Next {
     Full {
         /// Its record-wide sequence number.
         seq: u64,
+        /// When it was published.
+        timestamp: Timestamp,
     },
 }
 
@@ -74,6 +76,11 @@ pub trait AnyRecord: Sync {
     fn meta(&self) -> &Meta;
     /// The buffer kind.
     fn buffer_type(&self) -> BufferType;
+    /// The `type_id` shown in `record.list`: the type name given at
+    /// construction, or the value's Rust type name when none was given.
+    fn type_id(&self) -> &'static str {
+        self.meta().type_name
+    }
     /// How many values it keeps.
     fn capacity(&self) -> usize;
     /// A snapshot of its live state.

@@ -107,7 +107,9 @@ pub struct Record<T, K, const N: usize> {
 }
 
 impl<T, K, const N: usize> Record<T, K, N> {
-    /// An empty, read-only, passive record. `name` is at most 64 bytes.
+    /// An empty, read-only, passive record. `name` is at most 64 bytes;
+    /// `type_name` is what `record.list` shows as `type_id` (`""` shows the
+    /// Rust type name of `T`).
     pub const fn new(name: &'static str, type_name: &'static str) -> Self {
         assert!(N > 0, "a record keeps at least one value");
         assert!(name.len() <= NAME_MAX, "record names are at most 64 bytes");
@@ -251,6 +253,13 @@ where
         K::BUFFER_TYPE
     }
 
+    fn type_id(&self) -> &'static str {
+        match self.meta.type_name {
+            "" => core::any::type_name::<T>(),
+            given => given,
+        }
+    }
+
     fn capacity(&self) -> usize {
         N
     }
@@ -289,7 +298,7 @@ where
             Ok(()) => Next::Wrote { seq, timestamp },
             Err(Full) => {
                 out.truncate(mark);
-                Next::Full { seq }
+                Next::Full { seq, timestamp }
             }
         }
     }
@@ -316,3 +325,7 @@ where
         self.state.with_lock(|s| s.consumers_release());
     }
 }
+
+#[cfg(test)]
+#[path = "buffer_tests.rs"]
+mod tests;

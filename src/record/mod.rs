@@ -31,7 +31,7 @@ mod registry;
 pub use any::{AnyRecord, BufferType, Info, Next, SetError};
 pub use buffer::{Kind, Latest, Mail, Mailbox, Record, Ring, SingleLatest, SpmcRing, Validator};
 pub use local::{Received, Subscriber};
-pub use registry::Registry;
+pub use registry::{NameIndex, Registry};
 
 /// Where a record's values come from (`origin` in `record.list`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,7 +54,8 @@ pub enum Origin {
 pub struct Meta {
     /// The record's name (also its key); at most 64 bytes.
     pub name: &'static str,
-    /// The name of the value's type, shown as `type_id`.
+    /// The name of the value's type, shown as `type_id`; empty for the Rust
+    /// type name (see [`AnyRecord::type_id`]).
     pub type_name: &'static str,
     /// Where values come from.
     pub origin: Origin,

@@ -173,7 +173,7 @@ fn list_entry_head(o: &mut JsonOut, index: usize, record: &dyn AnyRecord) -> Res
     o.raw(b",\"name\":")?;
     o.str(meta.name)?;
     o.raw(b",\"type_id\":")?;
-    o.str(meta.type_name)?;
+    o.str(record.type_id())?;
     o.raw(b",\"origin\":")?;
     match meta.origin {
         Origin::Source => o.raw(b"\"source\""),

@@ -104,6 +104,8 @@ pub struct Server<'r, C, const SUBS: usize = 4, const LINE: usize = 1024, const 
     config: Config<'r>,
     clock: C,
     counters: Counters,
+    /// Whether the registry's names were checked (and its index built).
+    registry_checked: portable_atomic::AtomicBool,
     /// Closed by [`Server::shutdown`]; sessions wait on it between replies.
     closing: maitake_sync::WaitQueue,
 }
@@ -117,7 +119,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     pub const fn new(registry: Registry<'r>, config: Config<'r>, clock: C) -> Self {
         assert!(OUT >= 256, "the reply buffer needs at least 256 bytes");
         assert!(SUBS <= u16::MAX as usize, "too many subscriptions per session");
-        Server { registry, config, clock, counters: Counters::new(), closing: maitake_sync::WaitQueue::new() }
+        Server { registry, config, clock, counters: Counters::new(), registry_checked: portable_atomic::AtomicBool::new(false), closing: maitake_sync::WaitQueue::new() }
     }
 
     /// Ends every session at its next pause: replies already being written
@@ -193,6 +195,11 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     }
 
     async fn run<T: io::Transport>(&self, mut io: T) -> SessionEnd {
+        if !self.registry_checked.load(portable_atomic::Ordering::Relaxed) {
+            // Panics on a duplicate name, before any client can see one.
+            self.registry.check();
+            self.registry_checked.store(true, portable_atomic::Ordering::Relaxed);
+        }
         let Some(_slot) = SessionSlot::acquire(self) else {
             self.counters.sessions.with_lock(|s| s.refused += 1);
             return session::refuse_busy(self, &mut io).await;

@@ -211,9 +211,9 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                     Next::Full { .. } => Err(crate::wire::Full),
                 }
             });
-            let seq = match next {
+            let (seq, timestamp) = match next {
                 Next::Empty => return Ok(false),
-                Next::Wrote { seq, .. } | Next::Full { seq } => seq,
+                Next::Wrote { seq, timestamp } | Next::Full { seq, timestamp } => (seq, timestamp),
             };
             let slot = self.subs.slots[i].as_mut().expect("subscription vanished mid-delivery");
             if wrote.is_ok() {
@@ -224,9 +224,21 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 return Ok(true);
             }
             if flushed || self.out.is_empty() {
-                // The value cannot fit the reply buffer: skip it. The next
-                // delivered event counts it in `dropped`.
-                slot.take(seq, false);
+                // The value cannot fit the reply buffer. Say so now, in its
+                // place: an event with `"data":null`, `"skipped":"too_large"`
+                // and a `dropped` that counts this value too, so a client
+                // learns of it even if no later value ever fits.
+                let dropped = seq - cursor.delivered;
+                slot.take(seq, true);
+                self.server.count().events_dropped.add(dropped);
+                let stamp = self.server.stamp(timestamp);
+                let (id, sequence) = (sub.id.get(), seq - cursor.base);
+                self.emit(io, &mut |o| {
+                    reply::event_start(o, id, sequence)?;
+                    o.raw(b"null,\"skipped\":\"too_large\"")?;
+                    reply::event_end(o, stamp, dropped)
+                })
+                .await?;
                 return Ok(true);
             }
             self.flush(io).await?;

@@ -167,10 +167,14 @@ pub async fn value_too_large_for_the_reply_buffer() {
         assert_eq!(reply["error"]["code"], "internal_error", "{reply}");
         assert_eq!(fx.records.note.latest().unwrap().len(), 300);
         assert_eq!(c.err("record.get", json!({"name": "test.note"})).await, "internal_error");
-        // The oversized value is skipped for the subscriber and counted.
+        // The oversized value is skipped for the subscriber, who is told
+        // so in its place; the next value follows with no gap.
         c.ok("record.set", json!({"name": "test.note", "value": "small"})).await;
         let event = c.next_event().await;
-        assert_eq!((event["sequence"].clone(), event["dropped"].clone()), (json!(2), json!(1)), "{event}");
+        assert_eq!((event["sequence"].clone(), event["dropped"].clone()), (json!(1), json!(1)), "{event}");
+        assert_eq!((event["data"].clone(), event["skipped"].clone()), (Value::Null, json!("too_large")));
+        let event = c.next_event().await;
+        assert_eq!((event["sequence"].clone(), event.get("dropped")), (json!(2), None), "{event}");
         assert_eq!(event["data"], "small");
         let _: Value = c.ok("ping", json!({})).await;
     })

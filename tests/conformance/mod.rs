@@ -41,6 +41,7 @@ macro_rules! all_tests {
             subscriptions::same_record_twice_is_independent,
             subscriptions::stalled_subscriber_loses_oldest_with_exact_dropped,
             subscriptions::local_subscriber_counts_drops_too,
+            subscriptions::a_value_too_large_to_send_is_reported_at_once,
             bad_input::parse_errors_keep_the_session,
             bad_input::over_long_lines_are_skipped,
             bad_input::crlf_blank_lines_and_byte_by_byte,

@@ -206,3 +206,37 @@ pub async fn local_subscriber_counts_drops_too() {
     drop(local);
     assert_eq!(consumers(small), 0);
 }
+
+/// A value larger than the reply buffer cannot be sent, but the client hears
+/// of it in the same delivery round: an event in its place with
+/// `"data":null`, `"skipped":"too_large"` and `dropped` counting it, and
+/// `server.stats` counts it at once, even when no later value ever fits.
+pub async fn a_value_too_large_to_send_is_reported_at_once() {
+    let fx: crate::common::Fixture<4, 1024, 256> = crate::common::Fixture::with_config(aimx::Config::new());
+    let note = fx.records.note;
+    let big = || heapless::String::<400>::try_from("x".repeat(300).as_str()).unwrap();
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        c.ok("record.subscribe", json!({"name": "test.note"})).await;
+        for k in 1..=3u64 {
+            note.publish_at(big(), Timestamp::from_millis(k * 1_000));
+            // The session answers the first ping and delivers in the same
+            // step, so any event for the value is queued before the second
+            // ping's reply.
+            c.ok("ping", json!({})).await;
+            c.ok("ping", json!({})).await;
+            let event = c.events.pop_front().unwrap_or_else(|| panic!("value {k} was skipped silently"));
+            let expected = json!({"subscription_id": "sub-1", "sequence": k, "data": null, "skipped": "too_large",
+                "timestamp": format!("{k}.000000000"), "dropped": 1});
+            assert_eq!(event["event"], expected);
+            let stats = c.ok("server.stats", json!({})).await;
+            assert_eq!((stats["events_dropped"].clone(), stats["events_sent"].clone()), (json!(k), json!(0)));
+        }
+        // A value that fits follows with no gap to report.
+        note.publish(heapless::String::try_from("small").unwrap());
+        let event = c.next_event().await;
+        assert_eq!((event["sequence"].clone(), event["data"].clone()), (json!(4), json!("small")));
+        assert!(event.get("dropped").is_none(), "{event}");
+    })
+    .await;
+}

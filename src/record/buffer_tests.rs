@@ -1,0 +1,152 @@
+//! Executor-free tests of the ring arithmetic, and a model-based property
+//! test: the model keeps every value ever published and answers each
+//! question by searching it, where the ring computes the answer.
+
+use std::string::ToString;
+use std::vec::Vec;
+
+use proptest::prelude::*;
+
+use super::*;
+
+const N: usize = 4;
+
+fn ring() -> SpmcRing<u32, N> {
+    SpmcRing::new("test.ring", "u32")
+}
+
+/// The JSON `write_next` produces for a cursor, or what it reported.
+fn next_json(record: &dyn AnyRecord, after: u64, window: u64) -> (Next, std::string::String) {
+    let mut buf = [0u8; 64];
+    let mut out = JsonOut::new(&mut buf);
+    let next = record.write_next(after, window, &mut out, &mut |_, _| Ok(()));
+    (next, core::str::from_utf8(out.as_bytes()).unwrap().to_string())
+}
+
+#[test]
+fn empty_ring_has_nothing_to_read() {
+    let r = ring();
+    r.state.with_lock(|s| {
+        assert_eq!(s.head, 0);
+        assert!(s.newest().is_none());
+        assert_eq!(s.next_after(0, N as u64), None);
+        assert_eq!(s.oldest(N as u64), 1);
+    });
+    assert_eq!(next_json(&r, 0, 4).0, Next::Empty);
+}
+
+#[test]
+fn a_wrapped_ring_keeps_the_last_n_and_windows_clamp() {
+    let r = ring();
+    for v in 1..=10 {
+        r.publish_at(v * 100, Timestamp::from_nanos(v.into()));
+    }
+    r.state.with_lock(|s| {
+        assert_eq!(s.head, 10);
+        assert_eq!(s.oldest(N as u64), 7);
+        // A window of 0 still keeps the newest; one over N is N.
+        assert_eq!(s.oldest(0), 10);
+        assert_eq!(s.oldest(99), 7);
+        assert_eq!(s.oldest(2), 9);
+        assert_eq!(s.next_after(0, 4), Some(7));
+        assert_eq!(s.next_after(8, 4), Some(9));
+        assert_eq!(s.next_after(8, 1), Some(10));
+        assert_eq!(s.next_after(10, 4), None);
+        assert_eq!(s.get(7).map(|(v, t)| (*v, t.as_nanos())), Some((700, 7)));
+    });
+    assert_eq!(next_json(&r, 3, 4), (Next::Wrote { seq: 7, timestamp: Timestamp::from_nanos(7) }, "700".into()));
+}
+
+#[test]
+fn a_value_that_does_not_fit_is_reported_and_leaves_no_bytes() {
+    let r = ring();
+    r.publish_at(1_000_000, Timestamp::from_nanos(5));
+    let mut buf = [0u8; 4];
+    let mut out = JsonOut::new(&mut buf);
+    out.raw(b"ab").unwrap();
+    let next = r.write_next(0, 4, &mut out, &mut |o, _| o.raw(b"x"));
+    assert_eq!(next, Next::Full { seq: 1, timestamp: Timestamp::from_nanos(5) });
+    assert_eq!(out.as_bytes(), b"ab");
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Publish(u32),
+    /// A remote-style cursor reads through `write_next` with a window.
+    Read { cursor: usize, window: u64 },
+    /// The local subscriber reads.
+    Recv,
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => any::<u32>().prop_map(Op::Publish),
+        2 => (0..3usize, 0..7u64).prop_map(|(cursor, window)| Op::Read { cursor, window }),
+        1 => Just(Op::Recv),
+    ]
+}
+
+/// The model's answer: the first value newer than `seen` among the newest
+/// `min(max(window, 1), N)` values published.
+fn model_next(published: &[u32], seen: u64, window: u64) -> Option<u64> {
+    let kept = window.clamp(1, N as u64) as usize;
+    let first_kept = published.len().saturating_sub(kept) as u64 + 1;
+    (first_kept..=published.len() as u64).find(|&seq| seq > seen)
+}
+
+proptest! {
+    #[test]
+    fn ring_matches_a_model_that_keeps_everything(ops in proptest::collection::vec(op(), 0..120)) {
+        let r = ring();
+        let mut local = r.subscribe();
+        let mut local_seen = 0u64;
+        let mut published: Vec<u32> = Vec::new();
+        let mut cursors = [0u64; 3];
+        for op in ops {
+            match op {
+                Op::Publish(v) => {
+                    r.publish_at(v, Timestamp::from_nanos(published.len() as u64 + 1));
+                    published.push(v);
+                    let head = published.len() as u64;
+                    r.state.with_lock(|s| {
+                        assert_eq!(s.head, head);
+                        assert_eq!(s.newest().map(|(v, _)| *v), published.last().copied());
+                        assert_eq!(s.oldest(N as u64), head.saturating_sub(N as u64) + 1);
+                    });
+                }
+                Op::Read { cursor, window } => {
+                    let seen = cursors[cursor];
+                    let expected = model_next(&published, seen, window);
+                    prop_assert_eq!(r.state.with_lock(|s| s.next_after(seen, window)), expected);
+                    let (next, json) = next_json(&r, seen, window);
+                    match expected {
+                        None => prop_assert_eq!(next, Next::Empty),
+                        Some(seq) => {
+                            let ts = Timestamp::from_nanos(seq);
+                            prop_assert_eq!(next, Next::Wrote { seq, timestamp: ts });
+                            prop_assert_eq!(json, published[seq as usize - 1].to_string());
+                            cursors[cursor] = seq;
+                        }
+                    }
+                }
+                Op::Recv => {
+                    let got = local.try_recv();
+                    match model_next(&published, local_seen, N as u64) {
+                        None => prop_assert!(got.is_none()),
+                        Some(seq) => {
+                            let got = got.expect("a value is kept");
+                            prop_assert_eq!(got.value, published[seq as usize - 1]);
+                            prop_assert_eq!(got.sequence, seq);
+                            // `dropped`: the values published in between.
+                            prop_assert_eq!(got.dropped, seq - local_seen - 1);
+                            local_seen = seq;
+                        }
+                    }
+                }
+            }
+        }
+        prop_assert_eq!(r.info().consumers, 1);
+        drop(local);
+        prop_assert_eq!(r.info().consumers, 0);
+    }
+}
