@@ -73,7 +73,10 @@ fn a_value_that_does_not_fit_is_reported_and_leaves_no_bytes() {
 enum Op {
     Publish(u32),
     /// A remote-style cursor reads through `write_next` with a window.
-    Read { cursor: usize, window: u64 },
+    Read {
+        cursor: usize,
+        window: u64,
+    },
     /// The local subscriber reads.
     Recv,
 }

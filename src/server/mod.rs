@@ -119,7 +119,14 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     pub const fn new(registry: Registry<'r>, config: Config<'r>, clock: C) -> Self {
         assert!(OUT >= 256, "the reply buffer needs at least 256 bytes");
         assert!(SUBS <= u16::MAX as usize, "too many subscriptions per session");
-        Server { registry, config, clock, counters: Counters::new(), registry_checked: portable_atomic::AtomicBool::new(false), closing: maitake_sync::WaitQueue::new() }
+        Server {
+            registry,
+            config,
+            clock,
+            counters: Counters::new(),
+            registry_checked: portable_atomic::AtomicBool::new(false),
+            closing: maitake_sync::WaitQueue::new(),
+        }
     }
 
     /// Ends every session at its next pause: replies already being written
