@@ -53,7 +53,7 @@ const LINGER_BYTES: usize = 64 * 1024;
 
 /// Ends a connection so that what was written reaches the peer: close the
 /// write side, then read and discard what the peer still sends until it
-/// closes, for at most [`LINGER`]. Closing with unread input instead would
+/// closes, for at most one second. Closing with unread input instead would
 /// send a reset, and the peer could lose the last reply with it.
 pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
     let drain = async {

@@ -71,7 +71,7 @@ impl TcpOptions {
 
 /// Ends a connection so that what was written reaches the peer: shut down
 /// the write side (FIN, or TLS close_notify then FIN), then read and discard
-/// whatever the peer still sends until it closes, for at most [`LINGER`].
+/// whatever the peer still sends until it closes, for at most one second.
 /// Closing with unread input instead would send a reset, and the peer could
 /// lose the last reply (a refusal such as `too_many_sessions`) with it.
 pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S) {
