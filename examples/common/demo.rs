@@ -56,12 +56,13 @@ pub async fn produce_temperature(clock: impl Clock, rate_hz: f64) {
 /// than a second (a suspended process) the missed readings are skipped, as a
 /// sensor would not produce them late.
 pub async fn produce(clock: impl Clock, rate_hz: f64, mut publish: impl FnMut(u64)) {
-    let start = clock.now().as_nanos();
+    // Deadlines are points on the monotonic clock, not the wall clock.
+    let start = clock.monotonic().as_nanos();
     let due_at = |sample: u64| aimx::Timestamp::from_nanos(start + (sample as f64 * 1e9 / rate_hz) as u64);
     let most_at_once = (rate_hz as u64).max(1);
     let mut sample = 0u64;
     loop {
-        let elapsed = clock.now().as_nanos().saturating_sub(start);
+        let elapsed = clock.monotonic().as_nanos().saturating_sub(start);
         let due = (elapsed as f64 * rate_hz / 1e9) as u64 + 1;
         sample = sample.max(due.saturating_sub(most_at_once));
         while sample < due {
@@ -106,10 +107,16 @@ mod tests {
 
     /// A clock whose timer, like a real one, wakes no sooner than 1 ms after
     /// it is set (later when the deadline is later); each sleep is one poll.
+    /// Like the std clocks, its wall time (`now`) is far from its monotonic
+    /// time, which alone carries deadlines.
     #[derive(Clone)]
     struct CoarseClock(Rc<Cell<u64>>);
+    const WALL_OFFSET: u64 = 1_795_000_000_000_000_000;
     impl Clock for CoarseClock {
         fn now(&self) -> Timestamp {
+            Timestamp::from_nanos(WALL_OFFSET + self.0.get())
+        }
+        fn monotonic(&self) -> Timestamp {
             Timestamp::from_nanos(self.0.get())
         }
         async fn sleep_until(&self, deadline: Timestamp) {
