@@ -1,6 +1,7 @@
-//! Ctrl-C's sibling SIGTERM ends the demo cleanly, socket file removed.
+//! The demo binary serves live sensor values, and SIGTERM (Ctrl-C's sibling)
+//! ends it cleanly, socket file removed.
 
 #[test]
-fn sigterm_removes_the_socket() {
-    aimx_demo_common::check::sigterm_removes_the_socket(env!("CARGO_BIN_EXE_aimx-demo"));
+fn live_values_then_sigterm_removes_the_socket() {
+    aimx_demo_common::check::live_values_then_sigterm_removes_the_socket(env!("CARGO_BIN_EXE_aimx-demo"));
 }
