@@ -6,7 +6,7 @@ mod series;
 
 use std::time::{Duration, Instant};
 
-use aimx_client::{timestamp_secs, Client, Error, Event};
+use aimx_client::{timestamp_secs, Client, Error};
 use ratatui::crossterm::event::{self, Event as TermEvent, KeyCode, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Constraint, Layout};
 use ratatui::style::{Color, Style};
@@ -36,22 +36,7 @@ struct Counts {
 }
 
 pub async fn run(client: &Client, names: &[String], count: Option<u64>) -> Result<(), Fail> {
-    let (tx, mut rx) = mpsc::channel::<(usize, Option<Event>)>(1024);
-    let mut ids = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let mut sub = client.subscribe(name).await?;
-        ids.push(sub.id().to_owned());
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            while let Some(event) = sub.next().await {
-                if tx.send((i, Some(event))).await.is_err() {
-                    return;
-                }
-            }
-            let _ = tx.send((i, None)).await;
-        });
-    }
-    drop(tx);
+    let (mut rx, ids) = super::watch::subscribe_all(client, names, 1024).await?;
     let keys = read_keys();
     let mut terminal = ratatui::try_init().map_err(|e| Fail::Connection(e.into()))?;
     let mut plot = Plot::new(WINDOW_SECS);
@@ -95,7 +80,7 @@ fn read_keys() -> mpsc::Receiver<()> {
 
 async fn show(
     terminal: &mut DefaultTerminal,
-    rx: &mut mpsc::Receiver<(usize, Option<Event>)>,
+    rx: &mut mpsc::Receiver<super::watch::Forwarded>,
     mut keys: mpsc::Receiver<()>,
     plot: &mut Plot,
     counts: &mut Counts,

@@ -13,23 +13,7 @@ pub async fn run(client: &Client, names: &[String], count: Option<u64>, json: bo
     // Listen for Ctrl-C before anything can arrive, so no early press is lost.
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    // Every subscription forwards into one queue: (record index, event or end).
-    let (tx, mut rx) = mpsc::channel::<(usize, Option<Event>)>(256);
-    let mut ids = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        let mut sub = client.subscribe(name).await?;
-        ids.push(sub.id().to_owned());
-        let tx = tx.clone();
-        tokio::spawn(async move {
-            while let Some(event) = sub.next().await {
-                if tx.send((i, Some(event))).await.is_err() {
-                    return;
-                }
-            }
-            let _ = tx.send((i, None)).await;
-        });
-    }
-    drop(tx);
+    let (mut rx, ids) = subscribe_all(client, names, 256).await?;
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let started = Instant::now();
     let (mut events, mut dropped) = (0u64, 0u64);
@@ -75,4 +59,33 @@ fn print_event(name: &str, width: usize, event: &Event, json: bool) {
         println!("… {} dropped", event.dropped);
     }
     println!("{}  {name:<width$}  #{:<5} {}", show::time(&event.timestamp), event.sequence, event.data);
+}
+
+/// One record's event (by the index of its name), or `None` when that
+/// subscription ended.
+pub(crate) type Forwarded = (usize, Option<Event>);
+
+/// Subscribes to every name and forwards all their events into one queue of
+/// `capacity`; returns the queue and the subscription ids, in `names` order.
+pub(crate) async fn subscribe_all(
+    client: &Client,
+    names: &[String],
+    capacity: usize,
+) -> Result<(mpsc::Receiver<Forwarded>, Vec<String>), Fail> {
+    let (tx, rx) = mpsc::channel::<Forwarded>(capacity);
+    let mut ids = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let mut sub = client.subscribe(name).await?;
+        ids.push(sub.id().to_owned());
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(event) = sub.next().await {
+                if tx.send((i, Some(event))).await.is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send((i, None)).await;
+        });
+    }
+    Ok((rx, ids))
 }
