@@ -63,11 +63,14 @@ async fn a_thousand_events_a_second_are_all_accounted_for() {
     assert_eq!(count(&t1, "events") + count(&t1, "dropped"), count(&t1, "lastSeq"), "{t1}");
     let points = last["series"]["sensor.temperature.celsius"]["points"].as_u64().unwrap();
     assert!(points > 0 && count(&t1, "events") > count(&t0, "events"), "{last}");
-    // Where values were dropped the plot has gaps (the demo's 16-value ring
-    // overflows whenever this 2-core machine stalls the reader).
+    // Where values were dropped while the page watched, the plot has gaps
+    // (the demo's 16-value ring overflows whenever this 2-core machine stalls
+    // the reader). The totals count from the moment `aimx ui` subscribed, so
+    // drops from before the page connected (chromium starting up) have no
+    // point to break; only the drops after the first snapshot must show.
     let gaps = last["series"]["sensor.temperature.celsius"]["gaps"].as_u64().unwrap();
-    if count(&t1, "dropped") > 0 {
-        assert!(gaps > 0, "drops but no gap drawn: {last}");
+    if count(&t1, "dropped") > count(&t0, "dropped") {
+        assert!(gaps > 0, "drops while the page watched but no gap drawn: {first} -> {last}");
     }
     let frames = last["frames"].as_u64().unwrap() - first["frames"].as_u64().unwrap();
     assert!(frames > 0, "the page kept drawing: {last}");
