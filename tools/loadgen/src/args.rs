@@ -3,6 +3,14 @@
 pub const USAGE: &str = "usage: aimx-loadgen (--unix PATH | --tcp ADDR) [options] [SCENARIO...]
 scenarios: sequential pipelined sessions fanout memory churn stats (default: the first five)
   --token TOKEN         auth token for every hello
+  --hello bare|wrapped  hello form: bare {\"version\":…} (every v1 server takes it;
+                        the default) or wrapped {\"hello\":{…}}
+  --get-param record|name  parameter naming the record in record.get (default
+                        record: what AimDB's v1 CLI sends, so every v1 server takes it)
+  --counter-field PATH  fan-out with --source writer: the writer sets
+                        {PATH: 1, 2, 3…} and subscribers check that counter
+                        instead of the event `sequence` (for servers whose
+                        sequence counts deliveries, not values); PATH may be dotted
   --get-record NAME     record read by record.get (default config.log_level)
   --set-record NAME     record written by the fan-out writer (default config.log_level)
   --set-values JSON     JSON array of values the writer cycles through
@@ -42,6 +50,10 @@ pub struct Args {
     pub is_floor: bool,
     pub bursts: usize,
     pub token: Option<String>,
+    /// Send the hello wrapped in `{"hello":…}` rather than bare.
+    pub wrapped_hello: bool,
+    pub get_param: String,
+    pub counter_field: Option<String>,
     pub get_record: String,
     pub set_record: String,
     pub set_values: Vec<serde_json::Value>,
@@ -69,6 +81,11 @@ impl Args {
         }
     }
 
+    /// The params of a `record.get` of `--get-record`.
+    pub fn get_params(&self) -> serde_json::Value {
+        serde_json::json!({ self.get_param.as_str(): self.get_record })
+    }
+
     /// The same flags aimed at the floor server.
     pub fn for_floor(&self) -> Option<Args> {
         let (target, pid) = self.floor.clone()?;
@@ -84,6 +101,9 @@ impl Args {
             is_floor: false,
             bursts: 5,
             token: None,
+            wrapped_hello: false,
+            get_param: "record".into(),
+            counter_field: None,
             get_record: "config.log_level".into(),
             set_record: "config.log_level".into(),
             set_values: ["info", "debug", "warn", "error"].map(serde_json::Value::from).to_vec(),
@@ -110,6 +130,20 @@ impl Args {
                 "--floor-pid" => floor_pid = Some(num(&val()?)?),
                 "--bursts" => a.bursts = num(&val()?)?,
                 "--token" => a.token = Some(val()?),
+                "--hello" => {
+                    a.wrapped_hello = match val()?.as_str() {
+                        "bare" => false,
+                        "wrapped" => true,
+                        other => return Err(format!("--hello: bare or wrapped, not {other}")),
+                    }
+                }
+                "--get-param" => {
+                    a.get_param = match val()?.as_str() {
+                        p @ ("record" | "name") => p.to_owned(),
+                        other => return Err(format!("--get-param: record or name, not {other}")),
+                    }
+                }
+                "--counter-field" => a.counter_field = Some(val()?),
                 "--get-record" => a.get_record = val()?,
                 "--set-record" => a.set_record = val()?,
                 "--set-values" => {
@@ -145,6 +179,9 @@ impl Args {
             }
         }
         a.target = target.ok_or("give --unix PATH or --tcp ADDR")?;
+        if a.counter_field.is_some() && a.producer {
+            return Err("--counter-field needs --source writer: the loadgen numbers the values it writes".into());
+        }
         a.floor = floor.map(|f| (f, floor_pid));
         if a.scenarios.is_empty() {
             a.scenarios = ["sequential", "pipelined", "sessions", "fanout", "memory"].map(String::from).to_vec();
@@ -155,4 +192,31 @@ impl Args {
 
 fn num<T: std::str::FromStr>(s: &str) -> Result<T, String> {
     s.parse().map_err(|_| format!("not a number: {s}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(flags: &[&str]) -> Result<Args, String> {
+        Args::parse(flags.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn defaults_suit_any_v1_server() {
+        let a = parse(&["--unix", "/s"]).unwrap();
+        assert!(!a.wrapped_hello);
+        assert_eq!(a.get_params(), serde_json::json!({"record": "config.log_level"}));
+    }
+
+    #[test]
+    fn hello_and_get_param_flags() {
+        let a = parse(&["--tcp", "h:1", "--hello", "wrapped", "--get-param", "name"]).unwrap();
+        assert!(a.wrapped_hello);
+        assert_eq!(a.get_params(), serde_json::json!({"name": "config.log_level"}));
+        assert!(parse(&["--unix", "/s", "--get-param", "id"]).unwrap_err().contains("record or name"));
+        assert!(parse(&["--unix", "/s", "--hello", "x"]).unwrap_err().contains("bare or wrapped"));
+        let e = parse(&["--unix", "/s", "--counter-field", "n", "--source", "producer"]).unwrap_err();
+        assert!(e.contains("--source writer"), "{e}");
+    }
 }

@@ -60,7 +60,9 @@ impl Conn {
         if let Some(token) = &args.token {
             hello["auth_token"] = token.clone().into();
         }
-        self.send(&json!({ "hello": hello }).to_string()).await?;
+        // The bare form is what AimDB's v1 CLI sends, so every v1 server takes it.
+        let line = if args.wrapped_hello { json!({ "hello": hello }) } else { hello };
+        self.send(&line.to_string()).await?;
         // Events of the old session may still arrive before the welcome.
         loop {
             let v = self.json().await?;

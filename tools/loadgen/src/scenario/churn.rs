@@ -43,7 +43,7 @@ fn take_events(c: &mut Conn, tallies: &mut HashMap<String, Tally>, n: &mut Count
         let event = &v["event"];
         let sub = event["subscription_id"].as_str().unwrap_or("").to_owned();
         n.events += 1;
-        n.gaps += u64::from(!tallies.entry(sub).or_default().add(event));
+        n.gaps += u64::from(!tallies.entry(sub).or_default().add(event, None));
     }
 }
 
@@ -54,7 +54,7 @@ async fn session(args: &Args, rng: &mut Rng, n: &mut Counts) -> Res<()> {
     let mut tallies = HashMap::new();
     for _ in 0..1 + rng.below(40) {
         let (method, params) = match rng.below(10) {
-            0..=3 => ("record.get", json!({"name": args.get_record})),
+            0..=3 => ("record.get", args.get_params()),
             4 | 5 => ("record.subscribe", json!({"name": args.sub_record(), "queue_size": 1 + rng.below(16)})),
             6 => ("record.list", json!({})),
             7 => ("ping", json!({})),

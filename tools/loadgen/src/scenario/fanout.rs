@@ -2,6 +2,9 @@
 //! producer runs): events/s, and the accounting check on every subscriber:
 //! each event's `sequence` is the previous one + 1 + its `dropped`, so
 //! `last sequence == delivered + sum(dropped)`; any other jump is a silent gap.
+//! With `--counter-field PATH` the writer numbers its values (1, 2, 3… at
+//! PATH inside the value) and that counter stands in for `sequence`, so a
+//! server whose `sequence` counts deliveries is held to the same check.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,9 +32,14 @@ pub struct Tally {
 }
 
 impl Tally {
-    /// Takes one event; `false` when it broke the accounting.
-    pub fn add(&mut self, event: &Value) -> bool {
-        let seq = event["sequence"].as_u64().unwrap_or(0);
+    /// Takes one event; `false` when it broke the accounting. `counter`:
+    /// the path of the writer's counter inside `data`, read instead of
+    /// `sequence`.
+    pub fn add(&mut self, event: &Value, counter: Option<&str>) -> bool {
+        let seq = match counter {
+            Some(path) => path.split('.').fold(&event["data"], |v, key| &v[key]).as_u64().unwrap_or(0),
+            None => event["sequence"].as_u64().unwrap_or(0),
+        };
         let dropped = event.get("dropped").and_then(Value::as_u64).unwrap_or(0);
         let ok = seq == self.last_seq + 1 + dropped;
         self.gaps += u64::from(!ok);
@@ -48,7 +56,7 @@ impl Tally {
 }
 
 /// Reads events until the reply to the unsubscribe arrives.
-async fn follow(mut rx: Reader, last: Arc<AtomicU64>) -> Res<Tally> {
+async fn follow(mut rx: Reader, last: Arc<AtomicU64>, counter: Option<String>) -> Res<Tally> {
     let (mut tally, mut line) = (Tally::default(), Vec::new());
     loop {
         line.clear();
@@ -57,7 +65,7 @@ async fn follow(mut rx: Reader, last: Arc<AtomicU64>) -> Res<Tally> {
         }
         let v: Value = serde_json::from_slice(&line).map_err(|e| format!("invalid JSON from server: {e}"))?;
         if let Some(event) = v.get("event") {
-            tally.add(event);
+            tally.add(event, counter.as_deref());
             tally.bytes += line.len() as u64;
             last.store(tally.last_seq, Ordering::Relaxed);
         } else if v.get("result").is_some() {
@@ -74,7 +82,10 @@ async fn write(args: &Args, until: Instant) -> Res<u64> {
     let (mut sent, mut ok, mut in_flight) = (0usize, 0u64, 0);
     while Instant::now() < until || in_flight > 0 {
         while in_flight < 32 && Instant::now() < until {
-            let value = &args.set_values[sent % args.set_values.len()];
+            let value = match &args.counter_field {
+                Some(path) => numbered(&args.set_values[0], path, sent as u64 + 1),
+                None => args.set_values[sent % args.set_values.len()].clone(),
+            };
             c.request("record.set", json!({"name": args.set_record, "value": value})).await?;
             sent += 1;
             in_flight += 1;
@@ -86,6 +97,26 @@ async fn write(args: &Args, until: Instant) -> Res<u64> {
         }
     }
     Ok(ok)
+}
+
+/// `template` with `n` at the dotted `path` (objects created on the way;
+/// a template that is not an object is replaced by one).
+fn numbered(template: &Value, path: &str, n: u64) -> Value {
+    let mut value = if template.is_object() { template.clone() } else { json!({}) };
+    let mut at = &mut value;
+    let mut keys = path.split('.').peekable();
+    while let Some(key) = keys.next() {
+        if !at.is_object() {
+            *at = json!({});
+        }
+        let slot = at.as_object_mut().expect("made an object above").entry(key).or_insert(Value::Null);
+        if keys.peek().is_none() {
+            *slot = n.into();
+            break;
+        }
+        at = slot;
+    }
+    value
 }
 
 pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
@@ -101,7 +132,7 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     for c in conns {
         let last = Arc::new(AtomicU64::new(0));
         lasts.push(last.clone());
-        tasks.push(tokio::spawn(follow(c.rx, last)));
+        tasks.push(tokio::spawn(follow(c.rx, last, args.counter_field.clone())));
         writers.push(c.tx);
     }
     let cpu = CpuMeter::start(args.server_pid);
@@ -179,10 +210,30 @@ mod tests {
     #[test]
     fn accounting_catches_a_silent_gap() {
         let mut t = Tally::default();
-        assert!(t.add(&json!({"sequence": 1})));
-        assert!(t.add(&json!({"sequence": 5, "dropped": 3})));
+        assert!(t.add(&json!({"sequence": 1}), None));
+        assert!(t.add(&json!({"sequence": 5, "dropped": 3}), None));
         assert!(t.balanced());
-        assert!(!t.add(&json!({"sequence": 7}))); // 6 vanished without a `dropped`
+        assert!(!t.add(&json!({"sequence": 7}), None)); // 6 vanished without a `dropped`
         assert!(!t.balanced());
+    }
+
+    #[test]
+    fn a_counter_in_the_value_stands_in_for_sequence() {
+        // A server whose sequence counts deliveries: 1, 2, 3 although value 2 was lost.
+        let ev = |seq: u64, n: u64| json!({"sequence": seq, "data": {"m": {"n": n}}});
+        let mut by_seq = Tally::default();
+        let mut by_counter = Tally::default();
+        for (seq, n) in [(1, 1), (2, 3), (3, 4)] {
+            by_seq.add(&ev(seq, n), None);
+            by_counter.add(&ev(seq, n), Some("m.n"));
+        }
+        assert!(by_seq.balanced(), "the delivery count hides the loss");
+        assert_eq!((by_counter.gaps, by_counter.balanced()), (1, false), "the counter shows it");
+    }
+
+    #[test]
+    fn numbered_values_keep_the_template() {
+        assert_eq!(numbered(&json!({"target_celsius": 20.0}), "n", 7), json!({"target_celsius": 20.0, "n": 7}));
+        assert_eq!(numbered(&json!("info"), "a.b", 2), json!({"a": {"b": 2}}));
     }
 }

@@ -13,7 +13,7 @@ use crate::report::Row;
 
 pub async fn run(args: &Args) -> Res<Row> {
     let Conn { mut rx, mut tx, .. } = Conn::open(args).await?;
-    let params = json!({"name": args.get_record});
+    let params = args.get_params();
     let count = args.count as u64;
     let bursts = args.bursts.max(1) as u64;
     // Each burst is built first so the measurement is the server's, not JSON encoding's.

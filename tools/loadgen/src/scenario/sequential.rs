@@ -11,7 +11,7 @@ use crate::report::{percentile, us, Row};
 
 pub async fn run(args: &Args) -> Res<Row> {
     let mut c = Conn::open(args).await?;
-    let params = json!({"name": args.get_record});
+    let params = args.get_params();
     c.call("record.get", params.clone()).await?; // warm-up, and the record must have a value
     let cpu = CpuMeter::start(args.server_pid);
     let (start, limit) = (Instant::now(), Duration::from_secs_f64(args.seconds));

@@ -37,7 +37,7 @@ pub async fn run(args: &Arc<Args>) -> Res<Row> {
         let args = args.clone();
         set.spawn(async move {
             for _ in 0..args.gets {
-                c.call("record.get", json!({"name": args.get_record})).await?;
+                c.call("record.get", args.get_params()).await?;
             }
             Ok::<_, String>(c)
         });
