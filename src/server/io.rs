@@ -8,7 +8,7 @@ use super::SessionEnd;
 use crate::runtime::Clock;
 use crate::wire::{Full, JsonOut};
 
-/// A byte stream, whole or in halves. Errors only mean "close".
+/// A byte stream, or the writer of a split one. Errors only mean "close".
 pub(crate) trait Transport {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()>;
     async fn write(&mut self, buf: &[u8]) -> Result<usize, ()>;
@@ -17,9 +17,6 @@ pub(crate) trait Transport {
 
 /// One stream that reads and writes.
 pub(crate) struct Whole<S>(pub S);
-
-/// A reader and a writer.
-pub(crate) struct Halves<R, W>(pub R, pub W);
 
 impl<S: Read + Write> Transport for Whole<S> {
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
@@ -33,15 +30,21 @@ impl<S: Read + Write> Transport for Whole<S> {
     }
 }
 
-impl<R: Read, W: Write> Transport for Halves<R, W> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
-        self.0.read(buf).await.map_err(drop)
+/// A writer alone, for a session that drives its reader itself
+/// (`Session::run_split`): everything that answers or delivers writes
+/// through a [`Transport`], and never reads.
+pub(crate) struct WriteHalf<W>(pub W);
+
+impl<W: Write> Transport for WriteHalf<W> {
+    async fn read(&mut self, _: &mut [u8]) -> Result<usize, ()> {
+        // Unreachable: only `Session::run` reads through a `Transport`.
+        Err(())
     }
     async fn write(&mut self, buf: &[u8]) -> Result<usize, ()> {
-        self.1.write(buf).await.map_err(drop)
+        self.0.write(buf).await.map_err(drop)
     }
     async fn flush(&mut self) -> Result<(), ()> {
-        self.1.flush().await.map_err(drop)
+        self.0.flush().await.map_err(drop)
     }
 }
 

@@ -38,7 +38,7 @@ pub use stats::Stats;
 use crate::record::Registry;
 use crate::runtime::Clock;
 use crate::wire::ErrorCode;
-use io::{Halves, Whole};
+use io::{Whole, WriteHalf};
 
 /// What one subscription costs in RAM, in bytes, on the target compiled for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,32 +187,57 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     ///
     /// The session races a read against subscription wake-ups and drops the
     /// read future when an event is ready, so the stream's `read` must be
-    /// cancel-safe (lose no bytes when dropped before completing). tokio and
-    /// `futures-io` streams through `embedded-io-adapters`, embassy's
-    /// buffered UART and in-memory pipes are. Otherwise use
-    /// [`Self::serve_split`] with halves whose read is.
+    /// cancel-safe: lose no bytes when dropped before completing.
+    ///
+    /// * Cancel-safe: tokio and `futures-io` streams through
+    ///   `embedded-io-adapters`; embassy-stm32's `BufferedUart` and
+    ///   `RingBufferedUartRx` (bytes wait in their buffer); embassy-usb's
+    ///   CDC-ACM `BufferedReceiver` and `aimx_embassy::CdcAcmStream`;
+    ///   embassy-net's `TcpSocket`; the pipe of `aimx-testing`.
+    /// * Not cancel-safe: a driver that moves bytes into the caller's buffer
+    ///   and completes later (DMA into the buffer, completion on line idle).
+    ///   Serve it with [`Self::serve_split`].
+    ///
+    /// (embassy-stm32's unbuffered `UartRx` suits neither: it also drops
+    /// bytes that arrive between two reads.)
     pub async fn serve<S: Read + Write>(&self, stream: S) -> SessionEnd {
         self.run(Whole(stream)).await
     }
 
     /// Serves one session over a reader and a writer (UART Rx/Tx, CDC-ACM
     /// receiver/sender, a socket's split halves).
-    pub async fn serve_split<R: Read, W: Write>(&self, reader: R, writer: W) -> SessionEnd {
-        self.run(Halves(reader, writer)).await
+    ///
+    /// A read, once started, is kept until it completes, and events go out
+    /// through the writer meanwhile: the reader need not be cancel-safe, so
+    /// DMA and idle-line readers lose nothing here.
+    pub async fn serve_split<R: Read, W: Write>(&self, mut reader: R, writer: W) -> SessionEnd {
+        let Some(_slot) = self.open_session() else {
+            return session::refuse_busy(self, &mut WriteHalf(writer)).await;
+        };
+        Session::<C, SUBS, LINE, OUT>::new(self).run_split(&mut reader, writer).await
     }
 
     async fn run<T: io::Transport>(&self, mut io: T) -> SessionEnd {
+        let Some(_slot) = self.open_session() else {
+            return session::refuse_busy(self, &mut io).await;
+        };
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self);
+        session.run(&mut io).await
+    }
+
+    /// Checks the registry once, then takes a session place; `None` (counted
+    /// as refused) when the server is full.
+    fn open_session(&self) -> Option<SessionSlot<'_, 'r, C, SUBS, LINE, OUT>> {
         if !self.registry_checked.load(portable_atomic::Ordering::Relaxed) {
             // Panics on a duplicate name, before any client can see one.
             self.registry.check();
             self.registry_checked.store(true, portable_atomic::Ordering::Relaxed);
         }
-        let Some(_slot) = SessionSlot::acquire(self) else {
+        let slot = SessionSlot::acquire(self);
+        if slot.is_none() {
             self.counters.sessions.with_lock(|s| s.refused += 1);
-            return session::refuse_busy(self, &mut io).await;
-        };
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self);
-        session.run(&mut io).await
+        }
+        slot
     }
 }
 

@@ -1,14 +1,17 @@
 //! One session: read lines, answer them, deliver events, wait for more.
 
-use core::pin::pin;
+use core::future::Future;
+use core::pin::{pin, Pin};
 
+use embedded_io_async::{Read, Write};
 use futures_lite::future::{or, pending, poll_once};
 
-use super::io::{Out, SendPiece, Transport};
+use super::io::{Out, SendPiece, Transport, WriteHalf};
 use super::msg::Msg;
 use super::subs::Subs;
 use super::{dispatch, Server, SessionEnd};
 use crate::runtime::Clock;
+use crate::time::Timestamp;
 use crate::wire::request::{self, Hello, Message};
 use crate::wire::{reply, ErrorCode, Line, LineReader};
 
@@ -82,22 +85,11 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             if let Err(end) = self.core.flush(io).await {
                 return end;
             }
-            let greeted = self.core.greeted;
             let spare = self.lines.spare();
             let room = spare.len();
             let read = async { Wake::Read(io.read(spare).await) };
-            let events = async {
-                self.core.subs.ready(server.registry()).await;
-                Wake::Events
-            };
-            let deadline = async {
-                if greeted {
-                    pending::<()>().await;
-                }
-                server.clock.sleep_until(handshake_deadline).await;
-                Wake::Deadline
-            };
-            more = match or(shutdown.as_mut(), or(read, or(events, deadline))).await {
+            // A read that loses no bytes when dropped (see `Server::serve`).
+            more = match self.core.wait(shutdown.as_mut(), read, handshake_deadline).await {
                 Wake::Read(read) => match self.took(read, room) {
                     Ok(filled) => filled,
                     Err(end) => return end,
@@ -106,6 +98,55 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 Wake::Deadline => return SessionEnd::HandshakeTimeout,
                 Wake::Shutdown => return SessionEnd::Shutdown,
             };
+        }
+    }
+
+    /// [`Self::run`] for a reader and a writer: a read, once started, stays
+    /// in flight until it completes, and events go out through the writer
+    /// meanwhile. A reader that moves bytes into the buffer on one poll and
+    /// reports them on a later one (DMA, idle-line UART) loses nothing.
+    ///
+    /// No read-again shortcut as in `run`: `poll_once` would drop a started read.
+    pub(crate) async fn run_split<R: Read, W: Write>(&mut self, reader: &mut R, writer: W) -> SessionEnd {
+        let server = self.core.server;
+        let mut io = WriteHalf(writer);
+        let handshake_deadline = server.clock.monotonic().plus_millis(server.config.handshake_timeout_ms);
+        let mut shutdown = pin!(async {
+            let _ = server.closing.wait().await;
+            Wake::Shutdown
+        });
+        loop {
+            if let Err(end) = self.step(&mut io).await {
+                return end;
+            }
+            if let Err(end) = self.core.flush(&mut io).await {
+                return end;
+            }
+            let spare = self.lines.spare();
+            let room = spare.len();
+            let result = {
+                let mut read = pin!(reader.read(spare));
+                loop {
+                    let reading = async { Wake::Read(read.as_mut().await.map_err(drop)) };
+                    match self.core.wait(shutdown.as_mut(), reading, handshake_deadline).await {
+                        Wake::Read(result) => break result,
+                        // The read stays pinned above, alive, while events go out.
+                        Wake::Events => {
+                            if let Err(end) = self.core.deliver_events(&mut io).await {
+                                return end;
+                            }
+                            if let Err(end) = self.core.flush(&mut io).await {
+                                return end;
+                            }
+                        }
+                        Wake::Deadline => return SessionEnd::HandshakeTimeout,
+                        Wake::Shutdown => return SessionEnd::Shutdown,
+                    }
+                }
+            };
+            if let Err(end) = self.took(result, room) {
+                return end;
+            }
         }
     }
 
@@ -129,18 +170,47 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
         while let Some(line) = self.lines.next_line() {
             self.core.on_line(io, line).await?;
         }
-        if self.core.greeted {
+        self.core.deliver_events(io).await
+    }
+}
+
+impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'s, 'r, C, SUBS, LINE, OUT> {
+    /// Waits for whichever comes first: `read`, a subscription with an event
+    /// ready, the handshake deadline (before the hello), or shutdown.
+    async fn wait(
+        &self,
+        shutdown: Pin<&mut impl Future<Output = Wake>>,
+        read: impl Future<Output = Wake>,
+        handshake_deadline: Timestamp,
+    ) -> Wake {
+        let server = self.server;
+        let events = async {
+            self.subs.ready(server.registry()).await;
+            Wake::Events
+        };
+        let deadline = async {
+            if self.greeted {
+                pending::<()>().await;
+            }
+            server.clock.sleep_until(handshake_deadline).await;
+            Wake::Deadline
+        };
+        or(shutdown, or(read, or(events, deadline))).await
+    }
+
+    /// Up to [`EVENT_ROUNDS`] rounds of one event per subscription, once
+    /// greeted; the events stay buffered.
+    async fn deliver_events<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
+        if self.greeted {
             for _ in 0..EVENT_ROUNDS {
-                if !self.core.deliver_round(io).await? {
+                if !self.deliver_round(io).await? {
                     break;
                 }
             }
         }
         Ok(())
     }
-}
 
-impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'s, 'r, C, SUBS, LINE, OUT> {
     async fn on_line<T: Transport>(&mut self, io: &mut T, line: Line<'_>) -> Result<(), SessionEnd> {
         let bytes = match line {
             Line::TooLong => {
