@@ -21,6 +21,8 @@ fn error_types_display_and_are_errors() {
 
     let ends = [
         SessionEnd::PeerClosed,
+        SessionEnd::ReadError(embedded_io::ErrorKind::Other),
+        SessionEnd::WriteError(embedded_io::ErrorKind::Other),
         SessionEnd::WriteTimeout,
         SessionEnd::HandshakeTimeout,
         SessionEnd::Refused(ErrorCode::AuthFailed),
@@ -28,7 +30,8 @@ fn error_types_display_and_are_errors() {
         SessionEnd::Shutdown,
     ];
     let texts: Vec<String> = ends.iter().map(|e| as_error(e)).collect();
-    assert!(texts[3].contains("auth_failed"), "{}", texts[3]);
+    assert!(texts[5].contains("auth_failed"), "{}", texts[5]);
+    assert!(texts[1].ends_with("Other"), "the kind is named: {}", texts[1]);
     for (i, t) in texts.iter().enumerate() {
         assert!(!t.is_empty() && texts.iter().skip(i + 1).all(|u| u != t), "distinct texts: {texts:?}");
     }

@@ -1,32 +1,34 @@
 //! The only code that touches the stream: reading, and writing the reply
 //! buffer out under the write deadline.
 
-use embedded_io_async::{Read, Write};
+use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::or;
 
 use super::SessionEnd;
 use crate::runtime::Clock;
 use crate::wire::{Full, JsonOut};
 
-/// A byte stream, or the writer of a split one. Errors only mean "close".
+/// A byte stream, or the writer of a split one. An error is reported by its
+/// kind only: the session ends with it, or, on a link that allows it, drops
+/// the line it damaged (see `Accept::recoverable`).
 pub(crate) trait Transport {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()>;
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, ()>;
-    async fn flush(&mut self) -> Result<(), ()>;
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind>;
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind>;
+    async fn flush(&mut self) -> Result<(), ErrorKind>;
 }
 
 /// One stream that reads and writes.
 pub(crate) struct Whole<S>(pub S);
 
 impl<S: Read + Write> Transport for Whole<S> {
-    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ()> {
-        self.0.read(buf).await.map_err(drop)
+    async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
+        self.0.read(buf).await.map_err(|e| e.kind())
     }
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, ()> {
-        self.0.write(buf).await.map_err(drop)
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        self.0.write(buf).await.map_err(|e| e.kind())
     }
-    async fn flush(&mut self) -> Result<(), ()> {
-        self.0.flush().await.map_err(drop)
+    async fn flush(&mut self) -> Result<(), ErrorKind> {
+        self.0.flush().await.map_err(|e| e.kind())
     }
 }
 
@@ -36,15 +38,15 @@ impl<S: Read + Write> Transport for Whole<S> {
 pub(crate) struct WriteHalf<W>(pub W);
 
 impl<W: Write> Transport for WriteHalf<W> {
-    async fn read(&mut self, _: &mut [u8]) -> Result<usize, ()> {
+    async fn read(&mut self, _: &mut [u8]) -> Result<usize, ErrorKind> {
         // Unreachable: only `Session::run` reads through a `Transport`.
-        Err(())
+        Err(ErrorKind::Unsupported)
     }
-    async fn write(&mut self, buf: &[u8]) -> Result<usize, ()> {
-        self.0.write(buf).await.map_err(drop)
+    async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind> {
+        self.0.write(buf).await.map_err(|e| e.kind())
     }
-    async fn flush(&mut self) -> Result<(), ()> {
-        self.0.flush().await.map_err(drop)
+    async fn flush(&mut self) -> Result<(), ErrorKind> {
+        self.0.flush().await.map_err(|e| e.kind())
     }
 }
 
@@ -120,11 +122,12 @@ async fn write_all<T: Transport, C: Clock>(
         let mut rest = bytes;
         while !rest.is_empty() {
             match io.write(rest).await {
-                Ok(0) | Err(()) => return Err(SessionEnd::WriteError),
+                Ok(0) => return Err(SessionEnd::WriteError(ErrorKind::WriteZero)),
+                Err(kind) => return Err(SessionEnd::WriteError(kind)),
                 Ok(n) => rest = &rest[n.min(rest.len())..],
             }
         }
-        io.flush().await.map_err(|()| SessionEnd::WriteError)
+        io.flush().await.map_err(SessionEnd::WriteError)
     };
     let timeout = async {
         clock.sleep_until(deadline).await;

@@ -8,7 +8,7 @@ use core::mem::MaybeUninit;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use embedded_io_async::{Read, Write};
+use embedded_io_async::{ErrorKind, Read, Write};
 
 use super::{Server, SessionEnd};
 use crate::runtime::Clock;
@@ -28,6 +28,14 @@ pub trait Accept {
         let _ = end;
         core::future::ready(())
     }
+
+    /// Whether a read error of `kind` only lost bytes in flight, so that the
+    /// session drops the line they belonged to and goes on (subscriptions
+    /// and hello intact) instead of ending. Default: every error ends it.
+    fn recoverable(kind: ErrorKind) -> bool {
+        let _ = kind;
+        false
+    }
 }
 
 /// A link with no connect or disconnect (a UART, a USB CDC-ACM port): the
@@ -35,6 +43,13 @@ pub trait Accept {
 /// handshake timeout, a read error). A host tool that reopens the port simply
 /// says hello again. Only the end of the stream itself (a read of 0 bytes)
 /// retires the slot.
+///
+/// A read error that only lost bytes (a UART's overrun, framing, parity or
+/// noise error; drivers mostly report these as [`ErrorKind::Other`]) does
+/// not end the session: the damaged line is dropped and the session goes on
+/// with its subscriptions. Kinds that say the link is gone (`NotConnected`,
+/// `ConnectionReset`, `ConnectionAborted`, `BrokenPipe`) end it, as do 8
+/// errors in a row with nothing read between them.
 pub struct Link<S> {
     stream: S,
     closed: bool,
@@ -59,6 +74,11 @@ impl<S: Read + Write> Accept for Link<S> {
 
     async fn ended(&mut self, end: SessionEnd) {
         self.closed |= end == SessionEnd::PeerClosed;
+    }
+
+    fn recoverable(kind: ErrorKind) -> bool {
+        use ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, NotConnected};
+        !matches!(kind, NotConnected | ConnectionReset | ConnectionAborted | BrokenPipe)
     }
 }
 
@@ -85,7 +105,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     async fn slot<A: Accept>(&self, mut acceptor: A) {
         loop {
             let end = match acceptor.accept().await {
-                Some(stream) => self.serve(stream).await,
+                Some(stream) => self.serve_with(stream, A::recoverable).await,
                 None => return,
             };
             acceptor.ended(end).await;

@@ -26,7 +26,7 @@ mod session;
 mod stats;
 mod subs;
 
-use embedded_io_async::{Read, Write};
+use embedded_io_async::{ErrorKind, Read, Write};
 
 pub use config::{Config, Policy, Token};
 pub use many::{Accept, Link};
@@ -62,10 +62,12 @@ pub const fn subscription_cost() -> SubscriptionCost {
 pub enum SessionEnd {
     /// The peer closed the stream.
     PeerClosed,
-    /// Reading failed.
-    ReadError,
-    /// Writing failed.
-    WriteError,
+    /// Reading failed with an error of this kind.
+    ReadError(ErrorKind),
+    /// Writing failed with an error of this kind (`WriteZero`: the stream
+    /// took no bytes; `OutOfMemory`: a reply piece did not fit even an empty
+    /// reply buffer).
+    WriteError(ErrorKind),
     /// The peer did not take a pending write within the write deadline.
     WriteTimeout,
     /// No hello within the handshake deadline.
@@ -82,8 +84,8 @@ impl core::fmt::Display for SessionEnd {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             SessionEnd::PeerClosed => f.write_str("the peer closed the stream"),
-            SessionEnd::ReadError => f.write_str("reading from the stream failed"),
-            SessionEnd::WriteError => f.write_str("writing to the stream failed"),
+            SessionEnd::ReadError(kind) => write!(f, "reading from the stream failed: {kind}"),
+            SessionEnd::WriteError(kind) => write!(f, "writing to the stream failed: {kind}"),
             SessionEnd::WriteTimeout => f.write_str("the peer did not take a write within the write deadline"),
             SessionEnd::HandshakeTimeout => f.write_str("no hello within the handshake deadline"),
             SessionEnd::Refused(code) => write!(f, "the handshake was refused ({code})"),
@@ -201,7 +203,17 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// (embassy-stm32's unbuffered `UartRx` suits neither: it also drops
     /// bytes that arrive between two reads.)
     pub async fn serve<S: Read + Write>(&self, stream: S) -> SessionEnd {
-        self.run(Whole(stream)).await
+        self.run(Whole(stream), |_| false).await
+    }
+
+    /// [`Self::serve`], where a read error of a kind `recoverable` accepts
+    /// drops the line it damaged instead of ending the session.
+    pub(crate) async fn serve_with<S: Read + Write>(
+        &self,
+        stream: S,
+        recoverable: fn(ErrorKind) -> bool,
+    ) -> SessionEnd {
+        self.run(Whole(stream), recoverable).await
     }
 
     /// Serves one session over a reader and a writer (UART Rx/Tx, CDC-ACM
@@ -214,14 +226,14 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         let Some(_slot) = self.open_session() else {
             return session::refuse_busy(self, &mut WriteHalf(writer)).await;
         };
-        Session::<C, SUBS, LINE, OUT>::new(self).run_split(&mut reader, writer).await
+        Session::<C, SUBS, LINE, OUT>::new(self, |_| false).run_split(&mut reader, writer).await
     }
 
-    async fn run<T: io::Transport>(&self, mut io: T) -> SessionEnd {
+    async fn run<T: io::Transport>(&self, mut io: T, recoverable: fn(ErrorKind) -> bool) -> SessionEnd {
         let Some(_slot) = self.open_session() else {
             return session::refuse_busy(self, &mut io).await;
         };
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self);
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, recoverable);
         session.run(&mut io).await
     }
 

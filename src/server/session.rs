@@ -3,7 +3,7 @@
 use core::future::Future;
 use core::pin::{pin, Pin};
 
-use embedded_io_async::{Read, Write};
+use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::{or, pending, poll_once};
 
 use super::io::{Out, SendPiece, Transport, WriteHalf};
@@ -19,11 +19,20 @@ use crate::wire::{reply, ErrorCode, Line, LineReader};
 /// again, so a busy record cannot starve requests.
 const EVENT_ROUNDS: usize = 8;
 
+/// Recoverable read errors in a row (no byte read between them) after which
+/// the session ends anyway: a stream that only fails is gone.
+const READ_ERRORS_IN_A_ROW: u8 = 8;
+
 /// The whole state of one session. Its `size_of` is the session's RAM, apart
 /// from the stream and the future that awaits it.
 pub struct Session<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
     lines: LineReader<LINE>,
     core: Core<'s, 'r, C, SUBS, LINE, OUT>,
+    /// Which read errors only damaged the bytes in flight (see
+    /// `Accept::recoverable`): the line is dropped and the session goes on.
+    recoverable: fn(ErrorKind) -> bool,
+    /// Recoverable read errors since the last successful read.
+    read_errors: u8,
 }
 
 /// Everything but the line buffer, so a line can be borrowed while it is
@@ -36,15 +45,16 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
 }
 
 enum Wake {
-    Read(Result<usize, ()>),
+    Read(Result<usize, ErrorKind>),
     Events,
     Deadline,
     Shutdown,
 }
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
-    pub(crate) fn new(server: &'s Server<'r, C, SUBS, LINE, OUT>) -> Self {
-        Session { lines: LineReader::new(), core: Core { server, out: Out::new(), subs: Subs::new(), greeted: false } }
+    pub(crate) fn new(server: &'s Server<'r, C, SUBS, LINE, OUT>, recoverable: fn(ErrorKind) -> bool) -> Self {
+        let core = Core { server, out: Out::new(), subs: Subs::new(), greeted: false };
+        Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
     }
 
     pub(crate) async fn run<T: Transport>(&mut self, io: &mut T) -> SessionEnd {
@@ -127,7 +137,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             let result = {
                 let mut read = pin!(reader.read(spare));
                 loop {
-                    let reading = async { Wake::Read(read.as_mut().await.map_err(drop)) };
+                    let reading = async { Wake::Read(read.as_mut().await.map_err(|e| e.kind())) };
                     match self.core.wait(shutdown.as_mut(), reading, handshake_deadline).await {
                         Wake::Read(result) => break result,
                         // The read stays pinned above, alive, while events go out.
@@ -152,15 +162,24 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
 
     /// Takes in what a read of `room` bytes brought; `Ok(true)` when it
     /// filled the room.
-    fn took(&mut self, read: Result<usize, ()>, room: usize) -> Result<bool, SessionEnd> {
+    fn took(&mut self, read: Result<usize, ErrorKind>, room: usize) -> Result<bool, SessionEnd> {
         match read {
             Ok(0) => Err(SessionEnd::PeerClosed),
             Ok(n) => {
+                self.read_errors = 0;
                 self.lines.commit(n);
                 self.core.server.count().bytes_in.add(n as u64);
                 Ok(n >= room)
             }
-            Err(()) => Err(SessionEnd::ReadError),
+            // Bytes were lost mid-stream (a UART overrun, a framing error):
+            // the line they belonged to cannot be trusted, the session can.
+            // A stream that fails on every read still ends.
+            Err(kind) if (self.recoverable)(kind) && self.read_errors < READ_ERRORS_IN_A_ROW => {
+                self.read_errors += 1;
+                self.lines.drop_partial();
+                Ok(false)
+            }
+            Err(kind) => Err(SessionEnd::ReadError(kind)),
         }
     }
 
@@ -323,7 +342,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         if self.try_emit(io, f).await? {
             Ok(())
         } else {
-            Err(SessionEnd::WriteError)
+            Err(SessionEnd::WriteError(ErrorKind::OutOfMemory))
         }
     }
 

@@ -68,6 +68,17 @@ impl<const N: usize> LineReader<N> {
         self.end = (self.end + n).min(N);
     }
 
+    /// Drops a partly received line whose bytes were damaged in transit
+    /// (a UART overrun) and skips the rest of it, up to the next `\n`.
+    /// Between lines it does nothing: no good line is thrown away on a guess.
+    pub fn drop_partial(&mut self) {
+        if self.end > self.start {
+            (self.start, self.end, self.scanned) = (0, 0, 0);
+            self.cr_held = false;
+            self.discarding = true;
+        }
+    }
+
     /// The next complete line, or `None` when more bytes are needed.
     pub fn next_line(&mut self) -> Option<Line<'_>> {
         loop {
