@@ -5,10 +5,10 @@
 //! poll the bytes are moved into the caller's buffer (and are gone from the
 //! source), and the read completes only three polls later. Dropping the read
 //! in between loses those bytes. A busy subscription keeps events ready the
-//! whole time, so every read races against event delivery. (Under `serve`,
-//! which drops the read when an event is ready, this loses nearly every
-//! request: 1 of 200 answered when measured; `serve` requires a cancel-safe
-//! read.)
+//! whole time, so every read races against event delivery. (Under the loop
+//! `serve` uses, which drops the read when an event is ready, nearly every
+//! request is lost: 1 of 200 answered when measured. `serve` requires a
+//! cancel-safe read.)
 
 mod common;
 
