@@ -25,7 +25,7 @@ pub mod wire;
 
 pub use record::{Mailbox, Origin, Record, Registry, SingleLatest, SpmcRing};
 pub use runtime::{Clock, Spawn, SpawnError};
-pub use server::{Config, McuServer, Policy, Server, SessionEnd, Stats, Token};
+pub use server::{Config, McuServer, Policy, Server, SessionEnd, Stats, Token, DRAIN_CURSORS};
 
 pub use time::Timestamp;
 

@@ -1,6 +1,8 @@
 //! One handler per method. Each writes its reply into the session's reply
 //! buffer; only [`Core::flush`] touches the stream.
 
+use super::drain::drain;
+use super::graph::{graph, Graph};
 use super::io::Transport;
 use super::msg::Msg;
 use super::session::Core;
@@ -15,7 +17,7 @@ type Handled = Result<(), SessionEnd>;
 
 /// Why a handler stopped early: the session ends, or the request gets an
 /// error reply (sent once, by [`handle`], so there is one copy of that path).
-enum Stop<'a> {
+pub(crate) enum Stop<'a> {
     End(SessionEnd),
     Answer(ErrorCode, Msg<'a>),
 }
@@ -26,9 +28,9 @@ impl From<SessionEnd> for Stop<'_> {
     }
 }
 
-type Answered<'a> = Result<(), Stop<'a>>;
+pub(crate) type Answered<'a> = Result<(), Stop<'a>>;
 
-fn answer<'a>(code: ErrorCode, msg: Msg<'a>) -> Answered<'a> {
+pub(crate) fn answer<'a>(code: ErrorCode, msg: Msg<'a>) -> Answered<'a> {
     Err(Stop::Answer(code, msg))
 }
 
@@ -46,6 +48,10 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
         Method::Unsubscribe => unsubscribe(core, io, &req).await,
         Method::Ping => ping(core, io, id).await,
         Method::Stats => stats(core, io, id).await,
+        Method::Drain => drain(core, io, &req).await,
+        Method::GraphNodes => graph(core, io, id, Graph::Nodes).await,
+        Method::GraphEdges => graph(core, io, id, Graph::Edges).await,
+        Method::GraphTopoOrder => graph(core, io, id, Graph::TopoOrder).await,
     };
     match done {
         Ok(()) => Ok(()),
@@ -109,7 +115,10 @@ async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, con
 }
 
 /// The record named in the params.
-fn find<'a, 'r: 'a>(registry: &Registry<'r>, req: &'a Request<'_>) -> Result<(usize, &'r dyn AnyRecord), Stop<'a>> {
+pub(crate) fn find<'a, 'r: 'a>(
+    registry: &Registry<'r>,
+    req: &'a Request<'_>,
+) -> Result<(usize, &'r dyn AnyRecord), Stop<'a>> {
     let Some(name) = req.params.record_name() else {
         return Err(Stop::Answer(ErrorCode::InvalidParams, msg!("params.name is required")));
     };
@@ -175,7 +184,12 @@ fn list_entry_head(o: &mut JsonOut, index: usize, record: &dyn AnyRecord) -> Res
     o.raw(b",\"type_id\":")?;
     o.str(record.type_id())?;
     o.raw(b",\"origin\":")?;
-    match meta.origin {
+    write_origin(o, meta.origin)
+}
+
+/// `"source"`, `"passive"` or `{"link":{"protocol":…,"address":…}}`.
+pub(crate) fn write_origin(o: &mut JsonOut, origin: Origin) -> Result<(), Full> {
+    match origin {
         Origin::Source => o.raw(b"\"source\""),
         Origin::Passive => o.raw(b"\"passive\""),
         Origin::Link { protocol, address } => {

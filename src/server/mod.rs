@@ -18,6 +18,8 @@ macro_rules! msg {
 
 mod config;
 mod dispatch;
+mod drain;
+mod graph;
 mod io;
 mod many;
 mod msg;
@@ -29,6 +31,7 @@ mod subs;
 use embedded_io_async::{ErrorKind, Read, Write};
 
 pub use config::{Config, Policy, Token};
+pub use drain::DRAIN_CURSORS;
 pub use many::{Accept, Link};
 pub use note::SessionNote;
 pub use session::Session;

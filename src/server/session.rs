@@ -6,6 +6,7 @@ use core::pin::{pin, Pin};
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::{or, pending, poll_once};
 
+use super::drain::Drains;
 use super::io::{Out, SendPiece, Transport, WriteHalf};
 use super::msg::Msg;
 use super::subs::Subs;
@@ -41,6 +42,7 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     pub(crate) server: &'s Server<'r, C, SUBS, LINE, OUT>,
     pub(crate) out: Out<OUT>,
     pub(crate) subs: Subs<SUBS>,
+    pub(crate) drains: Drains,
     greeted: bool,
 }
 
@@ -53,7 +55,7 @@ enum Wake {
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
     pub(crate) fn new(server: &'s Server<'r, C, SUBS, LINE, OUT>, recoverable: fn(ErrorKind) -> bool) -> Self {
-        let core = Core { server, out: Out::new(), subs: Subs::new(), greeted: false };
+        let core = Core { server, out: Out::new(), subs: Subs::new(), drains: Drains::default(), greeted: false };
         Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
     }
 
@@ -260,6 +262,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     /// token, send the welcome.
     async fn hello<T: Transport>(&mut self, io: &mut T, hello: Hello) -> Result<(), SessionEnd> {
         self.subs.clear(&self.server.registry);
+        self.drains.clear();
         self.greeted = false;
         if !hello.version_ok() {
             let asked = hello.version.as_deref().unwrap_or("no version");

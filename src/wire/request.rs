@@ -84,6 +84,10 @@ pub enum Method {
     Unsubscribe,
     Ping,
     Stats,
+    Drain,
+    GraphNodes,
+    GraphEdges,
+    GraphTopoOrder,
 }
 
 impl Method {
@@ -96,6 +100,10 @@ impl Method {
             "record.unsubscribe" => Method::Unsubscribe,
             "ping" => Method::Ping,
             "server.stats" => Method::Stats,
+            "record.drain" => Method::Drain,
+            "graph.nodes" => Method::GraphNodes,
+            "graph.edges" => Method::GraphEdges,
+            "graph.topo_order" => Method::GraphTopoOrder,
             _ => return None,
         })
     }
@@ -114,6 +122,8 @@ pub struct Params {
     pub queue_size: Option<u32>,
     /// `record.unsubscribe`: which subscription.
     pub subscription_id: Option<String<32>>,
+    /// `record.drain`: the most values to return.
+    pub limit: Option<u32>,
 }
 
 impl Params {

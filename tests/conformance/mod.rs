@@ -7,6 +7,7 @@
 
 pub mod bad_input;
 pub mod handshake;
+pub mod introspection;
 pub mod methods;
 pub mod sessions;
 pub mod subscriptions;
@@ -57,6 +58,11 @@ macro_rules! all_tests {
             values::values_without_json_form_are_refused_not_panicked,
             values::subscription_ids_are_parsed_strictly,
             values::line_limit_is_on_content_not_crlf,
+            introspection::drain_returns_each_value_once_with_dropped,
+            introspection::drain_limit_leaves_the_rest_for_the_next_call,
+            introspection::drain_streams_past_a_small_reply_buffer_and_counts_what_never_fits,
+            introspection::drain_cursors_are_bounded_per_session_and_reset_by_hello,
+            introspection::graph_nodes_edges_and_order,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

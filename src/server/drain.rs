@@ -1,0 +1,157 @@
+//! `record.drain`: every value of a record newer than this session's drain
+//! cursor for it, in one reply.
+//!
+//! A session keeps cursors for at most [`DRAIN_CURSORS`] records (a fixed
+//! array, most recently drained first). Draining another record forgets the
+//! least recently drained one; its next drain starts over. The first drain of
+//! a record starts its cursor at the newest value and returns nothing, so a
+//! tool polling `record.drain` sees each value once, from its first call on.
+
+use super::dispatch::{answer, find, Answered};
+use super::io::Transport;
+use super::session::Core;
+use crate::record::Next;
+use crate::runtime::Clock;
+use crate::wire::request::Request;
+use crate::wire::{reply, ErrorCode, Full};
+
+/// Records per session with a drain cursor.
+pub const DRAIN_CURSORS: usize = 4;
+
+/// A session's drain cursors, most recently used first.
+#[derive(Debug, Default)]
+pub(crate) struct Drains {
+    /// (record index, sequence of the last value drained).
+    cursors: [Option<(u16, u64)>; DRAIN_CURSORS],
+}
+
+impl Drains {
+    pub(crate) fn clear(&mut self) {
+        self.cursors = Default::default();
+    }
+
+    /// The cursor of `record`, moved to the front; `None` when it has none
+    /// (one is made at `head`, evicting the least recently used if full).
+    fn take(&mut self, record: u16, head: u64) -> Option<u64> {
+        let found = self.cursors.iter().position(|c| matches!(c, Some((r, _)) if *r == record));
+        let (at, seen) = match found {
+            Some(i) => (i, self.cursors[i].map(|(_, s)| s)),
+            None => (DRAIN_CURSORS - 1, None),
+        };
+        self.cursors[..=at].rotate_right(1);
+        self.cursors[0] = Some((record, seen.unwrap_or(head)));
+        seen
+    }
+
+    fn advance(&mut self, seen: u64) {
+        if let Some((_, s)) = &mut self.cursors[0] {
+            *s = seen;
+        }
+    }
+}
+
+/// `{"record_name":…,"values":[…],"count":n,"dropped":d}`, streamed value
+/// by value (the reply may be longer than the buffer). `dropped` counts the
+/// values the record no longer held (or that were too large to send);
+/// `"more":true` says `limit` stopped it before the newest value.
+pub(crate) async fn drain<
+    'a,
+    'r: 'a,
+    C: Clock,
+    T: Transport,
+    const SUBS: usize,
+    const LINE: usize,
+    const OUT: usize,
+>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &'a Request<'_>,
+) -> Answered<'a> {
+    let id = req.id;
+    let (index, record) = find(&core.server.registry, req)?;
+    let limit = match req.params.limit {
+        Some(0) => return answer(ErrorCode::InvalidParams, msg!("limit must be at least 1")),
+        Some(n) => u64::from(n),
+        None => u64::MAX,
+    };
+    let head = record.info().head;
+    let mut seen = core.drains.take(index as u16, head).unwrap_or(head);
+    let name = record.meta().name;
+    core.emit(io, &mut |o| {
+        reply::result_start(o, id)?;
+        o.raw(b"{\"record_name\":")?;
+        o.str(name)?;
+        o.raw(b",\"values\":[")
+    })
+    .await?;
+    let window = record.capacity() as u64;
+    let (mut count, mut dropped, mut more) = (0u64, 0u64, false);
+    // Values published while this runs wait for the next drain.
+    while seen < head {
+        if count == limit {
+            more = true;
+            break;
+        }
+        let first = count == 0;
+        let mut next = Next::Empty;
+        let fits = core
+            .try_emit(io, &mut |o| {
+                next = record.write_next(seen, window, o, &mut |o, _| if first { Ok(()) } else { o.raw(b",") });
+                match next {
+                    Next::Full { .. } => Err(Full),
+                    _ => Ok(()),
+                }
+            })
+            .await?;
+        match next {
+            Next::Empty => break,
+            Next::Wrote { seq, .. } if fits => {
+                dropped += seq - seen - 1;
+                count += 1;
+                seen = seq;
+            }
+            // Larger than the reply buffer even when it is empty: counted, not sent.
+            Next::Wrote { seq, .. } | Next::Full { seq, .. } => {
+                dropped += seq - seen;
+                seen = seq;
+            }
+        }
+    }
+    core.drains.advance(seen);
+    core.emit(io, &mut |o| {
+        o.raw(b"],\"count\":")?;
+        o.u64(count)?;
+        o.raw(b",\"dropped\":")?;
+        o.u64(dropped)?;
+        if more {
+            o.raw(b",\"more\":true")?;
+        }
+        o.raw(b"}")?;
+        reply::result_end(o)
+    })
+    .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_start_at_head_and_evict_the_least_recently_drained() {
+        let mut d = Drains::default();
+        assert_eq!(d.take(0, 5), None, "first drain starts at head");
+        d.advance(7);
+        assert_eq!(d.take(0, 9), Some(7));
+        for r in 1..DRAIN_CURSORS as u16 {
+            assert_eq!(d.take(r, 1), None);
+        }
+        // Record 0 is now the least recently drained; one more record evicts it.
+        assert_eq!(d.take(0, 9), Some(7), "still held: exactly DRAIN_CURSORS records");
+        assert_eq!(d.take(99, 1), None);
+        assert_eq!(d.take(1, 3), None, "record 1 was the least recently drained");
+        assert_eq!(d.take(0, 9), Some(7));
+        d.clear();
+        assert_eq!(d.take(0, 9), None);
+    }
+}
