@@ -18,35 +18,45 @@ use crate::wire::{reply, ErrorCode, Full};
 /// Records per session with a drain cursor.
 pub const DRAIN_CURSORS: usize = 4;
 
-/// A session's drain cursors, most recently used first.
-#[derive(Debug, Default)]
+/// A session's drain cursors, most recently used first: 8 bytes each.
+///
+/// Like a subscription's cursor, a drain cursor keeps the low 32 bits of its
+/// sequence number and rebuilds the rest from the record's head: exact while
+/// it is less than 2³² values behind.
+#[derive(Debug)]
 pub(crate) struct Drains {
-    /// (record index, sequence of the last value drained).
-    cursors: [Option<(u16, u64)>; DRAIN_CURSORS],
+    /// (record index or [`NONE`], low bits of the last sequence drained).
+    cursors: [(u16, u32); DRAIN_CURSORS],
+}
+
+/// No record: a free cursor.
+const NONE: u16 = u16::MAX;
+
+impl Default for Drains {
+    fn default() -> Self {
+        Drains { cursors: [(NONE, 0); DRAIN_CURSORS] }
+    }
 }
 
 impl Drains {
     pub(crate) fn clear(&mut self) {
-        self.cursors = Default::default();
+        *self = Drains::default();
     }
 
-    /// The cursor of `record`, moved to the front; `None` when it has none
-    /// (one is made at `head`, evicting the least recently used if full).
+    /// The cursor of `record` (whose newest value is `head`), moved to the
+    /// front; `None` when it had none (one is made at `head`, evicting the
+    /// least recently used when all are taken).
     fn take(&mut self, record: u16, head: u64) -> Option<u64> {
-        let found = self.cursors.iter().position(|c| matches!(c, Some((r, _)) if *r == record));
-        let (at, seen) = match found {
-            Some(i) => (i, self.cursors[i].map(|(_, s)| s)),
-            None => (DRAIN_CURSORS - 1, None),
-        };
+        let found = self.cursors.iter().position(|&(r, _)| r == record);
+        let at = found.unwrap_or(DRAIN_CURSORS - 1);
+        let seen = found.map(|i| head - u64::from((head as u32).wrapping_sub(self.cursors[i].1)));
         self.cursors[..=at].rotate_right(1);
-        self.cursors[0] = Some((record, seen.unwrap_or(head)));
+        self.cursors[0] = (record, seen.unwrap_or(head) as u32);
         seen
     }
 
     fn advance(&mut self, seen: u64) {
-        if let Some((_, s)) = &mut self.cursors[0] {
-            *s = seen;
-        }
+        self.cursors[0].1 = seen as u32;
     }
 }
 
