@@ -103,6 +103,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     }
 
     async fn slot<A: Accept>(&self, mut acceptor: A) {
+        self.mark_started();
         loop {
             let end = match acceptor.accept().await {
                 Some(stream) => self.serve_with(stream, A::recoverable).await,

@@ -167,7 +167,16 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         self.counters.snapshot()
     }
 
-    /// When the first session started: the records' `created_at`.
+    /// Records now as the moment this server started serving (`started_at`
+    /// in `server.stats`, the records' `created_at`), unless already
+    /// recorded. [`Self::serve_many`] and the adapters' accept loops call it
+    /// before their first accept; otherwise the first session sets it.
+    pub fn mark_started(&self) {
+        let now = self.clock.now();
+        self.counters.sessions.with_lock(|s| *s.started_at.get_or_insert(now));
+    }
+
+    /// When the server started serving: the records' `created_at`.
     pub(crate) fn created_at(&self) -> crate::Timestamp {
         self.counters.sessions.with_lock(|s| s.started_at).unwrap_or_default()
     }

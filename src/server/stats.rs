@@ -11,7 +11,8 @@ use crate::Timestamp;
 /// Counters since the server was created.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
-    /// When the first session started: the records' `created_at`.
+    /// When the server started serving ([`Server::mark_started`](crate::server::Server::mark_started),
+    /// or its first session): the records' `created_at`.
     pub started_at: Option<crate::Timestamp>,
     /// Sessions open now.
     pub sessions_open: u64,

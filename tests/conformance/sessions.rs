@@ -247,3 +247,36 @@ pub async fn serve_split_over_separate_halves() {
     .await;
     assert_eq!(end, SessionEnd::PeerClosed);
 }
+
+/// Hands out one stream, but only 5 s after it was first asked.
+struct Late {
+    end: Option<crate::common::End>,
+    clock: crate::common::ManualClock,
+}
+
+impl aimx::server::Accept for Late {
+    type Stream<'a> = crate::common::End;
+
+    async fn accept(&mut self) -> Option<crate::common::End> {
+        self.clock.advance_ms(5_000);
+        self.end.take()
+    }
+}
+
+pub async fn started_at_is_when_serving_began_not_the_first_session() {
+    let fx = fixture();
+    let (end, peer) = crate::common::duplex(4096);
+    // serve_many marks the start (the clock reads 100 s) before it accepts.
+    let server: Task<'_, ()> = Box::pin(fx.server.serve_many([Late { end: Some(end), clock: fx.clock.clone() }]));
+    let client: Task<'_, ()> = Box::pin(async move {
+        let mut c = crate::common::Client::new(peer);
+        c.hello().await;
+        assert_eq!(c.ok("ping", json!({})).await["timestamp"], "105.000000000");
+        assert_eq!(c.ok("server.stats", json!({})).await["started_at"], "100.000000000");
+        assert_eq!(c.ok("record.list", json!({})).await[0]["created_at"], "100.000000000");
+    });
+    join_all(vec![server, client]).await;
+    // Later calls keep the first start.
+    fx.server.mark_started();
+    assert_eq!(fx.server.stats().started_at, Some(aimx::Timestamp::from_millis(100_000)));
+}

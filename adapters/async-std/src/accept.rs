@@ -121,6 +121,7 @@ where
     I: Incoming,
     Sp: Spawn,
 {
+    server.mark_started();
     let peers = Peers::new(options.peers);
     let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);

@@ -195,6 +195,7 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
     notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    server.mark_started();
     let notes: Notes = Arc::new(notes);
     let peers = Peers::new(options.peers);
     let tls = options.tls.map(TlsAcceptor::from);
@@ -250,6 +251,7 @@ pub async fn serve_unix_until<const SUBS: usize, const LINE: usize, const OUT: u
     notes: impl Fn(SessionNote<'_>) + Send + Sync + 'static,
     stop: impl Future<Output = ()>,
 ) -> io::Result<()> {
+    server.mark_started();
     let notes: Notes = Arc::new(notes);
     // Unix peers are local and unnamed: not tracked per address.
     let peers = Peers::new(PeerLimits::default());

@@ -210,3 +210,25 @@ async fn serve_split_over_tcp_halves() {
     drop(c);
     assert_eq!(session.await.unwrap(), SessionEnd::PeerClosed);
 }
+
+#[tokio::test]
+async fn the_start_is_recorded_when_accepting_begins_before_any_session() {
+    let tcp = server(Config::new());
+    let unix = server(Config::new());
+    let dir = tempfile::tempdir().unwrap();
+    let (notes_tcp, _rx) = notes();
+    let (notes_unix, _rx2) = notes();
+    tokio::spawn(aimx_tokio::serve_tcp(tcp, TcpListener::bind("127.0.0.1:0").await.unwrap(), notes_tcp));
+    tokio::spawn(aimx_tokio::serve_unix(unix, UnixListener::bind(dir.path().join("s")).unwrap(), notes_unix));
+    for server in [tcp, unix] {
+        for _ in 0..1000 {
+            if server.stats().started_at.is_some() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let stats = server.stats();
+        assert_eq!(stats.sessions_total, 0);
+        assert!(stats.started_at.is_some_and(|t| t.secs() > 0), "{stats:?}");
+    }
+}
