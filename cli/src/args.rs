@@ -17,7 +17,10 @@ pub struct Cli {
 }
 
 /// Where the device is. Exactly one of `--unix`, `--tcp`, `--serial`.
+/// Under their own heading, so a command's own options are not interleaved
+/// with them in `--help`.
 #[derive(Args, Debug)]
+#[command(next_help_heading = "Connection")]
 pub struct Conn {
     /// Connect to a Unix socket.
     #[arg(long, global = true, value_name = "PATH")]

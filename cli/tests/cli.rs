@@ -304,6 +304,17 @@ fn every_command_has_help_with_an_example() {
 }
 
 #[test]
+fn a_commands_own_options_come_before_the_connection_options() {
+    let out = aimx(&["ping", "--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle} missing: {text}"));
+    assert!(at("--count") < at("--interval") && at("--interval") < at("Connection:"), "{text}");
+    for connection in ["--unix", "--tcp", "--serial", "--token", "--timeout", "--json"] {
+        assert!(at("Connection:") < at(connection), "{connection}: {text}");
+    }
+}
+
+#[test]
 fn watch_ends_with_exit_3_when_the_server_goes_away() {
     let path = common::fake::serve(true, |request, out| {
         let id = request["id"].as_u64().unwrap();
