@@ -271,6 +271,14 @@ fn connection_failures_exit_3() {
     let (rc, _, err) = run(&["--unix".into(), silent, "--timeout".into(), "0.2".into()], &["list"]);
     assert_eq!(rc, 3);
     assert!(err.contains("timed out"), "{err}");
+
+    let http = common::fake::http();
+    let (rc, _, err) = run(&["--tcp".into(), http.clone()], &["list"]);
+    assert_eq!((rc, err.trim_end()), (3, format!("error: {http} answered `HTTP/1.0 400 Bad Request`, which is not AimX").as_str()));
+    let mute = common::fake::mute_tcp();
+    let (rc, _, err) = run(&["--tcp".into(), mute.clone(), "--timeout".into(), "0.2".into()], &["list"]);
+    assert_eq!(rc, 3);
+    assert!(err.contains(&format!("the welcome from {mute} (it sent nothing)")), "{err}");
 }
 
 #[test]

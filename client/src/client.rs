@@ -46,11 +46,34 @@ async fn within<T>(limit: Duration, what: &str, work: impl Future<Output = Resul
     tokio::time::timeout(limit, work).await.unwrap_or_else(|_| Err(Error::Timeout { what: what.into(), after: limit }))
 }
 
+/// A line as quoted in an error: its start, printable, without its `\r`.
+fn shown(line: &[u8]) -> String {
+    const MAX: usize = 60;
+    let text = String::from_utf8_lossy(line);
+    let text = text.trim_end();
+    let mut out: String = text.chars().take(MAX).map(|c| if c.is_control() { '·' } else { c }).collect();
+    if text.chars().count() > MAX {
+        out.push('…');
+    }
+    out
+}
+
 impl Client {
     /// Greets the server over any byte stream and starts reading its lines.
     /// Lines before the welcome that are not a refusal (stale events on a
-    /// serial link, a torn line) are skipped.
+    /// serial link, a torn line) are skipped when [`Options::resync`] is on;
+    /// otherwise the first such line means the peer is not an AimX server
+    /// ([`Error::NotAimx`]).
     pub async fn handshake<R, W>(reader: R, writer: W, options: Options) -> Result<Client>
+    where
+        R: AsyncRead + Send + Unpin + 'static,
+        W: AsyncWrite + Send + Unpin + 'static,
+    {
+        Client::handshake_with(reader, writer, options, "the server").await
+    }
+
+    /// [`Self::handshake`], naming the peer (`127.0.0.1:8000`) in errors.
+    pub(crate) async fn handshake_with<R, W>(reader: R, writer: W, options: Options, peer: &str) -> Result<Client>
     where
         R: AsyncRead + Send + Unpin + 'static,
         W: AsyncWrite + Send + Unpin + 'static,
@@ -64,21 +87,41 @@ impl Client {
         let mut line = if options.resync { b"\n".to_vec() } else { Vec::new() };
         line.extend_from_slice(json!({ "hello": hello }).to_string().as_bytes());
         line.push(b'\n');
-        let welcome = within(options.timeout, "the server's welcome", async {
+        // The first line that was not AimX, to say what the peer is instead.
+        let mut seen: Option<String> = None;
+        let not_aimx = |seen: String| Error::NotAimx { peer: peer.to_owned(), seen };
+        let greeting = tokio::time::timeout(options.timeout, async {
             writer.write_all(&line).await?;
             writer.flush().await?;
             loop {
                 if read_line(&mut reader, &mut line).await?.is_none() {
-                    return Err(Error::Closed("the server closed the connection during the handshake".into()));
+                    return Err(match seen.take() {
+                        Some(seen) => not_aimx(seen),
+                        None => Error::Closed(format!("{peer} closed the connection without answering the hello")),
+                    });
                 }
                 match classify(&line) {
                     Incoming::Welcome(welcome) => return Ok(welcome),
                     Incoming::Refusal(e) => return Err(Error::Rejected(e)),
-                    _ => {}
+                    _ if line.trim_ascii().is_empty() => {}
+                    // A fresh stream carries nothing before the welcome.
+                    _ if !options.resync => return Err(not_aimx(shown(&line))),
+                    _ => {
+                        seen.get_or_insert_with(|| shown(&line));
+                    }
                 }
             }
         })
-        .await?;
+        .await;
+        let welcome = match greeting {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(match seen {
+                    Some(seen) => not_aimx(seen),
+                    None => Error::Timeout { what: format!("the welcome from {peer} (it sent nothing)"), after: options.timeout },
+                })
+            }
+        };
         let shared = Shared::default();
         let reader = tokio::spawn(reader::run(reader, shared.clone()));
         Ok(Client {

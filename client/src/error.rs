@@ -112,6 +112,14 @@ pub enum Error {
     Server(ServerError),
     /// The server sent something this client cannot make sense of.
     Protocol(String),
+    /// The peer answered the hello with something that is not AimX (an
+    /// HTTP server, a shell, another protocol).
+    NotAimx {
+        /// Who answered, e.g. `127.0.0.1:8000`.
+        peer: String,
+        /// The start of the first line it sent.
+        seen: String,
+    },
 }
 
 impl Error {
@@ -132,6 +140,7 @@ impl fmt::Display for Error {
             Error::Closed(why) => write!(f, "connection closed: {why}"),
             Error::Rejected(e) | Error::Server(e) => write!(f, "{e}"),
             Error::Protocol(why) => write!(f, "protocol error: {why}"),
+            Error::NotAimx { peer, seen } => write!(f, "{peer} answered `{seen}`, which is not AimX"),
         }
     }
 }

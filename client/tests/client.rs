@@ -165,6 +165,19 @@ async fn a_silent_server_times_out() {
     assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
 }
 
+#[tokio::test]
+async fn a_peer_that_is_not_aimx_is_named_with_what_it_said() {
+    let http = common::fake::http();
+    let err = Client::connect_tcp(&http, quick()).await.unwrap_err();
+    assert!(matches!(err, Error::NotAimx { .. }), "{err:?}");
+    assert_eq!(err.to_string(), format!("{http} answered `HTTP/1.0 400 Bad Request`, which is not AimX"));
+
+    let mute = common::fake::mute_tcp();
+    let err = Client::connect_tcp(&mute, quick().timeout(Duration::from_millis(200))).await.unwrap_err();
+    assert!(matches!(err, Error::Timeout { .. }), "{err:?}");
+    assert_eq!(err.to_string(), format!("timed out after 200ms waiting for the welcome from {mute} (it sent nothing)"));
+}
+
 /// Replies out of order, noise, an `id:0` error, events with drops, and then
 /// the server hangs up.
 fn tricky(request: &Value, out: &mut UnixStream) {

@@ -39,3 +39,33 @@ fn session(stream: UnixStream, welcome: bool, script: fn(&Value, &mut UnixStream
         }
     }
 }
+
+/// A TCP server that is not AimX: it reads one line and answers like a web
+/// server that did not understand it, then hangs up. Returns its address.
+pub fn http() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut line = String::new();
+            let _ = BufReader::new(&stream).read_line(&mut line);
+            let _ = stream.write_all(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        }
+    });
+    addr
+}
+
+/// A TCP server that accepts and then says nothing, holding each connection
+/// until the peer leaves. Returns its address.
+pub fn mute_tcp() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(stream) = stream else { return };
+            std::thread::spawn(move || std::io::copy(&mut &stream, &mut std::io::sink()));
+        }
+    });
+    addr
+}
