@@ -274,7 +274,10 @@ fn connection_failures_exit_3() {
 
     let http = common::fake::http();
     let (rc, _, err) = run(&["--tcp".into(), http.clone()], &["list"]);
-    assert_eq!((rc, err.trim_end()), (3, format!("error: {http} answered `HTTP/1.0 400 Bad Request`, which is not AimX").as_str()));
+    assert_eq!(
+        (rc, err.trim_end()),
+        (3, format!("error: {http} answered `HTTP/1.0 400 Bad Request`, which is not AimX").as_str())
+    );
     let mute = common::fake::mute_tcp();
     let (rc, _, err) = run(&["--tcp".into(), mute.clone(), "--timeout".into(), "0.2".into()], &["list"]);
     assert_eq!(rc, 3);

@@ -118,7 +118,10 @@ impl Client {
             Err(_) => {
                 return Err(match seen {
                     Some(seen) => not_aimx(seen),
-                    None => Error::Timeout { what: format!("the welcome from {peer} (it sent nothing)"), after: options.timeout },
+                    None => Error::Timeout {
+                        what: format!("the welcome from {peer} (it sent nothing)"),
+                        after: options.timeout,
+                    },
                 })
             }
         };
