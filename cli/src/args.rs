@@ -116,6 +116,12 @@ pub enum Command {
         #[arg(long)]
         open: bool,
     },
+    /// An interactive session: type raw JSON requests or short forms (`get NAME`,
+    /// `set NAME VALUE`, `sub NAME`, …); replies and events print as they arrive.
+    #[command(
+        after_help = "Example:\n  aimx --unix /tmp/aimx.sock shell\n  aimx> sub sensor.temperature\n  aimx> set config.log_level debug\n  aimx> {\"method\":\"record.get\",\"params\":{\"name\":\"config.log_level\"}}\n\nShort forms: list, get NAME, set NAME VALUE, sub NAME, unsub SUB-ID, ping, info, help, quit.\nUp and down recall earlier lines; Ctrl-D leaves. Input from a pipe is read line by line."
+    )]
+    Shell,
     /// The server's welcome (name, permissions, writable records, limits) and its counters.
     #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock info")]
     Info,

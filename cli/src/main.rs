@@ -52,6 +52,10 @@ async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Watch { names, count, plot: true } => cmd::plot::run(&client, &names, count).await,
         Command::Ping { count, interval } => cmd::ping::run(&client, count, interval, json).await,
         Command::Info => cmd::info::run(&client, json).await,
+        Command::Shell => {
+            let place = connect::describe(&cli.conn)?;
+            cmd::shell::run(&client, &place, std::time::Duration::from_secs_f64(cli.conn.timeout)).await
+        }
         Command::Ui { .. } => unreachable!("served above"),
     }
 }

@@ -304,7 +304,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in [&[][..], &["list"], &["get"], &["set"], &["watch"], &["ping"], &["info"]] {
+    for command in [&[][..], &["list"], &["get"], &["set"], &["watch"], &["ping"], &["info"], &["shell"]] {
         let mut args = command.to_vec();
         args.push("--help");
         let out = aimx(&args);

@@ -176,6 +176,44 @@ impl Client {
         result
     }
 
+    /// A fresh request id, never used by this client's own calls: for
+    /// requests sent with [`Self::send_line`].
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Sends one line as it is (a request typed by hand, even a broken one);
+    /// its answer shows up on [`Self::tap`]. A trailing newline is added.
+    pub async fn send_line(&self, line: &str) -> Result<()> {
+        if let Some(ended) = &self.shared.lock().ended {
+            return Err(ended.error());
+        }
+        let mut bytes = line.trim_end_matches(['\r', '\n']).as_bytes().to_vec();
+        bytes.push(b'\n');
+        within(self.timeout, "sending a line", async {
+            let mut writer = self.writer.lock().await;
+            writer.write_all(&bytes).await?;
+            writer.flush().await?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Every line the server sends from now on, as text, in order: for a
+    /// console or a log. Typed calls and subscriptions go on working. Up to
+    /// `capacity` lines wait to be received; lines beyond that are not
+    /// queued (the reader never waits for the tap). The channel closes when
+    /// the connection ends ([`Self::ended`] says why). A new tap replaces
+    /// the previous one.
+    pub fn tap(&self, capacity: usize) -> mpsc::Receiver<String> {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let mut state = self.shared.lock();
+        if state.ended.is_none() {
+            state.tap = Some(tx);
+        }
+        rx
+    }
+
     /// `record.list`: every record with its buffer, counts and last update.
     pub async fn list(&self) -> Result<Vec<RecordInfo>> {
         let list = self.call("record.list", json!({})).await?;

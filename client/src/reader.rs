@@ -52,6 +52,11 @@ pub(crate) async fn run<R: AsyncBufRead + Unpin>(mut reader: R, shared: Shared) 
             Ok(None) => break Ended::Closed("the server closed the connection".into()),
             Err(e) => break Ended::Closed(format!("read failed: {e}")),
         }
+        if !line.is_empty() {
+            if let Some(tap) = &shared.lock().tap {
+                let _ = tap.try_send(String::from_utf8_lossy(&line).into_owned());
+            }
+        }
         match classify(&line) {
             Incoming::Reply(id, result) => reply(&shared, id, result.map_err(Error::Server)),
             Incoming::Event(event) => deliver(&shared, event),

@@ -49,6 +49,8 @@ pub(crate) struct State {
     pub pending: BTreeMap<u64, Pending>,
     pub subs: HashMap<String, Slot>,
     pub ended: Option<Ended>,
+    /// A copy of every line read, for `Client::tap`.
+    pub tap: Option<mpsc::Sender<String>>,
 }
 
 #[derive(Clone, Default)]
@@ -67,6 +69,7 @@ impl Shared {
             let _ = pending.reply.send(Err(why.error()));
         }
         state.subs.clear();
+        state.tap = None;
         state.ended.get_or_insert(why);
     }
 }

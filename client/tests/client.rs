@@ -178,6 +178,26 @@ async fn a_peer_that_is_not_aimx_is_named_with_what_it_said() {
     assert_eq!(err.to_string(), format!("timed out after 200ms waiting for the welcome from {mute} (it sent nothing)"));
 }
 
+#[tokio::test]
+async fn lines_sent_as_typed_and_every_line_on_the_tap() {
+    let ep = demo::start(Policy::ReadWrite);
+    let client = Client::connect_unix(&ep.unix, quick()).await.unwrap();
+    let mut tap = client.tap(16);
+    let id = client.next_id();
+    client
+        .send_line(&format!(r#"{{"id":{id},"method":"record.get","params":{{"name":"config.log_level"}}}}"#))
+        .await
+        .unwrap();
+    assert_eq!(tap.recv().await.unwrap(), format!(r#"{{"id":{id},"result":"info"}}"#));
+    client.send_line("not json\n").await.unwrap();
+    let error: Value = serde_json::from_str(&tap.recv().await.unwrap()).unwrap();
+    assert_eq!(error["error"]["code"], "parse_error", "{error}");
+    // Typed calls go on working, and their replies are on the tap too.
+    client.set("config.log_level", json!("debug")).await.unwrap();
+    assert!(tap.recv().await.unwrap().contains(r#""value":"debug""#));
+    assert_ne!(client.next_id(), id, "ids are never handed out twice");
+}
+
 /// Replies out of order, noise, an `id:0` error, events with drops, and then
 /// the server hangs up.
 fn tricky(request: &Value, out: &mut UnixStream) {

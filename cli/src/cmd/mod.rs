@@ -6,5 +6,6 @@ pub mod list;
 pub mod ping;
 pub mod plot;
 pub mod set;
+pub mod shell;
 pub mod ui;
 pub mod watch;
