@@ -40,8 +40,21 @@ impl fmt::Debug for Token<'_> {
     }
 }
 
-/// Server configuration. Build it with `const fn`s:
-/// `Config::new().read_write().token(Token::new("s3cret"))`.
+/// Server configuration. Build it with `const fn`s, so it can sit in a
+/// `static` server:
+///
+/// ```
+/// use aimx::{Config, Policy, Token};
+///
+/// const CONFIG: Config<'static> = Config::new()
+///     .name("thermostat/1.2")
+///     .read_write() // record.set allowed on writable records
+///     .token(Token::new("s3cret")) // a hello must carry it
+///     .max_sessions(4)
+///     .handshake_timeout_ms(5_000);
+///
+/// assert_eq!((CONFIG.policy, CONFIG.max_sessions, CONFIG.write_timeout_ms), (Policy::ReadWrite, 4, 30_000));
+/// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Config<'a> {
     /// Sent as `server` in the welcome, e.g. `"aimx/0.1.0"`.

@@ -91,6 +91,29 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// allocated or spawned.
     /// Pin it where it is declared (`pin!`) rather than moving it: it is
     /// as large as all its sessions together.
+    ///
+    /// ```
+    /// # use aimx::record::AnyRecord;
+    /// # use aimx::{Config, Registry, Server, SingleLatest};
+    /// # use aimx_testing::{json, ManualClock};
+    /// use aimx::server::Link;
+    /// # static LEVEL: SingleLatest<u8> = SingleLatest::with_value("config.level", "u8", 1);
+    /// # static RECORDS: [&dyn AnyRecord; 1] = [&LEVEL];
+    /// # let server: Server<'_, ManualClock> = Server::new(Registry::new(&RECORDS), Config::new(), ManualClock::new());
+    /// // Two links (say two UARTs; here in-memory pipes), served side by side.
+    /// let (uart0, peer0) = aimx_testing::duplex(4096);
+    /// let (uart1, peer1) = aimx_testing::duplex(4096);
+    /// let serving = core::pin::pin!(server.serve_many([Link::new(uart0), Link::new(uart1)]));
+    /// let (mut a, mut b) = (aimx_testing::Client::new(peer0), aimx_testing::Client::new(peer1));
+    /// let talk = async move {
+    ///     a.hello().await;
+    ///     b.hello().await;
+    ///     assert_eq!(a.ok("ping", json!({})).await["pong"], true);
+    ///     assert_eq!(b.ok("record.get", json!({"name": "config.level"})).await, 1);
+    /// }; // both peers leave: the end of a link's stream retires it
+    /// futures_lite::future::block_on(futures_lite::future::zip(serving, talk));
+    /// assert_eq!(server.stats().sessions_total, 2);
+    /// ```
     pub fn serve_many<'a, A: Accept + 'a, const N: usize>(
         &'a self,
         acceptors: [A; N],

@@ -120,7 +120,28 @@ pub struct Server<'r, C, const SUBS: usize = 4, const LINE: usize = 1024, const 
 pub type McuServer<'r, C> = Server<'r, C, 2, 256, 512>;
 
 impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Server<'r, C, SUBS, LINE, OUT> {
-    /// A server over `registry`.
+    /// A server over `registry`. `const`, so it can be a `static` that every
+    /// session task borrows; the limits are the const generics (or a preset
+    /// such as [`McuServer`]).
+    ///
+    /// ```
+    /// use aimx::record::AnyRecord;
+    /// use aimx::{Config, McuServer, Registry, SingleLatest, SpmcRing};
+    /// # struct Uptime;
+    /// # impl aimx::Clock for Uptime {
+    /// #     fn now(&self) -> aimx::Timestamp { aimx::Timestamp::from_millis(1) }
+    /// #     async fn sleep_until(&self, _: aimx::Timestamp) {}
+    /// # }
+    ///
+    /// static TEMPERATURE: SpmcRing<f32, 8> = SpmcRing::new("sensor.temperature", "f32").source();
+    /// static LEVEL: SingleLatest<u8> = SingleLatest::with_value("config.level", "u8", 1).writable();
+    /// static RECORDS: [&dyn AnyRecord; 2] = [&TEMPERATURE, &LEVEL];
+    /// // `Uptime` is the board's `aimx::Clock` (aimx-tokio, aimx-embassy… bring one).
+    /// static SERVER: McuServer<'static, Uptime> =
+    ///     McuServer::new(Registry::new(&RECORDS), Config::new().read_write(), Uptime);
+    ///
+    /// assert_eq!(SERVER.registry().len(), 2);
+    /// ```
     pub const fn new(registry: Registry<'r>, config: Config<'r>, clock: C) -> Self {
         assert!(OUT >= 256, "the reply buffer needs at least 256 bytes");
         assert!(SUBS <= u16::MAX as usize, "too many subscriptions per session");
@@ -214,6 +235,24 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     ///
     /// (embassy-stm32's unbuffered `UartRx` suits neither: it also drops
     /// bytes that arrive between two reads.)
+    ///
+    /// ```
+    /// # use aimx::record::AnyRecord;
+    /// # use aimx::{Config, Registry, Server, SingleLatest};
+    /// # use aimx_testing::{json, ManualClock};
+    /// # static LEVEL: SingleLatest<u8> = SingleLatest::with_value("config.level", "u8", 1);
+    /// # static RECORDS: [&dyn AnyRecord; 1] = [&LEVEL];
+    /// # let server: Server<'_, ManualClock> = Server::new(Registry::new(&RECORDS), Config::new(), ManualClock::new());
+    /// // Any `Read + Write` stream: here an in-memory pipe, with a test client on its other end.
+    /// let (stream, peer) = aimx_testing::duplex(4096);
+    /// let mut client = aimx_testing::Client::new(peer);
+    /// let talk = async move {
+    ///     client.hello().await;
+    ///     assert_eq!(client.ok("record.get", json!({"name": "config.level"})).await, 1);
+    /// }; // the client is dropped here: the peer closed the stream
+    /// let (end, ()) = futures_lite::future::block_on(futures_lite::future::zip(server.serve(stream), talk));
+    /// assert_eq!(end, aimx::SessionEnd::PeerClosed);
+    /// ```
     pub async fn serve<S: Read + Write>(&self, stream: S) -> SessionEnd {
         self.run(Whole(stream), |_| false).await
     }
@@ -234,6 +273,25 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// A read, once started, is kept until it completes, and events go out
     /// through the writer meanwhile: the reader need not be cancel-safe, so
     /// DMA and idle-line readers lose nothing here.
+    ///
+    /// ```
+    /// # use aimx::record::AnyRecord;
+    /// # use aimx::{Config, Registry, Server, SingleLatest};
+    /// # use aimx_testing::{json, ManualClock};
+    /// # static LEVEL: SingleLatest<u8> = SingleLatest::with_value("config.level", "u8", 1);
+    /// # static RECORDS: [&dyn AnyRecord; 1] = [&LEVEL];
+    /// # let server: Server<'_, ManualClock> = Server::new(Registry::new(&RECORDS), Config::new(), ManualClock::new());
+    /// // Two one-way lines, as a UART's Rx and Tx.
+    /// let (rx, to_server) = aimx_testing::duplex(4096);
+    /// let (tx, from_server) = aimx_testing::duplex(4096);
+    /// let mut client = aimx_testing::Client::split(from_server, to_server);
+    /// let talk = async move {
+    ///     client.hello().await;
+    ///     assert_eq!(client.ok("ping", json!({})).await["pong"], true);
+    /// };
+    /// let (end, ()) = futures_lite::future::block_on(futures_lite::future::zip(server.serve_split(rx, tx), talk));
+    /// assert_eq!(end, aimx::SessionEnd::PeerClosed);
+    /// ```
     pub async fn serve_split<R: Read, W: Write>(&self, mut reader: R, writer: W) -> SessionEnd {
         let Some(_slot) = self.open_session() else {
             return session::refuse_busy(self, &mut WriteHalf(writer)).await;

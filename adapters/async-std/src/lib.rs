@@ -5,6 +5,36 @@
 //!
 //! async-std is discontinued upstream (RUSTSEC-2025-0052); smol is its
 //! successor. Both work through the same code here; pick the spawner.
+//!
+//! ```
+//! use aimx::record::AnyRecord;
+//! use aimx::{Config, Registry, Server, SingleLatest};
+//! use aimx_async_std::{IoClock, SmolSpawner};
+//! use futures_lite::{AsyncBufReadExt, AsyncWriteExt, StreamExt};
+//!
+//! static LEVEL: SingleLatest<u8> = SingleLatest::with_value("config.level", "u8", 1).writable();
+//! static RECORDS: [&dyn AnyRecord; 1] = [&LEVEL];
+//! static SERVER: Server<'static, IoClock> =
+//!     Server::new(Registry::new(&RECORDS), Config::new().read_write(), IoClock);
+//!
+//! fn main() -> std::io::Result<()> {
+//!     aimx_async_std::install_time();
+//!     smol::block_on(async {
+//!         let listener = smol::net::TcpListener::bind("127.0.0.1:0").await?; // e.g. 0.0.0.0:7000
+//!         let addr = listener.local_addr()?;
+//!         let notes = |note: aimx_async_std::SessionNote<'_>| eprintln!("{note}");
+//!         smol::spawn(aimx_async_std::serve_incoming(&SERVER, listener, SmolSpawner, notes)).detach();
+//!
+//!         // A client, saying hello and reading the record.
+//!         let mut stream = smol::net::TcpStream::connect(addr).await?;
+//!         stream.write_all(b"{\"version\":\"1.0\"}\n{\"id\":1,\"method\":\"record.get\",\"params\":{\"name\":\"config.level\"}}\n").await?;
+//!         let mut lines = futures_lite::io::BufReader::new(stream).lines();
+//!         assert!(lines.next().await.unwrap()?.contains("\"writable_records\":[\"config.level\"]"));
+//!         assert_eq!(lines.next().await.unwrap()?, r#"{"id":1,"result":1}"#);
+//!         Ok(())
+//!     })
+//! }
+//! ```
 #![deny(missing_docs)]
 
 mod accept;

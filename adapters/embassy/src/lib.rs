@@ -6,12 +6,27 @@
 //! The spawn-free path is the default on an MCU: one task runs
 //! `server.serve_many([...])` over `aimx::Link`s and acceptors.
 //!
-//! ```ignore
-//! aimx_embassy::install_time();
-//! static SERVER: McuServer<'static, EmbassyClock> = McuServer::new(registry, config, EmbassyClock);
-//! let usb = CdcAcmStream::new(class, rx_buf);
-//! SERVER.serve_many([Link::new(usb)]).await;
+//! ```no_run
+//! use aimx::record::AnyRecord;
+//! use aimx::server::Link;
+//! use aimx::{Config, McuServer, Registry, SingleLatest};
+//! use aimx_embassy::EmbassyClock;
+//!
+//! static LEVEL: SingleLatest<u8> = SingleLatest::with_value("config.level", "u8", 1).writable();
+//! static RECORDS: [&dyn AnyRecord; 1] = [&LEVEL];
+//! static SERVER: McuServer<'static, EmbassyClock> =
+//!     McuServer::new(Registry::new(&RECORDS), Config::new().read_write(), EmbassyClock);
+//!
+//! /// Called from the task that owns the port: a HAL's buffered UART, or
+//! /// `CdcAcmStream::new(class, rx_buf)` over USB (feature `usb`).
+//! async fn serve(port: impl embedded_io_async::Read + embedded_io_async::Write) {
+//!     aimx_embassy::install_time();
+//!     SERVER.serve_many([Link::new(port)]).await;
+//! }
+//! # fn main() {}
 //! ```
+//!
+//! `examples/minimal` in the repository has the same on the host, runnable.
 #![no_std]
 #![deny(missing_docs)]
 // docs.rs builds with every feature and labels what needs which.

@@ -12,10 +12,18 @@ use embassy_executor::{SpawnError, SpawnToken, Spawner};
 
 /// Defines an embassy task that serves one session: `server.serve(stream)`.
 ///
-/// ```ignore
-/// aimx_embassy::session_task!(pub fn session(server: &'static MyServer, stream: MyStream), pool_size = 4);
-/// // later, per connection (`sessions` is a `SessionSpawner`):
-/// sessions.spawn(session(server, stream))?; // Err(aimx::SpawnError) when all 4 are busy
+/// ```no_run
+/// use aimx_embassy::{EmbassyClock, SessionSpawner};
+/// use embassy_net::tcp::TcpSocket;
+///
+/// type MyServer = aimx::McuServer<'static, EmbassyClock>;
+/// aimx_embassy::session_task!(pub fn session(server: &'static MyServer, stream: TcpSocket<'static>), pool_size = 4);
+///
+/// // Per connection:
+/// fn accepted(sessions: SessionSpawner, server: &'static MyServer, stream: TcpSocket<'static>) -> Result<(), aimx::SpawnError> {
+///     sessions.spawn(session(server, stream)) // Err(aimx::SpawnError) when all 4 are busy
+/// }
+/// # fn main() {}
 /// ```
 ///
 /// The crate using it must depend on `embassy-executor` (the task attribute

@@ -2,12 +2,32 @@
 //! runtime, and accept loops that serve every TCP or Unix connection in its
 //! own task.
 //!
-//! ```no_run
-//! # async fn run(server: &'static aimx::Server<'static, aimx_tokio::TokioClock>) -> std::io::Result<()> {
-//! aimx_tokio::install_time();
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:7000").await?;
-//! aimx_tokio::serve_tcp(server, listener, |note| eprintln!("{note}")).await
-//! # }
+//! ```
+//! use aimx::record::AnyRecord;
+//! use aimx::{Config, Registry, Server, SingleLatest};
+//! use aimx_tokio::TokioClock;
+//! use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+//!
+//! static LEVEL: SingleLatest<u8> = SingleLatest::with_value("config.level", "u8", 1).writable();
+//! static RECORDS: [&dyn AnyRecord; 1] = [&LEVEL];
+//! static SERVER: Server<'static, TokioClock> =
+//!     Server::new(Registry::new(&RECORDS), Config::new().read_write(), TokioClock);
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     aimx_tokio::install_time();
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?; // e.g. 0.0.0.0:7000
+//!     let addr = listener.local_addr()?;
+//!     tokio::spawn(aimx_tokio::serve_tcp(&SERVER, listener, |note| eprintln!("{note}")));
+//!
+//!     // A client, saying hello and reading the record.
+//!     let mut stream = tokio::net::TcpStream::connect(addr).await?;
+//!     stream.write_all(b"{\"version\":\"1.0\"}\n{\"id\":1,\"method\":\"record.get\",\"params\":{\"name\":\"config.level\"}}\n").await?;
+//!     let mut lines = BufReader::new(stream).lines();
+//!     assert!(lines.next_line().await?.unwrap().contains("\"writable_records\":[\"config.level\"]"));
+//!     assert_eq!(lines.next_line().await?.unwrap(), r#"{"id":1,"result":1}"#);
+//!     Ok(())
+//! }
 //! ```
 #![deny(missing_docs)]
 

@@ -33,8 +33,11 @@ impl Screen {
     pub fn print(&mut self, kind: Kind, text: &str) {
         let line = paint(kind, text, self.color);
         if let Some(printer) = &mut self.printer {
-            // Only fails once the editor is gone; then stdout is free.
-            if printer.print(line.clone()).is_ok() {
+            // With its newline: between two edited lines the printer writes
+            // the text as it is; while a line is edited it adds none to a
+            // text that has one. Fails only once the editor is gone; then
+            // stdout is free.
+            if printer.print(format!("{line}\n")).is_ok() {
                 return;
             }
         }
