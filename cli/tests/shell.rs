@@ -110,7 +110,10 @@ fn a_terminal_session_with_short_forms_raw_json_events_and_history() {
     tmux.start(&format!("{} --unix {} shell", env!("CARGO_BIN_EXE_aimx"), ep.unix.display()));
     let screen = tmux.wait_for("the prompt", |s| last_line(s) == "aimx>");
     // Each on a line of its own, though printed before the first prompt.
-    assert!(screen.lines().any(|l| l.starts_with("! connected to unix ") && l.ends_with("Ctrl-D to leave")), "{screen}");
+    assert!(
+        screen.lines().any(|l| l.starts_with("! connected to unix ") && l.ends_with("Ctrl-D to leave")),
+        "{screen}"
+    );
     assert!(screen.lines().any(|l| l.starts_with("< {\"version\":\"1.0\"")), "{screen}");
 
     tmux.keys(&["list", "Enter"]);

@@ -76,9 +76,27 @@ fn tls_refuses_an_unknown_ca_and_a_plain_client_fails_clearly() {
     assert_eq!(aimx(&["--tcp", &addr, "--ca", "x.pem", "list"]).0, 2);
 }
 
-fn tempfile_dir() -> std::path::PathBuf {
+/// A directory for the test's certificates, removed when the test ends
+/// (passed or failed).
+struct TempDir(std::path::PathBuf);
+
+impl std::ops::Deref for TempDir {
+    type Target = std::path::Path;
+
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempfile_dir() -> TempDir {
     let dir =
         std::env::temp_dir().join(format!("aimx-cli-tls-{}-{:?}", std::process::id(), std::thread::current().id()));
     std::fs::create_dir_all(&dir).unwrap();
-    dir
+    TempDir(dir)
 }

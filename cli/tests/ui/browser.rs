@@ -44,7 +44,15 @@ impl Drop for Process {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.profile);
+        // Chromium's helper processes outlive the main one for a moment and
+        // may still write into the profile: remove it until it stays gone.
+        for _ in 0..50 {
+            let _ = std::fs::remove_dir_all(&self.profile);
+            std::thread::sleep(Duration::from_millis(100));
+            if !self.profile.exists() {
+                break;
+            }
+        }
     }
 }
 
