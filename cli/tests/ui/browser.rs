@@ -98,8 +98,12 @@ impl Browser {
         let binary = chromium_binary();
         let profile = std::env::temp_dir().join(format!("aimx-ui-chromium-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&profile);
-        std::fs::create_dir_all(&profile).unwrap();
+        // Chromium's own temporary files (its singleton socket dir) go
+        // inside the profile, so removing the profile removes them too.
+        let tmp = profile.join("tmp");
+        std::fs::create_dir_all(&tmp).unwrap();
         let child = Command::new(binary)
+            .env("TMPDIR", &tmp)
             .args(FLAGS)
             .arg(format!("--user-data-dir={}", profile.display()))
             .arg("--remote-debugging-port=0")
