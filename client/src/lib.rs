@@ -46,3 +46,8 @@ pub use options::Options;
 pub use subscription::Subscription;
 pub use tls::{TlsOptions, Trust};
 pub use wire::{timestamp_secs, Event, RecordInfo, Welcome};
+
+/// The CLI README's library example, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../../cli/README.md")]
+pub struct CliReadmeDoctests;

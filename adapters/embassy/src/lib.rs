@@ -32,6 +32,11 @@
 // docs.rs builds with every feature and labels what needs which.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+/// The README's code blocks, compiled by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(feature = "usb")]
 mod cdc_acm;
 mod clock;
