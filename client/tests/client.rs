@@ -198,6 +198,27 @@ async fn lines_sent_as_typed_and_every_line_on_the_tap() {
     assert_ne!(client.next_id(), id, "ids are never handed out twice");
 }
 
+#[tokio::test]
+async fn on_a_serial_link_noise_before_the_welcome_is_skipped_or_named() {
+    use tokio::io::AsyncWriteExt;
+    let mut options = quick().timeout(Duration::from_millis(300));
+    options.resync = true; // as the serial transport sets it
+                           // Noise, then a welcome: the noise is skipped.
+    let (ours, mut device) = tokio::io::duplex(4096);
+    let (rx, tx) = tokio::io::split(ours);
+    device.write_all(format!("\u{0}garbage\r\n{}\n", common::fake::WELCOME).as_bytes()).await.unwrap();
+    let client = Client::handshake(rx, tx, options.clone()).await.unwrap();
+    assert_eq!(client.welcome().server, "fake/0");
+    // Noise and no welcome: not a timeout alone, but what was seen.
+    let (ours, mut device) = tokio::io::duplex(4096);
+    let (rx, tx) = tokio::io::split(ours);
+    device.write_all(b"U-Boot 2024.01 (Jan 01 2024)\r\nlogin: ").await.unwrap();
+    let err = Client::handshake(rx, tx, options).await.unwrap_err();
+    assert!(matches!(err, Error::NotAimx { .. }), "{err:?}");
+    assert_eq!(err.to_string(), "the server answered `U-Boot 2024.01 (Jan 01 2024)`, which is not AimX");
+    drop(device);
+}
+
 /// Replies out of order, noise, an `id:0` error, events with drops, and then
 /// the server hangs up.
 fn tricky(request: &Value, out: &mut UnixStream) {
