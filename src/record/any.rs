@@ -97,9 +97,9 @@ pub trait AnyRecord: Sync {
         out: &mut JsonOut,
         head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
     ) -> Next;
-    /// Decodes `json` into the record's type and publishes it. `scratch`
-    /// is room to unescape strings into.
-    fn set_json(&self, json: &[u8], scratch: &mut [u8]) -> Result<(), SetError>;
+    /// Decodes `json` (a validated JSON value) into the record's type and
+    /// publishes it; strings are unescaped in place, inside `json`.
+    fn set_json(&self, json: &mut [u8]) -> Result<(), SetError>;
     /// Woken (`wake_all`) on every publish.
     fn wait_queue(&self) -> &WaitQueue;
     /// A subscriber starts following the record; returns the current head.

@@ -101,6 +101,8 @@ pub type Validator<T> = fn(&T) -> Result<(), &'static str>;
 pub struct Record<T, K, const N: usize> {
     meta: Meta,
     validate: Option<Validator<T>>,
+    /// `record.set` may store NaN (`null`) and infinities (out of range).
+    non_finite: bool,
     pub(super) state: Mutex<State<T, N>>,
     pub(super) changed: WaitQueue,
     kind: PhantomData<fn() -> K>,
@@ -116,6 +118,7 @@ impl<T, K, const N: usize> Record<T, K, N> {
         Record {
             meta: Meta { name, type_name, origin: Origin::Passive, writable: false, producers: 0 },
             validate: None,
+            non_finite: false,
             state: Mutex::new(State { slots: [const { None }; N], head: 0, taken: 0, consumers: 0 }),
             changed: WaitQueue::new(),
             kind: PhantomData,
@@ -159,6 +162,14 @@ impl<T, K, const N: usize> Record<T, K, N> {
     /// error text is sent back with `validation_error`.
     pub const fn validator(mut self, check: Validator<T>) -> Self {
         self.validate = Some(check);
+        self
+    }
+
+    /// Let `record.set` store non-finite floats: `null` becomes NaN and
+    /// numbers beyond the float type's range become infinities. Without
+    /// it such values get `validation_error` and nothing is stored.
+    pub const fn non_finite(mut self) -> Self {
+        self.non_finite = true;
         self
     }
 
@@ -303,9 +314,8 @@ where
         }
     }
 
-    fn set_json(&self, json: &[u8], scratch: &mut [u8]) -> Result<(), SetError> {
-        let (value, _) = serde_json_core::from_slice_escaped::<T>(json, scratch)
-            .map_err(|_| SetError("value does not match the record's type"))?;
+    fn set_json(&self, json: &mut [u8]) -> Result<(), SetError> {
+        let value: T = crate::wire::value::from_slice(json, self.non_finite).map_err(|e| SetError(e.0))?;
         if let Some(check) = self.validate {
             check(&value).map_err(SetError)?;
         }

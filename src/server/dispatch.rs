@@ -37,13 +37,13 @@ pub(crate) fn answer<'a>(code: ErrorCode, msg: Msg<'a>) -> Answered<'a> {
 pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     io: &mut T,
-    req: Request<'_>,
+    mut req: Request<'_>,
 ) -> Handled {
     let id = req.id;
     let done = match req.method {
         Method::List => list(core, io, id).await,
         Method::Get => get(core, io, &req).await,
-        Method::Set => set(core, io, &req).await,
+        Method::Set => set(core, io, &mut req).await,
         Method::Subscribe => subscribe(core, io, &req).await,
         Method::Unsubscribe => unsubscribe(core, io, &req).await,
         Method::Ping => ping(core, io, id).await,
@@ -250,8 +250,10 @@ async fn get<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
 async fn set<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     io: &mut T,
-    req: &'a Request<'_>,
+    req: &'a mut Request<'_>,
 ) -> Answered<'a> {
+    let value = req.value.take();
+    let req: &'a Request<'_> = req;
     if core.server.config.policy == Policy::ReadOnly {
         return answer(ErrorCode::PermissionDenied, msg!("server is read-only"));
     }
@@ -260,12 +262,10 @@ async fn set<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
     if !record.meta().writable {
         return answer(ErrorCode::PermissionDenied, msg!("record '", name, "' is not writable"));
     }
-    let Some(value) = req.value else {
+    let Some(value) = value else {
         return answer(ErrorCode::InvalidParams, msg!("params.value is required"));
     };
-    // The reply buffer doubles as room to unescape the value's strings.
-    core.flush(io).await?;
-    if let Err(e) = record.set_json(value, core.out.scratch()) {
+    if let Err(e) = record.set_json(value) {
         return answer(ErrorCode::ValidationError, msg!(e.0));
     }
     reply_with_value(core, io, req.id, record, (b"{\"status\":\"success\",\"value\":", b"}")).await

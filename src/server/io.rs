@@ -70,12 +70,6 @@ impl<const N: usize> Out<N> {
         append(&mut self.buf, &mut self.len, f)
     }
 
-    /// The whole buffer as scratch space; only valid while it is empty.
-    pub(crate) fn scratch(&mut self) -> &mut [u8] {
-        debug_assert!(self.len == 0);
-        &mut self.buf
-    }
-
     /// Writes out what is buffered, giving up at the write deadline.
     pub(crate) async fn flush<T: Transport, C: Clock>(
         &mut self,

@@ -271,13 +271,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         }
         let authenticated = match (self.server.config.token, &hello.auth_token) {
             (None, _) => false,
-            (Some(_), None) => {
+            (Some(_), None) if !hello.token_unusable => {
                 self.server.count().auth_failures.add(1);
                 let msg = msg!("this server requires an auth token");
                 return self.refuse(io, ErrorCode::AuthRequired, msg).await;
             }
             (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
-            (Some(_), Some(_)) => {
+            (Some(_), _) => {
                 self.server.count().auth_failures.add(1);
                 return self.refuse(io, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
             }

@@ -1,15 +1,17 @@
 //! One line of input to a [`Message`]: a hello or a request.
 //!
 //! The line is first validated by [`scan::validate`] (so nesting is bounded),
-//! its top-level members are found by span, and the typed parts are decoded
-//! with `serde-json-core` (escapes in strings decode correctly). A request's
-//! `record.set` value stays a raw span: the record decodes it into its type.
+//! then decoded by hand with the [`Deserializer`]'s primitives: its members
+//! are found in any order, unknown ones skipped whatever their size, and
+//! strings unescaped in place (escaped surrogate pairs included), so a
+//! string is bounded only by the line. A request's `record.set` value stays
+//! a raw span of the line: the record decodes it into its type.
 
 use heapless::String;
-use serde::Deserialize;
 
 use super::reply::ErrorCode;
 use super::scan::{self, ScanError};
+use super::value::de::{DeError, Deserializer};
 
 /// Longest record name accepted (bytes, after unescaping).
 pub const NAME_MAX: usize = 64;
@@ -45,8 +47,7 @@ impl ParseError {
 }
 
 /// A secret string whose `Debug` output never shows it.
-#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Secret(pub String<TOKEN_MAX>);
 
 impl core::fmt::Debug for Secret {
@@ -56,7 +57,7 @@ impl core::fmt::Debug for Secret {
 }
 
 /// A client's hello, in either form (`{"version":…}` or `{"hello":{…}}`).
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Hello {
     /// The protocol version the client speaks.
     pub version: Option<String<16>>,
@@ -64,6 +65,9 @@ pub struct Hello {
     pub client: Option<String<64>>,
     /// The auth token, if the client sent one.
     pub auth_token: Option<Secret>,
+    /// An `auth_token` was sent that cannot be a token (not a string, or
+    /// over [`TOKEN_MAX`] bytes): answered like a wrong token.
+    pub token_unusable: bool,
 }
 
 impl Hello {
@@ -110,7 +114,7 @@ impl Method {
 }
 
 /// The parameters the methods use; unknown ones are ignored.
-#[derive(Debug, Clone, Default, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params {
     /// Record name (the spec's form).
     pub name: Option<Name>,
@@ -134,7 +138,7 @@ impl Params {
 }
 
 /// A request: `{"id":…,"method":…,"params":{…}}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub struct Request<'a> {
     /// Echoed in the reply.
     pub id: u64,
@@ -142,12 +146,13 @@ pub struct Request<'a> {
     pub method: Method,
     /// The decoded parameters (all absent when `params` was omitted).
     pub params: Params,
-    /// The raw JSON of `params.value`, for `record.set`.
-    pub value: Option<&'a [u8]>,
+    /// The raw JSON of `params.value`, for `record.set` (the record's
+    /// deserializer unescapes its strings in place).
+    pub value: Option<&'a mut [u8]>,
 }
 
 /// One parsed line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum Message<'a> {
     /// A hello: starts (or restarts) the session.
     Hello(Hello),
@@ -157,8 +162,7 @@ pub enum Message<'a> {
 
 /// Parses one line (without its newline). `Ok(None)` for a blank line.
 ///
-/// The line is rewritten in place (escaped surrogate pairs become UTF-8, see
-/// [`scan::fold_surrogate_pairs`]), so values borrowed from it decode.
+/// The line is rewritten in place as its strings are unescaped.
 pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     if line.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(None);
@@ -171,92 +175,151 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
         Err(ScanError::Invalid) => return Err(ParseError::new(0, ErrorCode::ParseError, "invalid JSON")),
         Err(ScanError::TooDeep) => return Err(ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply")),
     }
-    let len = scan::fold_surrogate_pairs(line);
-    let line = &line[..len];
-    let members = scan::members(line).ok_or(ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object"))?;
-
-    let (mut id, mut method, mut params, mut hello, mut version) = (None, None, None, None, None);
-    for (key, value) in members {
-        let slot = match () {
-            _ if scan::key_eq(key, "id") => &mut id,
-            _ if scan::key_eq(key, "method") => &mut method,
-            _ if scan::key_eq(key, "params") => &mut params,
-            _ if scan::key_eq(key, "hello") => &mut hello,
-            _ if scan::key_eq(key, "version") => &mut version,
-            _ => continue,
-        };
-        *slot = Some(value);
+    let mut de = Deserializer::new(line, false);
+    if de.peek() != Some(b'{') {
+        return Err(ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object"));
     }
+    let mut top = Top::default();
+    de.members(|key, de| {
+        let slot = match key {
+            "id" => &mut top.id,
+            "method" => &mut top.method,
+            "params" => &mut top.params,
+            "hello" => &mut top.hello,
+            "version" => &mut top.hello_fields.version,
+            "client" => &mut top.hello_fields.client,
+            "auth_token" => &mut top.hello_fields.auth_token,
+            _ => return de.skip_value(),
+        };
+        *slot = Some(de.raw_value()?);
+        Ok(())
+    })
+    .map_err(|_| ParseError::new(0, ErrorCode::ParseError, "invalid JSON"))?;
 
-    if let Some(hello) = hello {
+    if let Some(hello) = top.hello {
         return parse_hello(hello).map(|h| Some(Message::Hello(h)));
     }
-    if method.is_none() && version.is_some() {
-        return parse_hello(line).map(|h| Some(Message::Hello(h)));
+    if top.method.is_none() && top.hello_fields.version.is_some() {
+        return top.hello_fields.decode().map(|h| Some(Message::Hello(h)));
     }
 
-    let id = match id {
+    let id = match top.id {
         None => return Err(ParseError::new(0, ErrorCode::ProtocolError, "missing id")),
-        Some(raw) => match plain_u64(raw) {
-            Some(id) => id,
-            None => serde_json_core::from_slice::<u64>(raw)
-                .map(|(id, _)| id)
-                .map_err(|_| ParseError::new(0, ErrorCode::ProtocolError, "id must be an unsigned integer"))?,
-        },
+        Some(raw) => Deserializer::new(raw, false)
+            .u64()
+            .map_err(|_| ParseError::new(0, ErrorCode::ProtocolError, "id must be an unsigned integer"))?,
     };
-    let method = method.ok_or(ParseError::new(id, ErrorCode::ProtocolError, "missing method"))?;
-    let mut scratch = [0u8; 64];
-    let method = match plain_str(method) {
-        Some(name) => Method::from_name(name),
-        None => serde_json_core::from_slice_escaped::<String<32>>(method, &mut scratch)
-            .ok()
-            .and_then(|(name, _)| Method::from_name(&name)),
-    }
-    .ok_or(ParseError::new(id, ErrorCode::MethodNotFound, "unknown method"))?;
+    let method = top.method.ok_or(ParseError::new(id, ErrorCode::ProtocolError, "missing method"))?;
+    let method = Deserializer::new(method, false).str().ok().and_then(Method::from_name).ok_or(ParseError::new(
+        id,
+        ErrorCode::MethodNotFound,
+        "unknown method",
+    ))?;
 
-    let params_raw = params.filter(|p| *p != b"null");
-    let (params, value) = match params_raw {
-        None => (Params::default(), None),
-        Some(raw) if raw.first() != Some(&b'{') => {
-            return Err(ParseError::new(id, ErrorCode::InvalidParams, "params must be an object"))
+    let mut params = Params::default();
+    let mut value = None;
+    if let Some(raw) = top.params.filter(|p| **p != *b"null") {
+        let mut de = Deserializer::new(raw, false);
+        if de.peek() != Some(b'{') {
+            return Err(ParseError::new(id, ErrorCode::InvalidParams, "params must be an object"));
         }
-        Some(raw) => {
-            let (params, _) = serde_json_core::from_slice_escaped::<Params>(raw, &mut scratch)
-                .map_err(|_| ParseError::new(id, ErrorCode::InvalidParams, "params have the wrong types"))?;
-            (params, scan::member(raw, "value"))
-        }
-    };
+        de.members(|key, de| {
+            match key {
+                "name" => params.name = Some(bounded(de.str()?)?),
+                "record" => params.record = Some(bounded(de.str()?)?),
+                "send_initial" => params.send_initial = Some(de.bool()?),
+                "queue_size" => params.queue_size = Some(u32_param(de)?),
+                "limit" => params.limit = Some(u32_param(de)?),
+                "subscription_id" => params.subscription_id = Some(bounded(de.str()?)?),
+                "value" => value = Some(de.raw_value()?),
+                _ => de.skip_value()?,
+            }
+            Ok(())
+        })
+        .map_err(|_| ParseError::new(id, ErrorCode::InvalidParams, "params have the wrong types"))?;
+    }
     Ok(Some(Message::Request(Request { id, method, params, value })))
 }
 
-/// A validated JSON number that is a plain unsigned integer (digits only,
-/// no leading zero, fits a `u64`), read without serde; `None` for any other
-/// form, which then takes the general path.
-fn plain_u64(raw: &[u8]) -> Option<u64> {
-    if raw.is_empty() || raw.len() > 19 || (raw.len() > 1 && raw[0] == b'0') {
-        return None;
-    }
-    raw.iter().try_fold(0u64, |n, &b| b.is_ascii_digit().then(|| n * 10 + u64::from(b - b'0')))
+/// A count parameter: an unsigned integer that fits a `u32`.
+fn u32_param(de: &mut Deserializer<'_>) -> Result<u32, DeError> {
+    u32::try_from(de.u64()?).map_err(|_| DeError("number too large"))
 }
 
-/// The text of a validated JSON string token without escapes, borrowed
-/// as it is; `None` for anything else, which then takes the general path.
-fn plain_str(raw: &[u8]) -> Option<&str> {
-    let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
-    if inner.contains(&b'\\') {
-        return None;
-    }
-    core::str::from_utf8(inner).ok()
+/// A string that must fit `N` bytes.
+fn bounded<const N: usize>(s: &str) -> Result<String<N>, DeError> {
+    String::try_from(s).map_err(|_| DeError("string too long"))
 }
 
-fn parse_hello(raw: &[u8]) -> Result<Hello, ParseError> {
-    if raw.first() != Some(&b'{') {
+/// The top-level members of a line, as raw spans.
+#[derive(Default)]
+struct Top<'a> {
+    id: Option<&'a mut [u8]>,
+    method: Option<&'a mut [u8]>,
+    params: Option<&'a mut [u8]>,
+    hello: Option<&'a mut [u8]>,
+    hello_fields: HelloFields<'a>,
+}
+
+/// The members of a hello, as raw spans.
+#[derive(Default)]
+struct HelloFields<'a> {
+    version: Option<&'a mut [u8]>,
+    client: Option<&'a mut [u8]>,
+    auth_token: Option<&'a mut [u8]>,
+}
+
+const MALFORMED_HELLO: ParseError = ParseError::new(0, ErrorCode::ProtocolError, "malformed hello");
+
+/// The text of a hello member: absent or `null` is `None`.
+fn hello_text(raw: Option<&mut [u8]>) -> Result<Option<&str>, ParseError> {
+    match raw {
+        None => Ok(None),
+        Some(raw) if *raw == *b"null" => Ok(None),
+        Some(raw) => Deserializer::new(raw, false).str().map(Some).map_err(|_| MALFORMED_HELLO),
+    }
+}
+
+impl HelloFields<'_> {
+    fn decode(self) -> Result<Hello, ParseError> {
+        let text = hello_text;
+        let mut hello = Hello {
+            version: text(self.version)?.map(bounded).transpose().map_err(|_| MALFORMED_HELLO)?,
+            client: text(self.client)?.map(bounded).transpose().map_err(|_| MALFORMED_HELLO)?,
+            ..Hello::default()
+        };
+        // A token that cannot be one is a failed authentication, not a
+        // protocol error: the client did try to authenticate.
+        match self.auth_token {
+            None => {}
+            Some(raw) if *raw == *b"null" => {}
+            Some(raw) => match Deserializer::new(raw, false).str().ok().map(bounded::<TOKEN_MAX>) {
+                Some(Ok(token)) => hello.auth_token = Some(Secret(token)),
+                _ => hello.token_unusable = true,
+            },
+        }
+        Ok(hello)
+    }
+}
+
+fn parse_hello(raw: &mut [u8]) -> Result<Hello, ParseError> {
+    let mut de = Deserializer::new(raw, false);
+    if de.peek() != Some(b'{') {
         return Err(ParseError::new(0, ErrorCode::ProtocolError, "hello must be an object"));
     }
-    let mut scratch = [0u8; TOKEN_MAX];
-    serde_json_core::from_slice_escaped::<Hello>(raw, &mut scratch)
-        .map(|(hello, _)| hello)
-        .map_err(|_| ParseError::new(0, ErrorCode::ProtocolError, "malformed hello"))
+    let mut fields = HelloFields::default();
+    de.members(|key, de| {
+        let slot = match key {
+            "version" => &mut fields.version,
+            "client" => &mut fields.client,
+            "auth_token" => &mut fields.auth_token,
+            _ => return de.skip_value(),
+        };
+        *slot = Some(de.raw_value()?);
+        Ok(())
+    })
+    .map_err(|_| MALFORMED_HELLO)?;
+    fields.decode()
 }
 
 #[cfg(test)]
@@ -305,9 +368,25 @@ mod tests {
         );
         assert_eq!((r.id, r.method), (3, Method::Set));
         assert_eq!(r.params.record_name(), Some("config.log_level"));
-        assert_eq!(r.value, Some(&br#"{"a":[1,"}"]}"#[..]));
+        assert_eq!(r.value.as_deref(), Some(&br#"{"a":[1,"}"]}"#[..]));
         let r = request(r#"{"method":"record.get","id":9,"params":{"record":"a\"b"}}"#);
         assert_eq!(r.params.record_name(), Some("a\"b"));
+        let r = request(
+            r#"{"id":4,"method":"record.subscribe","params":{"name":"a","send_initial":false,"queue_size":8,"limit":3,"subscription_id":"sub-2"}}"#,
+        );
+        let want = Params {
+            name: Some("a".try_into().unwrap()),
+            send_initial: Some(false),
+            queue_size: Some(8),
+            limit: Some(3),
+            subscription_id: Some("sub-2".try_into().unwrap()),
+            ..Params::default()
+        };
+        assert_eq!(r.params, want);
+        assert_eq!(
+            error(br#"{"id":5,"method":"record.drain","params":{"limit":4294967296}}"#),
+            (5, ErrorCode::InvalidParams)
+        );
         let r = request(r#"{"id":1,"method":"ping"}"#);
         assert_eq!((r.method, r.params, r.value), (Method::Ping, Params::default(), None));
     }
@@ -331,16 +410,8 @@ mod tests {
     }
 
     #[test]
-    fn shortcuts_read_the_plain_forms_and_leave_the_rest_to_serde() {
-        assert_eq!(plain_u64(b"0"), Some(0));
-        assert_eq!(plain_u64(b"1234567890123456789"), Some(1_234_567_890_123_456_789));
-        for other in [&b"01"[..], b"-1", b"1.0", b"1e3", b"18446744073709551615", b""] {
-            assert_eq!(plain_u64(other), None, "{other:?}");
-        }
-        assert_eq!(plain_str(br#""record.get""#), Some("record.get"));
-        assert_eq!(plain_str(br#""record\u002eget""#), None);
-        assert_eq!(plain_str(b"7"), None);
-        // Whichever path reads them, the same requests come out.
+    fn ids_and_methods_in_any_valid_form() {
+        // Escaped method names and the largest id read like the plain forms.
         assert_eq!(request(r#"{"id":18446744073709551615,"method":"record\u002eget"}"#).id, u64::MAX);
         assert_eq!(request(r#"{"id":18446744073709551615,"method":"record\u002eget"}"#).method, Method::Get);
         assert_eq!(request(r#"{"id":0,"method":"ping"}"#).id, 0);

@@ -1,10 +1,11 @@
 //! A validating JSON scanner that never recurses, and helpers to walk the
 //! members of an object by raw byte spans.
 //!
-//! `serde-json-core` recurses once per nesting level and has no depth limit,
-//! so every line is validated here first: one JSON value, at most
-//! [`MAX_DEPTH`] levels deep. After that the walkers below may assume the
-//! input is well formed.
+//! Every line is validated here first: one JSON value, at most
+//! [`MAX_DEPTH`] levels deep. After that the walkers below and the
+//! deserializer (which recurses once per level of the target type) may
+//! assume the input is well formed and bounded. Strings are unescaped in
+//! place by [`unescape_in_place`].
 
 /// Deepest nesting of objects and arrays accepted in a line.
 pub const MAX_DEPTH: usize = 32;
@@ -167,8 +168,8 @@ fn key(s: &[u8], i: usize) -> Result<usize, ScanError> {
 }
 
 /// The index just past the value starting at `i`, in input already
-/// [`validate`]d.
-fn value_end(s: &[u8], mut i: usize) -> usize {
+/// [`validate`]d (on other input it still ends within `s`).
+pub fn value_end(s: &[u8], mut i: usize) -> usize {
     match s[i] {
         b'"' => string(s, i).unwrap_or(s.len()),
         b'{' | b'[' => {
@@ -240,129 +241,107 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
-/// Decodes the escapes of a raw JSON string body into `out`; returns the
-/// decoded length, or `None` if it does not fit or is not valid.
-pub fn unescape(raw: &[u8], out: &mut [u8]) -> Option<usize> {
-    let mut n = 0;
-    let mut push = |bytes: &[u8], n: &mut usize| -> Option<()> {
-        out.get_mut(*n..*n + bytes.len())?.copy_from_slice(bytes);
-        *n += bytes.len();
-        Some(())
+/// One piece of a raw JSON string body: a byte as it is, or an escape
+/// decoded to its character.
+enum Piece {
+    Byte(u8),
+    Char(char),
+}
+
+/// Reads the piece at `*i` and moves past it; `None` for an invalid escape
+/// (unknown letter, bad hex, a lone or reversed surrogate).
+fn next_piece(raw: &[u8], i: &mut usize) -> Option<Piece> {
+    let b = raw[*i];
+    if b != b'\\' {
+        *i += 1;
+        return Some(Piece::Byte(b));
+    }
+    let simple = match raw.get(*i + 1)? {
+        b'"' => b'"',
+        b'\\' => b'\\',
+        b'/' => b'/',
+        b'b' => 8,
+        b'f' => 12,
+        b'n' => b'\n',
+        b'r' => b'\r',
+        b't' => b'\t',
+        b'u' => 0,
+        _ => return None,
     };
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] != b'\\' {
-            push(&raw[i..i + 1], &mut n)?;
-            i += 1;
-            continue;
-        }
-        let simple = match raw.get(i + 1)? {
-            b'"' => b'"',
-            b'\\' => b'\\',
-            b'/' => b'/',
-            b'b' => 8,
-            b'f' => 12,
-            b'n' => b'\n',
-            b'r' => b'\r',
-            b't' => b'\t',
-            b'u' => 0,
-            _ => return None,
-        };
-        if simple != 0 {
-            push(&[simple], &mut n)?;
-            i += 2;
-            continue;
-        }
-        let hex = |at: usize| -> Option<u32> {
-            let h = core::str::from_utf8(raw.get(at..at + 4)?).ok()?;
-            u32::from_str_radix(h, 16).ok()
-        };
-        let mut code = hex(i + 2)?;
-        i += 6;
-        if (0xD800..0xDC00).contains(&code) {
-            // A high surrogate must be followed by an escaped low surrogate.
-            if raw.get(i..i + 2) != Some(b"\\u") {
-                return None;
-            }
-            let low = hex(i + 2)?;
-            if !(0xDC00..0xE000).contains(&low) {
-                return None;
-            }
-            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-            i += 6;
-        }
-        let c = char::from_u32(code)?;
-        push(c.encode_utf8(&mut [0; 4]).as_bytes(), &mut n)?;
+    if simple != 0 {
+        *i += 2;
+        return Some(Piece::Byte(simple));
     }
-    Some(n)
-}
-
-/// Rewrites every escaped UTF-16 surrogate pair (`\ud83d\ude00`) inside
-/// the strings of a [`validate`]d line into its raw UTF-8 bytes, in place,
-/// and returns the new length.
-///
-/// `serde-json-core` decodes `\uXXXX` one code unit at a time and refuses
-/// surrogates, but JSON encoders commonly escape non-BMP characters that
-/// way. The rewrite only shrinks the text, and a lone surrogate is left as
-/// it is (and later refused).
-pub fn fold_surrogate_pairs(line: &mut [u8]) -> usize {
-    // Most lines have no escape at all, and then nothing changes.
-    if !line.contains(&b'\\') {
-        return line.len();
-    }
-    let (mut read, mut write) = (0, 0);
-    let mut in_string = false;
-    while read < line.len() {
-        let b = line[read];
-        if in_string && b == b'\\' {
-            let escape_len = if line.get(read + 1) == Some(&b'u') { 6 } else { 2 };
-            let mut utf8 = [0u8; 4];
-            if let Some(c) = surrogate_pair(&line[read..]) {
-                let bytes = c.encode_utf8(&mut utf8).as_bytes();
-                line[write..write + bytes.len()].copy_from_slice(bytes);
-                write += bytes.len();
-                read += 12;
-            } else {
-                let end = (read + escape_len).min(line.len());
-                line.copy_within(read..end, write);
-                write += end - read;
-                read = end;
-            }
-            continue;
-        }
-        if b == b'"' {
-            in_string = !in_string;
-        }
-        line[write] = b;
-        write += 1;
-        read += 1;
-    }
-    write
-}
-
-/// The character of a `\uD8xx\uDCxx` pair at the start of `s`.
-fn surrogate_pair(s: &[u8]) -> Option<char> {
     let hex = |at: usize| -> Option<u32> {
-        let h = core::str::from_utf8(s.get(at..at + 4)?).ok()?;
-        u32::from_str_radix(h, 16).ok()
+        raw.get(at..at + 4)?.iter().try_fold(0u32, |n, &h| Some(n << 4 | (h as char).to_digit(16)?))
     };
-    if s.get(..2) != Some(b"\\u") || s.get(6..8) != Some(b"\\u") {
-        return None;
+    let mut code = hex(*i + 2)?;
+    let mut len = 6;
+    if (0xD800..0xDC00).contains(&code) {
+        // A high surrogate must be followed by an escaped low surrogate.
+        if raw.get(*i + 6..*i + 8) != Some(b"\\u") {
+            return None;
+        }
+        let low = hex(*i + 8)?;
+        if !(0xDC00..0xE000).contains(&low) {
+            return None;
+        }
+        code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+        len = 12;
     }
-    let (high, low) = (hex(2)?, hex(8)?);
-    if !(0xD800..0xDC00).contains(&high) || !(0xDC00..0xE000).contains(&low) {
-        return None;
-    }
-    char::from_u32(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00))
+    *i += len;
+    char::from_u32(code).map(Piece::Char)
 }
 
-/// Whether the raw (escaped) key equals `want` once decoded.
-pub fn key_eq(raw: &[u8], want: &str) -> bool {
-    if !raw.contains(&b'\\') {
-        return raw == want.as_bytes();
+/// Decodes the escapes of a raw JSON string body in place (escaped
+/// surrogate pairs included) and returns the decoded length, or `None` if
+/// an escape is invalid. Every escape is at least as long as its UTF-8, so
+/// the write position never passes the read position: no scratch buffer,
+/// and a string may be as long as the line it is in.
+pub fn unescape_in_place(body: &mut [u8]) -> Option<usize> {
+    // Most strings have no escape: nothing moves before the first one.
+    let Some(first) = body.iter().position(|&b| b == b'\\') else {
+        return Some(body.len());
+    };
+    let (mut read, mut write) = (first, first);
+    while read < body.len() {
+        match next_piece(body, &mut read)? {
+            Piece::Byte(b) => {
+                body[write] = b;
+                write += 1;
+            }
+            Piece::Char(c) => {
+                let mut utf8 = [0u8; 4];
+                let bytes = c.encode_utf8(&mut utf8).as_bytes();
+                body[write..write + bytes.len()].copy_from_slice(bytes);
+                write += bytes.len();
+            }
+        }
     }
-    let mut buf = [0u8; 32];
-    matches!(unescape(raw, &mut buf), Some(n) if &buf[..n] == want.as_bytes())
+    Some(write)
+}
+
+/// Whether the raw (escaped) key equals `want` once decoded; compares as
+/// it decodes, so a key of any length needs no buffer.
+pub fn key_eq(raw: &[u8], want: &str) -> bool {
+    let want = want.as_bytes();
+    let (mut i, mut at) = (0, 0);
+    while i < raw.len() {
+        let mut utf8 = [0u8; 4];
+        let bytes: &[u8] = match next_piece(raw, &mut i) {
+            Some(Piece::Byte(b)) => {
+                utf8[0] = b;
+                &utf8[..1]
+            }
+            Some(Piece::Char(c)) => c.encode_utf8(&mut utf8).as_bytes(),
+            None => return false,
+        };
+        if want.get(at..at + bytes.len()) != Some(bytes) {
+            return false;
+        }
+        at += bytes.len();
+    }
+    at == want.len()
 }
 
 /// The raw value of the member `name` of a validated `object`, if present.
@@ -436,23 +415,32 @@ mod tests {
         assert!(members(b"[1]").is_none());
     }
 
-    #[test]
-    fn folds_surrogate_pairs_only_inside_strings() {
-        let mut line = *br#"{"a\ud83d\ude00":"x\\ud83d\ude00 \ud83d\ude00\u0041 \ud83d"}"#;
-        let n = fold_surrogate_pairs(&mut line);
-        let folded = core::str::from_utf8(&line[..n]).unwrap();
-        // An escaped backslash followed by text is not an escape; a lone
-        // surrogate is kept for the decoder to refuse.
-        assert_eq!(folded, "{\"a\u{1F600}\":\"x\\\\ud83d\\ude00 \u{1F600}\\u0041 \\ud83d\"}");
-        assert_eq!(validate(&line[..n]), Ok(()));
+    fn unescaped(raw: &[u8]) -> Option<std::string::String> {
+        let mut body = raw.to_vec();
+        let n = unescape_in_place(&mut body)?;
+        Some(std::string::String::from_utf8(body[..n].to_vec()).unwrap())
     }
 
     #[test]
-    fn unescapes_surrogates_and_rejects_lone_ones() {
-        let mut buf = [0u8; 16];
-        let n = unescape(br"a\ud83d\ude00\u0041", &mut buf).unwrap();
-        assert_eq!(core::str::from_utf8(&buf[..n]).unwrap(), "a\u{1F600}A");
-        assert_eq!(unescape(br"\ud83d", &mut buf), None);
-        assert_eq!(unescape(br"\ude00", &mut buf), None);
+    fn unescapes_in_place_with_surrogates_and_rejects_lone_ones() {
+        assert_eq!(unescaped(br"a\ud83d\ude00\u0041\n\/\\").unwrap(), "a\u{1F600}A\n/\\");
+        assert_eq!(unescaped(br"x\\ud83d").unwrap(), "x\\ud83d");
+        let long = br"line\n".repeat(200);
+        assert_eq!(unescaped(&long).unwrap(), "line\n".repeat(200));
+        for bad in [&br"\ud83d"[..], br"\ude00", br"\ud83d\u0041", br"\x", br"\u12", br"\u12g4", br"\"] {
+            assert_eq!(unescaped(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn keys_compare_decoded_at_any_length() {
+        assert!(key_eq(br"m\u0065thod", "method"));
+        assert!(key_eq(
+            br"\u0073\u0075\u0062\u0073\u0063\u0072\u0069\u0070\u0074\u0069\u006f\u006e_id",
+            "subscription_id"
+        ));
+        assert!(!key_eq(b"method", "metho"));
+        assert!(!key_eq(b"metho", "method"));
+        assert!(!key_eq(br"\ud83d", "x"));
     }
 }
