@@ -45,6 +45,7 @@ extern crate std;
 
 pub mod record;
 pub mod runtime;
+pub mod schema;
 pub mod server;
 pub mod time;
 pub mod wire;

@@ -81,6 +81,12 @@ pub enum Command {
         /// The new value, as JSON.
         value: String,
     },
+    /// Print a record's value type as the device describes it (fields, widths, units, ranges).
+    #[command(after_help = "Example:\n  aimx --unix /tmp/aimx.sock schema actuator.setpoint")]
+    Schema {
+        /// Record name.
+        name: String,
+    },
     /// Print every event of one or more records as it arrives; Ctrl-C stops with a summary.
     #[command(
         after_help = "Example:\n  aimx --unix /tmp/aimx.sock watch sensor.temperature config.log_level --count 20"

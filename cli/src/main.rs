@@ -47,6 +47,7 @@ async fn run(cli: Cli) -> Result<(), Fail> {
     match cli.command {
         Command::List => cmd::list::run(&client, json).await,
         Command::Get { name } => cmd::get::run(&client, &name, json).await,
+        Command::Schema { name } => cmd::schema::run(&client, &name, json).await,
         Command::Set { name, .. } => cmd::set::run(&client, &name, set_value.unwrap_or_default(), json).await,
         Command::Watch { names, count, plot: false } => cmd::watch::run(&client, &names, count, json).await,
         Command::Watch { names, count, plot: true } => cmd::plot::run(&client, &names, count).await,

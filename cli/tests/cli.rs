@@ -74,7 +74,17 @@ fn get_and_set_with_their_errors() {
         assert_eq!((rc, out.as_str(), err.trim_end()), (1, "", expected), "{args:?}");
     };
     server_error(&["get", "x"], "error: not_found: record 'x' not found");
-    server_error(&["set", "config.log_level", "loud"], "error: validation_error: unknown enum variant");
+    // The demo's records publish their schema: a wrong shape is refused
+    // before sending, naming what is wrong (exit 2, like other usage errors).
+    let (rc, _, err) = run(&conn, &["set", "config.log_level", "loud"]);
+    assert_eq!(rc, 2);
+    assert!(
+        err.starts_with(
+            r#"error: config.log_level: value: expected one of "info", "debug", "warn", "error", got "loud""#
+        ),
+        "{err}"
+    );
+    assert_eq!(run(&conn, &["get", "config.log_level"]).1, "\"debug\"\n", "nothing was sent");
     let (rc, _, err) = run(&conn, &["set", "sensor.temperature", r#"{"celsius":1}"#]);
     assert_eq!(rc, 1);
     assert!(err.starts_with("error: permission_denied: "), "{err}");
@@ -88,6 +98,29 @@ fn get_and_set_with_their_errors() {
     let (rc, _, err) = run(&conn, &["set", "config.log_level", "{broken"]);
     assert_eq!(rc, 2);
     assert!(err.starts_with("error: VALUE is not valid JSON"), "{err}");
+}
+
+#[test]
+fn schema_is_shown_and_checked_before_set() {
+    let ep = demo::start(Policy::ReadWrite);
+    let conn = unix(&ep);
+    let (rc, out, err) = run(&conn, &["schema", "actuator.setpoint", "--json"]);
+    assert_eq!(rc, 0, "{err}");
+    let schema: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(schema["fields"][0]["name"], "target_celsius");
+    assert_eq!(schema["fields"][0]["unit"], "°C");
+    let refused = |value: &str, why: &str| {
+        let (rc, _, err) = run(&conn, &["set", "actuator.setpoint", value]);
+        assert_eq!(rc, 2, "{value}: {err}");
+        assert!(err.contains(why), "{value}: {err}");
+    };
+    refused(r#"{"target_celsius":"warm"}"#, ".target_celsius: expected a number (f32), got \"warm\"");
+    refused(r#"{"target_celsius":80}"#, ".target_celsius: 80 °C is above the maximum 35 °C");
+    refused(r#"{"target":20}"#, "unknown member 'target' (known: target_celsius)");
+    let (rc, out, err) = run(&conn, &["set", "actuator.setpoint", r#"{"target_celsius":21}"#, "--json"]);
+    assert_eq!((rc, out.as_str()), (0, "{\"target_celsius\":21.0}\n"), "{err}");
+    let (rc, out, _) = run(&conn, &["schema", "x"]);
+    assert_eq!((rc, out.as_str()), (1, ""));
 }
 
 #[test]
@@ -301,7 +334,7 @@ fn usage_errors_exit_2() {
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in [&[][..], &["list"], &["get"], &["set"], &["watch"], &["ping"], &["info"], &["shell"]] {
+    for command in [&[][..], &["list"], &["get"], &["set"], &["schema"], &["watch"], &["ping"], &["info"], &["shell"]] {
         let mut args = command.to_vec();
         args.push("--help");
         let out = aimx(&args);

@@ -225,6 +225,24 @@ impl Client {
         self.call("record.get", json!({ "name": name })).await
     }
 
+    /// `record.schema`: the JSON description of the record's value type;
+    /// `Value::Null` when the record publishes none.
+    pub async fn schema(&self, name: &str) -> Result<Value> {
+        let mut result = self.call("record.schema", json!({ "name": name })).await?;
+        Ok(result.get_mut("schema").map(Value::take).unwrap_or(Value::Null))
+    }
+
+    /// `record.drain`: the values newer than this session's drain cursor for
+    /// the record (the first call starts the cursor); the whole result,
+    /// `{"record_name","values","count","dropped"[,"more"]}`.
+    pub async fn drain(&self, name: &str, limit: Option<u32>) -> Result<Value> {
+        let mut params = json!({ "name": name });
+        if let Some(limit) = limit {
+            params["limit"] = limit.into();
+        }
+        self.call("record.drain", params).await
+    }
+
     /// `record.set`: stores `value`; returns the value now stored.
     pub async fn set(&self, name: &str, value: Value) -> Result<Value> {
         let mut result = self.call("record.set", json!({ "name": name, "value": value })).await?;

@@ -116,7 +116,7 @@ impl<T, K, const N: usize> Record<T, K, N> {
         assert!(N > 0, "a record keeps at least one value");
         assert!(name.len() <= NAME_MAX, "record names are at most 64 bytes");
         Record {
-            meta: Meta { name, type_name, origin: Origin::Passive, writable: false, producers: 0 },
+            meta: Meta { name, type_name, origin: Origin::Passive, writable: false, producers: 0, schema: None },
             validate: None,
             non_finite: false,
             state: Mutex::new(State { slots: [const { None }; N], head: 0, taken: 0, consumers: 0 }),
@@ -155,6 +155,17 @@ impl<T, K, const N: usize> Record<T, K, N> {
     /// Mark it as mirrored from elsewhere.
     pub const fn linked(mut self, protocol: &'static str, address: &'static str) -> Self {
         self.meta.origin = Origin::Link { protocol, address };
+        self
+    }
+
+    /// Publish the value type's description for `record.schema`, so host
+    /// tools can decode and check values without being rebuilt (the
+    /// description is `const` data in flash; see [`crate::schema`]).
+    pub const fn described(mut self) -> Self
+    where
+        T: crate::schema::Describe,
+    {
+        self.meta.schema = Some(crate::schema::SchemaRef(T::SCHEMA));
         self
     }
 

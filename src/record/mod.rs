@@ -63,4 +63,6 @@ pub struct Meta {
     pub writable: bool,
     /// How many local producers it has.
     pub producers: u8,
+    /// The value's JSON shape, for `record.schema` (see [`Record::described`]).
+    pub schema: Option<crate::schema::SchemaRef>,
 }

@@ -49,6 +49,7 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
         Method::Ping => ping(core, io, id).await,
         Method::Stats => stats(core, io, id).await,
         Method::Drain => drain(core, io, &req).await,
+        Method::Schema => schema(core, io, &req).await,
         Method::GraphNodes => graph(core, io, id, Graph::Nodes).await,
         Method::GraphEdges => graph(core, io, id, Graph::Edges).await,
         Method::GraphTopoOrder => graph(core, io, id, Graph::TopoOrder).await,
@@ -304,6 +305,40 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
     })
     .await?;
     Ok(())
+}
+
+/// `{"record":…,"type_id":…,"schema":…}`; `schema` is `null` when the
+/// record publishes none.
+async fn schema<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &'a Request<'_>,
+) -> Answered<'a> {
+    let id = req.id;
+    let (_, record) = find(&core.server.registry, req)?;
+    let meta = record.meta();
+    let fits = core
+        .try_emit(io, &mut |o| {
+            reply::result_start(o, id)?;
+            o.raw(b"{\"record\":")?;
+            o.str(meta.name)?;
+            o.raw(b",\"type_id\":")?;
+            o.str(record.type_id())?;
+            o.raw(b",\"schema\":")?;
+            match meta.schema {
+                Some(s) => crate::schema::write(o, s.0)?,
+                None => o.raw(b"null")?,
+            }
+            o.raw(b"}")?;
+            reply::result_end(o)
+        })
+        .await?;
+    if fits {
+        Ok(())
+    } else {
+        let msg = msg!("the schema of '", meta.name, "' does not fit the reply buffer (", OUT, " bytes)");
+        answer(ErrorCode::InternalError, msg)
+    }
 }
 
 async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(

@@ -120,3 +120,28 @@ pub async fn graph_nodes_edges_and_order() {
     })
     .await;
 }
+
+pub async fn schema_describes_the_value_type() {
+    let fx = fixture();
+    session(fx.connect(), async |c| {
+        c.hello().await;
+        let r = c.ok("record.schema", json!({"name": "sensor.temperature"})).await;
+        assert_eq!(
+            r,
+            json!({"record": "sensor.temperature", "type_id": "Temperature", "schema": {
+                "type": "struct", "name": "Temperature", "fields": [{
+                    "name": "celsius", "type": {"type": "float", "name": "f32", "bits": 32},
+                    "doc": "Degrees Celsius.", "unit": "°C", "min": -40, "max": 125
+                }]
+            }})
+        );
+        // Variant names as serde writes them (`rename_all = "lowercase"`).
+        let r = c.ok("record.schema", json!({"record": "config.log_level"})).await;
+        let names: Vec<_> = r["schema"]["variants"].as_array().unwrap().iter().map(|v| v["name"].clone()).collect();
+        assert_eq!(names, ["info", "debug", "warn", "error"]);
+        // A record that publishes no description says so.
+        assert_eq!(c.ok("record.schema", json!({"name": "test.small"})).await["schema"], json!(null));
+        assert_eq!(c.err("record.schema", json!({"name": "nope"})).await, "not_found");
+    })
+    .await;
+}

@@ -70,6 +70,7 @@ macro_rules! all_tests {
             introspection::drain_streams_past_a_small_reply_buffer_and_counts_what_never_fits,
             introspection::drain_cursors_are_bounded_per_session_and_reset_by_hello,
             introspection::graph_nodes_edges_and_order,
+            introspection::schema_describes_the_value_type,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

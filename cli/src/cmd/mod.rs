@@ -5,6 +5,7 @@ pub mod info;
 pub mod list;
 pub mod ping;
 pub mod plot;
+pub mod schema;
 pub mod set;
 pub mod shell;
 pub mod ui;

@@ -24,6 +24,13 @@ fn is_bare_word(text: &str) -> bool {
 }
 
 pub async fn run(client: &Client, name: &str, value: Value, json: bool) -> Result<(), Fail> {
+    // Where the device publishes its value type, a wrong shape is refused
+    // here with the member that is wrong, and nothing is sent.
+    if let Some(schema) = super::schema::fetch(client, name).await? {
+        if let Err(why) = super::schema::check(&schema, &value) {
+            return Err(Fail::Usage(format!("{name}: {why} (checked against the record's schema; nothing was sent)")));
+        }
+    }
     let stored = client.set(name, value).await?;
     println!("{}", show::json(&stored, json));
     Ok(())
