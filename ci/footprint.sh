@@ -17,8 +17,11 @@ cd "$(dirname "$0")/.."
 # -22.5 KB), record.drain and graph.* (issue 14, +~4 KB) and opt-level "z"
 # (-9.9 KB; its stack mark moves by up to ~220 B between runs, "s" measured
 # 7,580-7,604 B). The limits are the worst run plus 2 %, so neither can grow
-# back unnoticed. Lower FLASH_LIMIT towards 40960 as the flash shrinks.
-FLASH_LIMIT=${FLASH_LIMIT:-54566}
+# back unnoticed. record.schema, with the demo records described, then
+# added 2,868 B (56,364 B; the schema writer and the descriptions): the
+# flash limit is that plus 2 %. Lower FLASH_LIMIT towards 40960 as the flash
+# shrinks.
+FLASH_LIMIT=${FLASH_LIMIT:-57500}
 RAM_LIMIT=${RAM_LIMIT:-7834}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
