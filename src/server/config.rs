@@ -65,7 +65,9 @@ pub struct Config<'a> {
     pub policy: Policy,
     /// A peer that sends no hello within this time is closed.
     pub handshake_timeout_ms: u64,
-    /// A peer that does not take a pending write within this time is closed.
+    /// A peer that takes no byte of a pending write for this time is closed
+    /// (measured from its last progress: a slow reader that keeps reading
+    /// stays, and loses the oldest values instead).
     pub write_timeout_ms: u64,
     /// Sessions at once; the one over gets `too_many_sessions`.
     pub max_sessions: usize,
@@ -120,7 +122,7 @@ impl<'a> Config<'a> {
         self
     }
 
-    /// How long a pending write may wait for the peer.
+    /// How long a pending write may wait for the peer to take any byte.
     pub const fn write_timeout_ms(mut self, ms: u64) -> Self {
         self.write_timeout_ms = ms;
         self

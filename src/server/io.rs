@@ -1,11 +1,14 @@
 //! The only code that touches the stream: reading, and writing the reply
 //! buffer out under the write deadline.
 
+use core::sync::atomic::{AtomicU32, Ordering};
+
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::or;
 
 use super::SessionEnd;
 use crate::runtime::Clock;
+use crate::time::Timestamp;
 use crate::wire::{Full, JsonOut};
 
 /// A byte stream, or the writer of a split one. An error is reported by its
@@ -70,17 +73,20 @@ impl<const N: usize> Out<N> {
         append(&mut self.buf, &mut self.len, f)
     }
 
-    /// Writes out what is buffered, giving up at the write deadline.
+    /// Writes out what is buffered, giving up when the peer takes nothing
+    /// for `timeout_ms`, or at `cap` (the hello deadline). Returns the bytes
+    /// written and whether the peer made the writing wait.
     pub(crate) async fn flush<T: Transport, C: Clock>(
         &mut self,
         io: &mut T,
         clock: &C,
         timeout_ms: u64,
-    ) -> Result<usize, SessionEnd> {
+        cap: Option<Timestamp>,
+    ) -> Result<(usize, bool), SessionEnd> {
         let n = self.len;
-        write_all(io, clock, timeout_ms, &self.buf[..n]).await?;
+        let waited = write_all(io, clock, Deadline { timeout_ms, cap }, &self.buf[..n]).await?;
         self.len = 0;
-        Ok(n)
+        Ok((n, waited))
     }
 }
 
@@ -101,31 +107,63 @@ fn append(buf: &mut [u8], len: &mut usize, f: &mut Piece<'_>) -> Result<(), Full
     Ok(())
 }
 
-/// Writes `bytes` out, giving up at the write deadline.
+/// When a write that waits for the peer gives up.
+#[derive(Clone, Copy)]
+struct Deadline {
+    /// After this long without progress: [`SessionEnd::WriteTimeout`].
+    timeout_ms: u64,
+    /// At this point whatever the progress: [`SessionEnd::HandshakeTimeout`].
+    cap: Option<Timestamp>,
+}
+
+/// Writes `bytes` out. The write deadline is measured from the last
+/// progress: a peer that keeps taking bytes, however slowly, is never cut
+/// off; one that takes nothing for `timeout_ms` is. `Ok(true)`: the peer
+/// did not take the bytes in one write (it is slow).
 async fn write_all<T: Transport, C: Clock>(
     io: &mut T,
     clock: &C,
-    timeout_ms: u64,
+    deadline: Deadline,
     bytes: &[u8],
-) -> Result<(), SessionEnd> {
+) -> Result<bool, SessionEnd> {
     if bytes.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
-    let deadline = clock.monotonic().plus_millis(timeout_ms);
+    let start = clock.monotonic();
+    // Milliseconds from `start` to the last progress. An atomic, not a
+    // `Cell`, so the session future stays `Send`; only loads and stores.
+    let progress = AtomicU32::new(0);
+    let since_start = || (clock.monotonic().as_nanos().saturating_sub(start.as_nanos()) / 1_000_000) as u32;
     let write = async {
-        let mut rest = bytes;
+        let (mut rest, mut writes) = (bytes, 0u32);
         while !rest.is_empty() {
             match io.write(rest).await {
                 Ok(0) => return Err(SessionEnd::WriteError(ErrorKind::WriteZero)),
                 Err(kind) => return Err(SessionEnd::WriteError(kind)),
                 Ok(n) => rest = &rest[n.min(rest.len())..],
             }
+            progress.store(since_start(), Ordering::Relaxed);
+            writes += 1;
         }
-        io.flush().await.map_err(SessionEnd::WriteError)
+        io.flush().await.map_err(SessionEnd::WriteError)?;
+        Ok(writes > 1)
     };
-    let timeout = async {
-        clock.sleep_until(deadline).await;
-        Err(SessionEnd::WriteTimeout)
+    // Sleeps until the deadline counted from the last progress; wakes,
+    // and sleeps again if there was progress meanwhile.
+    let watchdog = async {
+        loop {
+            let last = start.plus_millis(progress.load(Ordering::Relaxed).into());
+            let mut at = last.plus_millis(deadline.timeout_ms);
+            let mut end = SessionEnd::WriteTimeout;
+            if let Some(cap) = deadline.cap.filter(|&cap| cap <= at) {
+                (at, end) = (cap, SessionEnd::HandshakeTimeout);
+            }
+            clock.sleep_until(at).await;
+            let moved = start.plus_millis(progress.load(Ordering::Relaxed).into()) != last;
+            if end == SessionEnd::HandshakeTimeout || !moved {
+                return Err(end);
+            }
+        }
     };
-    or(write, timeout).await
+    or(write, watchdog).await
 }

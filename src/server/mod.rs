@@ -71,7 +71,7 @@ pub enum SessionEnd {
     /// took no bytes; `OutOfMemory`: a reply piece did not fit even an empty
     /// reply buffer).
     WriteError(ErrorKind),
-    /// The peer did not take a pending write within the write deadline.
+    /// The peer took no byte of a pending write for the write deadline.
     WriteTimeout,
     /// No hello within the handshake deadline.
     HandshakeTimeout,
@@ -89,7 +89,7 @@ impl core::fmt::Display for SessionEnd {
             SessionEnd::PeerClosed => f.write_str("the peer closed the stream"),
             SessionEnd::ReadError(kind) => write!(f, "reading from the stream failed: {kind}"),
             SessionEnd::WriteError(kind) => write!(f, "writing to the stream failed: {kind}"),
-            SessionEnd::WriteTimeout => f.write_str("the peer did not take a write within the write deadline"),
+            SessionEnd::WriteTimeout => f.write_str("the peer took nothing of a write for the write deadline"),
             SessionEnd::HandshakeTimeout => f.write_str("no hello within the handshake deadline"),
             SessionEnd::Refused(code) => write!(f, "the handshake was refused ({code})"),
             SessionEnd::TooManySessions => f.write_str("the server was at its session limit"),

@@ -24,6 +24,10 @@ const EVENT_ROUNDS: usize = 8;
 /// the session ends anyway: a stream that only fails is gone.
 const READ_ERRORS_IN_A_ROW: u8 = 8;
 
+/// Bad lines answered before the hello; the next one ends the session, so a
+/// peer that never says hello cannot keep the server writing error replies.
+pub(crate) const BAD_LINES_BEFORE_HELLO: u8 = 8;
+
 /// The whole state of one session. Its `size_of` is the session's RAM, apart
 /// from the stream and the future that awaits it.
 pub struct Session<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
@@ -44,6 +48,16 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     pub(crate) subs: Subs<SUBS>,
     pub(crate) drains: Drains,
     greeted: bool,
+    /// The handshake deadline, until the first hello succeeds. It is
+    /// absolute: it also cuts a write that is blocked on the peer.
+    hello_by: Option<Timestamp>,
+    /// Bad lines answered while not greeted.
+    bad_lines: u8,
+    /// The last write had to wait for the peer: events then go out one at a
+    /// time, each chosen from its ring only once the one before is written,
+    /// so a slow reader gets recent values (and an honest `dropped`) rather
+    /// than a buffer of values that aged while it was written.
+    pub(crate) slow: bool,
 }
 
 enum Wake {
@@ -55,13 +69,22 @@ enum Wake {
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
     pub(crate) fn new(server: &'s Server<'r, C, SUBS, LINE, OUT>, recoverable: fn(ErrorKind) -> bool) -> Self {
-        let core = Core { server, out: Out::new(), subs: Subs::new(), drains: Drains::default(), greeted: false };
+        let hello_by = Some(server.clock.monotonic().plus_millis(server.config.handshake_timeout_ms));
+        let core = Core {
+            server,
+            out: Out::new(),
+            subs: Subs::new(),
+            drains: Drains::default(),
+            greeted: false,
+            hello_by,
+            bad_lines: 0,
+            slow: false,
+        };
         Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
     }
 
     pub(crate) async fn run<T: Transport>(&mut self, io: &mut T) -> SessionEnd {
         let server = self.core.server;
-        let handshake_deadline = server.clock.monotonic().plus_millis(server.config.handshake_timeout_ms);
         // Registered with the server once for the whole session, not once
         // per wait: nothing ever wakes this queue, it only completes once closed.
         let mut shutdown = pin!(async {
@@ -101,7 +124,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             let room = spare.len();
             let read = async { Wake::Read(io.read(spare).await) };
             // A read that loses no bytes when dropped (see `Server::serve`).
-            more = match self.core.wait(shutdown.as_mut(), read, handshake_deadline).await {
+            more = match self.core.wait(shutdown.as_mut(), read).await {
                 Wake::Read(read) => match self.took(read, room) {
                     Ok(filled) => filled,
                     Err(end) => return end,
@@ -122,7 +145,6 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
     pub(crate) async fn run_split<R: Read, W: Write>(&mut self, reader: &mut R, writer: W) -> SessionEnd {
         let server = self.core.server;
         let mut io = WriteHalf(writer);
-        let handshake_deadline = server.clock.monotonic().plus_millis(server.config.handshake_timeout_ms);
         let mut shutdown = pin!(async {
             let _ = server.closing.wait().await;
             Wake::Shutdown
@@ -140,7 +162,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 let mut read = pin!(reader.read(spare));
                 loop {
                     let reading = async { Wake::Read(read.as_mut().await.map_err(|e| e.kind())) };
-                    match self.core.wait(shutdown.as_mut(), reading, handshake_deadline).await {
+                    match self.core.wait(shutdown.as_mut(), reading).await {
                         Wake::Read(result) => break result,
                         // The read stays pinned above, alive, while events go out.
                         Wake::Events => {
@@ -198,22 +220,17 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'s, 'r, C, SUBS, LINE, OUT> {
     /// Waits for whichever comes first: `read`, a subscription with an event
     /// ready, the handshake deadline (before the hello), or shutdown.
-    async fn wait(
-        &self,
-        shutdown: Pin<&mut impl Future<Output = Wake>>,
-        read: impl Future<Output = Wake>,
-        handshake_deadline: Timestamp,
-    ) -> Wake {
+    async fn wait(&self, shutdown: Pin<&mut impl Future<Output = Wake>>, read: impl Future<Output = Wake>) -> Wake {
         let server = self.server;
         let events = async {
             self.subs.ready(server.registry()).await;
             Wake::Events
         };
         let deadline = async {
-            if self.greeted {
-                pending::<()>().await;
+            match self.hello_by {
+                Some(by) => server.clock.sleep_until(by).await,
+                None => pending::<()>().await,
             }
-            server.clock.sleep_until(handshake_deadline).await;
             Wake::Deadline
         };
         or(shutdown, or(read, or(events, deadline))).await
@@ -236,6 +253,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let bytes = match line {
             Line::TooLong => {
                 self.server.count().parse_errors.add(1);
+                self.bad_line_before_hello(io).await?;
                 let max = LINE - 1;
                 return self.error(io, 0, ErrorCode::LineTooLong, msg!("line longer than ", max, " bytes")).await;
             }
@@ -245,6 +263,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             Ok(None) => Ok(()),
             Err(e) => {
                 self.server.count().parse_errors.add(1);
+                self.bad_line_before_hello(io).await?;
                 self.error(io, e.id, e.code, msg!(e.message)).await
             }
             Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
@@ -256,6 +275,19 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 dispatch::handle(self, io, req).await
             }
         }
+    }
+
+    /// Counts a bad line while not greeted; past the bound, refuses and ends
+    /// the session.
+    async fn bad_line_before_hello<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
+        if self.greeted {
+            return Ok(());
+        }
+        if self.bad_lines >= BAD_LINES_BEFORE_HELLO {
+            return self.refuse(io, ErrorCode::ProtocolError, msg!("too many bad lines before hello")).await;
+        }
+        self.bad_lines += 1;
+        Ok(())
     }
 
     /// A hello, first or again: drop the old subscriptions, check version and
@@ -284,6 +316,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         };
         self.welcome(io, authenticated).await?;
         self.greeted = true;
+        self.hello_by = None;
         Ok(())
     }
 
@@ -372,9 +405,14 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     }
 
     pub(crate) async fn flush<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
-        let config = &self.server.config;
-        let n = self.out.flush(io, &self.server.clock, config.write_timeout_ms).await?;
+        let server = self.server;
+        // Before the hello the handshake deadline also ends a write that the
+        // peer does not take.
+        let (n, waited) = self.out.flush(io, &server.clock, server.config.write_timeout_ms, self.hello_by).await?;
         self.server.count().bytes_out.add(n as u64);
+        if n > 0 {
+            self.slow = waited;
+        }
         Ok(())
     }
 }
@@ -395,7 +433,7 @@ pub(crate) async fn refuse_busy<C: Clock, T: Transport, const SUBS: usize, const
     let max = server.config.max_sessions;
     let msg = msg!("server is at its limit of ", max, " sessions");
     if out.piece(&mut |o| reply::error(o, None, ErrorCode::TooManySessions, |o| msg.write(o))).is_ok() {
-        let _ = out.flush(io, &server.clock, server.config.write_timeout_ms).await;
+        let _ = out.flush(io, &server.clock, server.config.write_timeout_ms, None).await;
     }
     SessionEnd::TooManySessions
 }

@@ -221,6 +221,10 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 slot.take(seq, true);
                 self.server.count().events_sent.add(1);
                 self.server.count().events_dropped.add(dropped);
+                if self.slow {
+                    // The peer is slow: send this one before choosing the next.
+                    self.flush(io).await?;
+                }
                 return Ok(true);
             }
             if flushed || self.out.is_empty() {

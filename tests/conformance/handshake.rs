@@ -194,3 +194,66 @@ pub async fn wall_clock_steps_do_not_move_the_handshake_deadline() {
     .await;
     assert_eq!(end, SessionEnd::HandshakeTimeout);
 }
+
+/// The hello deadline is absolute: a peer that sends junk and never reads
+/// leaves the session blocked writing error replies, and the deadline still
+/// ends it (the write deadline alone would hold it three times as long).
+pub async fn handshake_deadline_holds_while_blocked_writing() {
+    let fx = fixture();
+    let clock = fx.clock.clone();
+    let (server, mut c) = fx.connect_with(64);
+    let ended = std::cell::Cell::new(None);
+    let server = async { ended.set(Some(server.await)) };
+    let client = async {
+        // Three bad lines: their replies overflow the 64-byte pipe, and the
+        // client reads none of them.
+        c.send_raw(b"x\nx\nx\n").await;
+        for _ in 0..20 {
+            futures_lite::future::yield_now().await;
+        }
+        assert_eq!(ended.get(), None, "ended before the deadline");
+        clock.advance_ms(9_999);
+        futures_lite::future::yield_now().await;
+        assert_eq!(ended.get(), None, "ended before the deadline");
+        clock.advance_ms(1);
+        for _ in 0..20 {
+            futures_lite::future::yield_now().await;
+        }
+        assert_eq!(ended.get(), Some(SessionEnd::HandshakeTimeout), "still open at the hello deadline");
+        // What was written is whole error lines up to where the write was cut.
+        assert!(c.drain_to_end().await <= 64 + 3 * 120);
+    };
+    futures_lite::future::zip(server, client).await;
+}
+
+/// Bad lines before a hello get at most 8 answers; the next one ends the
+/// session with a last line that says why.
+pub async fn bad_lines_before_hello_are_bounded() {
+    let fx = fixture();
+    let (end, ()) = session(fx.connect(), async |c| {
+        for _ in 0..20 {
+            c.send_raw(b"x\n").await;
+        }
+        for _ in 0..8 {
+            assert_eq!(c.json().await["error"]["code"], "parse_error");
+        }
+        let last = c.json().await;
+        assert_eq!(last, json!({"error": {"code": "protocol_error", "message": "too many bad lines before hello"}}));
+        assert!(c.closed().await);
+    })
+    .await;
+    assert_eq!(end, SessionEnd::Refused(ErrorCode::ProtocolError));
+    assert_eq!(fx.server.stats().parse_errors, 9);
+
+    // Once greeted, bad lines are answered without a bound.
+    let (end, ()) = session(fx.connect(), async |c| {
+        c.hello().await;
+        for _ in 0..20 {
+            c.send_raw(b"x\n").await;
+            assert_eq!(c.json().await["error"]["code"], "parse_error");
+        }
+        assert_eq!(c.ok("ping", json!({})).await["pong"], true);
+    })
+    .await;
+    assert_eq!(end, SessionEnd::PeerClosed);
+}

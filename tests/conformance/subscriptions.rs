@@ -1,6 +1,6 @@
 //! Subscriptions: sequences, `dropped`, limits, and slow subscribers.
 
-use aimx::Timestamp;
+use aimx::{SessionEnd, Timestamp};
 use serde_json::{json, Value};
 
 use crate::common::records::Temperature;
@@ -239,4 +239,63 @@ pub async fn a_value_too_large_to_send_is_reported_at_once() {
         assert!(event.get("dropped").is_none(), "{event}");
     })
     .await;
+}
+
+/// A subscriber that reads slowly but keeps reading stays connected long
+/// past the write deadline (it is "no progress for 30 s", not "one write
+/// took 30 s"), and what it reads is recent: each event is chosen from the
+/// ring once the one before it is written, with every skipped value counted
+/// in `dropped`.
+pub async fn slow_reader_making_progress_stays_and_sees_recent_values() {
+    let fx = fixture();
+    let small = fx.records.small;
+    let clock = fx.clock.clone();
+    // 64 bytes: less than one event line fits the pipe.
+    let (server, mut c) = fx.connect_with(64);
+    let ended = &std::cell::Cell::new(None);
+    let server = async { ended.set(Some(server.await)) };
+    let client = async move {
+        c.hello().await;
+        c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
+        let (mut prev, mut delivered, mut dropped_total) = (0u64, 0u64, 0u64);
+        let mut published = 0u64;
+        // 120 s (four write deadlines): 10 values a second, one event read
+        // every 2 s.
+        for second in 1..=120u64 {
+            for _ in 0..10 {
+                published += 1;
+                small.publish(published as u32);
+            }
+            clock.advance_ms(1_000);
+            for _ in 0..4 {
+                futures_lite::future::yield_now().await;
+            }
+            if second % 2 != 0 {
+                continue;
+            }
+            assert_eq!(ended.get(), None, "ended at {second} s");
+            let e = c.next_event().await;
+            let seq = e["sequence"].as_u64().unwrap();
+            let dropped = e.get("dropped").map_or(0, |d| d.as_u64().unwrap());
+            assert_eq!(seq - prev - 1, dropped, "gap without matching dropped: {prev} then {e}");
+            // Past the first buffer (4 events, chosen before the peer showed
+            // itself slow): an event is chosen once the one before is in
+            // the pipe, at most two reading intervals (40 values) before it
+            // is read. Chosen in a batch of 4, the last would wait 4.
+            assert!(second <= 8 || published - seq <= 40, "stale at {second} s: value {seq}, newest {published}");
+            delivered += 1;
+            dropped_total += dropped;
+            prev = seq;
+        }
+        assert_eq!(ended.get(), None, "ended while the reader was still reading");
+        assert_eq!(prev, delivered + dropped_total);
+        assert!(dropped_total > 900, "{dropped_total}");
+        drop(c);
+        Some((delivered, dropped_total))
+    };
+    let ((), counts) = futures_lite::future::zip(server, client).await;
+    let (_, dropped) = counts.unwrap();
+    // Closed by the client mid-write, never for want of progress.
+    assert!(matches!(ended.get(), Some(SessionEnd::PeerClosed | SessionEnd::WriteError(_))), "{:?}", ended.get());
+    assert!(fx.server.stats().events_dropped >= dropped);
 }
