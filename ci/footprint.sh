@@ -20,9 +20,14 @@ cd "$(dirname "$0")/.."
 # back unnoticed. record.schema, with the demo records described, then
 # added 2,868 B (56,364 B; the schema writer and the descriptions): the
 # flash limit is that plus 2 %. Lower FLASH_LIMIT towards 40960 as the flash
-# shrinks.
+# shrinks. Issue 16 (an absolute hello deadline, bad lines before the
+# hello bounded, a write deadline counted from the last progress by a
+# watchdog timer, slow readers served one event at a time) then measured
+# 56,236 B flash and 8,152 B RAM: 16 B of session state and ~290 B of
+# serve_many future per 2 sessions, the rest stack. The RAM limit is that
+# plus 2 %, over issue 10's 8,192 B target until the stack is won back.
 FLASH_LIMIT=${FLASH_LIMIT:-57500}
-RAM_LIMIT=${RAM_LIMIT:-7834}
+RAM_LIMIT=${RAM_LIMIT:-8315}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf
