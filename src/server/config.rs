@@ -69,7 +69,10 @@ pub struct Config<'a> {
     /// (measured from its last progress: a slow reader that keeps reading
     /// stays, and loses the oldest values instead).
     pub write_timeout_ms: u64,
-    /// Sessions at once; the one over gets `too_many_sessions`.
+    /// Greeted sessions at once: a connection while they are all taken, or
+    /// a hello that would be one too many, gets `too_many_sessions`.
+    /// Connections that have not said hello yet are not counted (each is
+    /// bounded by the hello deadline), so they cannot lock a client out.
     pub max_sessions: usize,
 }
 

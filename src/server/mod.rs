@@ -334,7 +334,9 @@ impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
         let now = server.clock.now();
         server.counters.sessions.with_lock(|s| {
             s.started_at.get_or_insert(now);
-            (s.open < max).then(|| {
+            // Only greeted sessions count: connections that have not said
+            // hello (silent, or slow to) cannot lock a real client out.
+            (s.greeted < max).then(|| {
                 s.open += 1;
                 s.total += 1;
             })
@@ -346,5 +348,27 @@ impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
 impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Drop for SessionSlot<'_, '_, C, SUBS, LINE, OUT> {
     fn drop(&mut self) {
         self.server.counters.sessions.with_lock(|s| s.open -= 1);
+    }
+}
+
+impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Server<'_, C, SUBS, LINE, OUT> {
+    /// A hello succeeded: takes one of `max_sessions` greeted places;
+    /// `false` (counted as refused) when they are all taken.
+    pub(crate) fn greet(&self) -> bool {
+        let max = self.config.max_sessions as u64;
+        self.counters.sessions.with_lock(|s| {
+            let room = s.greeted < max;
+            if room {
+                s.greeted += 1;
+            } else {
+                s.refused += 1;
+            }
+            room
+        })
+    }
+
+    /// A greeted session ended: its place is free again.
+    pub(crate) fn ungreet(&self) {
+        self.counters.sessions.with_lock(|s| s.greeted -= 1);
     }
 }

@@ -58,6 +58,8 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     /// so a slow reader gets recent values (and an honest `dropped`) rather
     /// than a buffer of values that aged while it was written.
     pub(crate) slow: bool,
+    /// Holds one of the server's greeted places (from its first good hello).
+    admitted: bool,
 }
 
 enum Wake {
@@ -79,6 +81,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             hello_by,
             bad_lines: 0,
             slow: false,
+            admitted: false,
         };
         Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
     }
@@ -314,6 +317,14 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 return self.refuse(io, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
             }
         };
+        if !self.admitted {
+            if !self.server.greet() {
+                let max = self.server.config.max_sessions;
+                let msg = msg!("server is at its limit of ", max, " sessions");
+                return self.refuse(io, ErrorCode::TooManySessions, msg).await;
+            }
+            self.admitted = true;
+        }
         self.welcome(io, authenticated).await?;
         self.greeted = true;
         self.hello_by = None;
@@ -419,8 +430,12 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
 
 impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Drop for Core<'_, '_, C, SUBS, LINE, OUT> {
     fn drop(&mut self) {
-        // Also runs when a session future is cancelled: consumer counts stay true.
+        // Also runs when a session future is cancelled: consumer counts and
+        // greeted places stay true.
         self.subs.clear(&self.server.registry);
+        if self.admitted {
+            self.server.ungreet();
+        }
     }
 }
 

@@ -69,6 +69,9 @@ pub(crate) struct Sessions {
     pub(crate) open: u64,
     pub(crate) total: u64,
     pub(crate) refused: u64,
+    /// Sessions past their hello: `max_sessions` bounds these, so sessions
+    /// still waiting for a hello never take a greeted session's place.
+    pub(crate) greeted: u64,
 }
 
 /// The live counters behind [`Stats`].
@@ -86,7 +89,7 @@ pub(crate) struct Counters {
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            sessions: Mutex::new(Sessions { started_at: None, open: 0, total: 0, refused: 0 }),
+            sessions: Mutex::new(Sessions { started_at: None, open: 0, total: 0, refused: 0, greeted: 0 }),
             requests: Counter::new(),
             events_sent: Counter::new(),
             events_dropped: Counter::new(),

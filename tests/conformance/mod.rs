@@ -56,6 +56,7 @@ macro_rules! all_tests {
             sessions::many_sessions_at_once,
             sessions::closing_a_session_detaches_its_subscriptions,
             sessions::serve_many_runs_slots_without_spawning,
+            sessions::silent_connections_cannot_keep_a_client_out,
             sessions::started_at_is_when_serving_began_not_the_first_session,
             sessions::shutdown_finishes_replies_then_ends_every_session,
             sessions::serve_split_over_separate_halves,

@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
+use aimx::wire::ErrorCode;
 use aimx::{Config, SessionEnd};
 use serde_json::json;
 
@@ -51,15 +52,27 @@ pub async fn session_limit_refuses_the_one_over() {
     let (s1, mut c1) = fx.connect();
     let (s2, mut c2) = fx.connect();
     let (s3, mut c3) = fx.connect();
+    let fxr = &fx;
     let clients: Task<'_, Option<SessionEnd>> = Box::pin(async move {
         c1.hello().await;
         c2.hello().await;
+        // The third connected before the others said hello, so it was let
+        // in to wait for its own; that hello is the one over.
+        c3.send(r#"{"version":"1.0"}"#).await;
         assert_eq!(
             c3.json().await["error"],
             json!({"code": "too_many_sessions", "message": "server is at its limit of 2 sessions"})
         );
         assert!(c3.closed().await);
-        assert_eq!(fx.server.stats().sessions_open, 2);
+        assert_eq!(fxr.server.stats().sessions_open, 2);
+        // With both places greeted, a new connection is refused at once.
+        let (s4, mut c4) = fxr.connect();
+        let (end, ()) = futures_lite::future::zip(s4, async {
+            assert_eq!(c4.json().await["error"]["code"], "too_many_sessions");
+            assert!(c4.closed().await);
+        })
+        .await;
+        assert_eq!(end, SessionEnd::TooManySessions);
         None
     });
     let ends = join_all(vec![
@@ -69,9 +82,9 @@ pub async fn session_limit_refuses_the_one_over() {
         clients,
     ])
     .await;
-    assert_eq!(ends[2], Some(SessionEnd::TooManySessions));
+    assert_eq!(ends[2], Some(SessionEnd::Refused(ErrorCode::TooManySessions)));
     let stats = fx.server.stats();
-    assert_eq!((stats.sessions_open, stats.sessions_total, stats.sessions_refused), (0, 2, 1));
+    assert_eq!((stats.sessions_open, stats.sessions_total, stats.sessions_refused), (0, 3, 2));
     // Places freed are places taken again.
     let (end, ()) = session(fx.connect(), async |c| {
         assert_eq!(c.hello().await["version"], "1.0");
@@ -279,4 +292,36 @@ pub async fn started_at_is_when_serving_began_not_the_first_session() {
     // Later calls keep the first start.
     fx.server.mark_started();
     assert_eq!(fx.server.stats().started_at, Some(aimx::Timestamp::from_millis(100_000)));
+}
+
+/// 64 connections that never say hello, then a real client: sessions that
+/// have not said hello do not count against `max_sessions` (64), so the
+/// client gets in at once, and the silent ones end at the hello deadline.
+pub async fn silent_connections_cannot_keep_a_client_out() {
+    let fx = fixture();
+    let clock = fx.clock.clone();
+    let mut tasks: Vec<Task<'_, Option<SessionEnd>>> = Vec::new();
+    let mut silent = Vec::new();
+    for _ in 0..64 {
+        let (server, client) = fx.connect_with(1024);
+        tasks.push(Box::pin(async { Some(server.await) }));
+        silent.push(client);
+    }
+    let (server, mut legit) = fx.connect();
+    tasks.push(Box::pin(async { Some(server.await) }));
+    let watched = fx.server;
+    tasks.push(Box::pin(async move {
+        assert_eq!(legit.hello().await["version"], "1.0");
+        assert_eq!(legit.ok("ping", json!({})).await["pong"], true);
+        assert_eq!((watched.stats().sessions_open, watched.stats().sessions_refused), (65, 0));
+        clock.advance_ms(10_000);
+        for c in &mut silent {
+            assert!(c.closed().await);
+        }
+        assert_eq!(legit.ok("ping", json!({})).await["pong"], true);
+        None
+    }));
+    let ends = join_all(tasks).await;
+    assert!(ends[..64].iter().all(|e| *e == Some(SessionEnd::HandshakeTimeout)), "{ends:?}");
+    assert_eq!(ends[64], Some(SessionEnd::PeerClosed));
 }

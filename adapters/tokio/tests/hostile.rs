@@ -150,3 +150,27 @@ async fn accepted_tcp_sockets_have_keepalive_on() {
     }
     assert!(found >= 1, "no accepted socket found");
 }
+
+/// Connections that never say hello (the lock-out: 64 of them
+/// against 64 places) do not keep a real client out: only greeted sessions
+/// count against `max_sessions`.
+#[tokio::test]
+async fn silent_connections_cannot_keep_a_client_out() {
+    let server = server(Config::new().max_sessions(4));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (notes, _heard) = notes();
+    tokio::spawn(aimx_tokio::serve_tcp(server, listener, notes));
+    let mut silent = Vec::new();
+    for _ in 0..16 {
+        silent.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while server.stats().sessions_open < 16 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let mut c = Client::new(TcpStream::connect(addr).await.unwrap());
+    assert_eq!(c.hello().await["version"], "1.0");
+    let stats = server.stats();
+    assert_eq!((stats.sessions_open, stats.sessions_refused), (17, 0), "{stats:?}");
+}
