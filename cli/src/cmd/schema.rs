@@ -36,7 +36,7 @@ pub fn check(schema: &Value, value: &Value) -> Result<(), String> {
 }
 
 fn check_at(schema: &Value, value: &Value, path: &mut String) -> Result<(), String> {
-    let fail = |path: &str, what: String| Err(format!("{}: {what}", if path.is_empty() { "value" } else { path }));
+    let fail = |path: &str, what: String| Err(format!("{}: {what}", shown(path)));
     let kind = schema["type"].as_str().unwrap_or("");
     let type_name = schema["name"].as_str().unwrap_or(kind);
     match kind {
@@ -181,6 +181,7 @@ fn check_enum(schema: &Value, value: &Value, path: &mut String) -> Result<(), St
     result
 }
 
+/// Where in the value a problem is: the member path, or `value` for the whole.
 fn shown(path: &str) -> &str {
     if path.is_empty() {
         "value"
