@@ -49,6 +49,10 @@ pub struct Conn {
     /// the host of --tcp).
     #[arg(long, global = true, value_name = "NAME")]
     pub tls_name: Option<String>,
+    /// Protocol generation: v1 (AimDB's older tools, the default) or v3
+    /// (AimX 3.0, `"t"`-tagged frames; length-prefixed over --tcp).
+    #[arg(long, global = true, default_value = "v1", value_name = "v1|v3")]
+    pub wire: aimx_client::Wire,
     /// Auth token (never printed).
     #[arg(long, global = true, env = "AIMX_TOKEN", hide_env_values = true)]
     pub token: Option<String>,

@@ -13,7 +13,8 @@ pub async fn connect(conn: &Conn) -> Result<Client, Fail> {
     }
     let mut options = Options::default()
         .client_name(concat!("aimx-cli/", env!("CARGO_PKG_VERSION")))
-        .timeout(Duration::from_secs_f64(conn.timeout));
+        .timeout(Duration::from_secs_f64(conn.timeout))
+        .wire(conn.wire);
     options.token = conn.token.clone().filter(|t| !t.is_empty());
     let tls = tls_options(conn)?;
     if tls.is_some() && conn.tcp.is_none() {

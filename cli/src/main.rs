@@ -40,6 +40,10 @@ async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Set { value, .. } => Some(cmd::set::parse_value(value)?),
         _ => None,
     };
+    if matches!(cli.command, Command::Shell) && cli.conn.wire == aimx_client::Wire::V3 {
+        // The shell's short forms expand to v1 request lines.
+        return Err(Fail::Usage("the shell speaks v1 only; drop --wire v3".into()));
+    }
     if let Command::Ui { listen, open } = &cli.command {
         return cmd::ui::run(cli.conn, listen, *open).await;
     }

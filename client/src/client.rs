@@ -9,12 +9,13 @@ use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{mpsc, oneshot, Mutex};
 use tokio::task::JoinHandle;
 
+use crate::codec::{Codec, Framing, Wire};
 use crate::error::{Error, Result};
 use crate::options::Options;
-use crate::reader::{self, read_line};
-use crate::state::{Pending, Shared};
+use crate::reader::{self, read_frame};
+use crate::state::{Pending, Shared, Slot};
 use crate::subscription::Subscription;
-use crate::wire::{classify, Event, Incoming, RecordInfo, Welcome};
+use crate::wire::{Event, Incoming, RecordInfo, Welcome};
 
 type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
@@ -22,6 +23,7 @@ type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 /// several tasks (`&self`); the connection closes when the client is dropped.
 pub struct Client {
     welcome: Welcome,
+    codec: Codec,
     writer: Mutex<Writer>,
     shared: Shared,
     next_id: AtomicU64,
@@ -47,6 +49,18 @@ async fn within<T>(limit: Duration, what: &str, work: impl Future<Output = Resul
 }
 
 /// A line as quoted in an error: its start, printable, without its `\r`.
+/// The id of a v3 hello (v1's hello has none); calls count on from it.
+const HELLO_ID: u64 = 1;
+
+/// A v3 welcome is the hello's `ok`; it must speak 3.x.
+fn v3_welcome(ok: Value) -> Result<Welcome> {
+    let welcome: Welcome = serde_json::from_value(ok).map_err(|e| Error::Protocol(format!("welcome: {e}")))?;
+    if !welcome.version.starts_with("3.") && welcome.version != "3" {
+        return Err(Error::Protocol(format!("the server speaks {}, this client 3.0", welcome.version)));
+    }
+    Ok(welcome)
+}
+
 fn shown(line: &[u8]) -> String {
     const MAX: usize = 60;
     let text = String::from_utf8_lossy(line);
@@ -69,24 +83,28 @@ impl Client {
         R: AsyncRead + Send + Unpin + 'static,
         W: AsyncWrite + Send + Unpin + 'static,
     {
-        Client::handshake_with(reader, writer, options, "the server").await
+        Client::handshake_with(reader, writer, options, "the server", false).await
     }
 
-    /// [`Self::handshake`], naming the peer (`127.0.0.1:8000`) in errors.
-    pub(crate) async fn handshake_with<R, W>(reader: R, writer: W, options: Options, peer: &str) -> Result<Client>
+    /// [`Self::handshake`], naming the peer (`127.0.0.1:8000`) in errors;
+    /// `tcp` picks the default framing.
+    pub(crate) async fn handshake_with<R, W>(
+        reader: R,
+        writer: W,
+        options: Options,
+        peer: &str,
+        tcp: bool,
+    ) -> Result<Client>
     where
         R: AsyncRead + Send + Unpin + 'static,
         W: AsyncWrite + Send + Unpin + 'static,
     {
+        let codec =
+            Codec { wire: options.wire, framing: options.framing.unwrap_or(Framing::default_for(options.wire, tcp)) };
         let mut reader = BufReader::new(reader);
         let mut writer: Writer = Box::new(writer);
-        let mut hello = json!({"version": "1.0", "client": options.client_name});
-        if let Some(token) = &options.token {
-            hello["auth_token"] = token.as_str().into();
-        }
-        let mut line = if options.resync { b"\n".to_vec() } else { Vec::new() };
-        line.extend_from_slice(json!({ "hello": hello }).to_string().as_bytes());
-        line.push(b'\n');
+        let mut line = if options.resync && codec.framing == Framing::Lines { b"\n".to_vec() } else { Vec::new() };
+        line.extend_from_slice(&codec.frame(&codec.hello(&options, HELLO_ID)));
         // The first line that was not AimX, to say what the peer is instead.
         let mut seen: Option<String> = None;
         let not_aimx = |seen: String| Error::NotAimx { peer: peer.to_owned(), seen };
@@ -94,15 +112,16 @@ impl Client {
             writer.write_all(&line).await?;
             writer.flush().await?;
             loop {
-                if read_line(&mut reader, &mut line).await?.is_none() {
+                if read_frame(&mut reader, codec.framing, &mut line).await?.is_none() {
                     return Err(match seen.take() {
                         Some(seen) => not_aimx(seen),
                         None => Error::Closed(format!("{peer} closed the connection without answering the hello")),
                     });
                 }
-                match classify(&line) {
+                match codec.classify(&line) {
                     Incoming::Welcome(welcome) => return Ok(welcome),
-                    Incoming::Refusal(e) => return Err(Error::Rejected(e)),
+                    Incoming::Refusal(e) | Incoming::Reply(HELLO_ID, Err(e)) => return Err(Error::Rejected(e)),
+                    Incoming::Reply(HELLO_ID, Ok(welcome)) => return v3_welcome(welcome),
                     _ if line.trim_ascii().is_empty() => {}
                     // A fresh stream carries nothing before the welcome.
                     _ if !options.resync => return Err(not_aimx(shown(&line))),
@@ -126,12 +145,13 @@ impl Client {
             }
         };
         let shared = Shared::default();
-        let reader = tokio::spawn(reader::run(reader, shared.clone()));
+        let reader = tokio::spawn(reader::run(reader, shared.clone(), codec));
         Ok(Client {
             welcome,
+            codec,
             writer: Mutex::new(writer),
             shared,
-            next_id: AtomicU64::new(1),
+            next_id: AtomicU64::new(HELLO_ID + 1),
             timeout: options.timeout,
             event_queue: options.event_queue.max(1),
             reader,
@@ -151,22 +171,11 @@ impl Client {
     async fn request(&self, method: &str, params: Value, events: Option<mpsc::Sender<Event>>) -> Result<Value> {
         // Never 0: the server uses id 0 for replies to unreadable lines.
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let (reply, answer) = oneshot::channel();
-        {
-            let mut state = self.shared.lock();
-            if let Some(ended) = &state.ended {
-                return Err(ended.error());
-            }
-            state.pending.insert(id, Pending { reply, subscribe: events });
-        }
-        let mut line = json!({"id": id, "method": method, "params": params}).to_string();
-        line.push('\n');
+        let (pending, answer) = Pending::new(events, None);
+        self.expect(id, pending)?;
+        let frame = self.codec.frame(&self.codec.request(id, method, params));
         let result = within(self.timeout, &format!("the reply to {method}"), async {
-            {
-                let mut writer = self.writer.lock().await;
-                writer.write_all(line.as_bytes()).await?;
-                writer.flush().await?;
-            }
+            self.write(&frame).await?;
             answer.await.unwrap_or_else(|_| Err(Error::Closed("the reader stopped".into())))
         })
         .await;
@@ -174,6 +183,41 @@ impl Client {
             self.shared.lock().pending.remove(&id);
         }
         result
+    }
+
+    /// Registers a reply awaited for `id`, unless the connection has ended.
+    fn expect(&self, id: u64, pending: Pending) -> Result<()> {
+        let mut state = self.shared.lock();
+        if let Some(ended) = &state.ended {
+            return Err(ended.error());
+        }
+        state.pending.insert(id, pending);
+        Ok(())
+    }
+
+    async fn write(&self, frame: &[u8]) -> Result<()> {
+        let mut writer = self.writer.lock().await;
+        writer.write_all(frame).await?;
+        writer.flush().await?;
+        Ok(())
+    }
+
+    /// Sends a v3 `ping` and waits for its `pong`: everything the server
+    /// had to say about earlier frames has arrived by then.
+    async fn v3_ping(&self) -> Result<()> {
+        let (tx, pong) = oneshot::channel();
+        {
+            let mut state = self.shared.lock();
+            if let Some(ended) = &state.ended {
+                return Err(ended.error());
+            }
+            state.pongs.push_back(tx);
+        }
+        within(self.timeout, "the pong", async {
+            self.write(&self.codec.frame(r#"{"t":"ping"}"#)).await?;
+            pong.await.map_err(|_| self.ended().unwrap_or_else(|| Error::Closed("the reader stopped".into())))
+        })
+        .await
     }
 
     /// A fresh request id, never used by this client's own calls: for
@@ -188,15 +232,8 @@ impl Client {
         if let Some(ended) = &self.shared.lock().ended {
             return Err(ended.error());
         }
-        let mut bytes = line.trim_end_matches(['\r', '\n']).as_bytes().to_vec();
-        bytes.push(b'\n');
-        within(self.timeout, "sending a line", async {
-            let mut writer = self.writer.lock().await;
-            writer.write_all(&bytes).await?;
-            writer.flush().await?;
-            Ok(())
-        })
-        .await
+        let frame = self.codec.frame(line);
+        within(self.timeout, "sending a line", self.write(&frame)).await
     }
 
     /// Every line the server sends from now on, as text, in order: for a
@@ -216,7 +253,10 @@ impl Client {
 
     /// `record.list`: every record with its buffer, counts and last update.
     pub async fn list(&self) -> Result<Vec<RecordInfo>> {
-        let list = self.call("record.list", json!({})).await?;
+        let mut list = self.call("record.list", json!({})).await?;
+        if self.codec.wire == Wire::V3 {
+            crate::v3::record_keys_as_names(&mut list);
+        }
         serde_json::from_value(list).map_err(|e| Error::Protocol(format!("record.list: {e}")))
     }
 
@@ -256,6 +296,9 @@ impl Client {
 
     /// `record.subscribe` with explicit params (`send_initial`, `queue_size`).
     pub async fn subscribe_with(&self, name: &str, mut params: Value) -> Result<Subscription> {
+        if self.codec.wire == Wire::V3 {
+            return self.v3_subscribe(name, params).await;
+        }
         params["name"] = name.into();
         let (tx, events) = mpsc::channel(self.event_queue);
         let result = self.request("record.subscribe", params, Some(tx)).await?;
@@ -265,18 +308,77 @@ impl Client {
         Ok(Subscription { id, record: name.to_owned(), queue_size, events })
     }
 
-    /// `record.unsubscribe`: no event of `sub` arrives after this returns.
+    /// v3: a `sub` frame (its id names the subscription; `name` may be a
+    /// pattern with `*` and `#`), then a `ping`. The server answers frames
+    /// in order and refuses a sub with a reply, so a `pong` with no refusal
+    /// before it means the subscription stands. Extra `params` members
+    /// (e.g. `max_rate_hz`) ride along in the frame.
+    async fn v3_subscribe(&self, name: &str, params: Value) -> Result<Subscription> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let key = id.to_string();
+        let (tx, events) = mpsc::channel(self.event_queue);
+        let (pending, refusal) = Pending::new(None, Some(key.clone()));
+        self.expect(id, pending)?;
+        self.shared.lock().subs.insert(key.clone(), Slot::new(tx));
+        let mut frame = json!({"t": "sub", "id": id, "topic": name});
+        if let Value::Object(extra) = params {
+            for (k, v) in extra.into_iter().filter(|(k, _)| !matches!(k.as_str(), "t" | "id" | "topic" | "name")) {
+                frame[k] = v;
+            }
+        }
+        let sent = within(self.timeout, "sending a sub", self.write(&self.codec.frame(&frame.to_string()))).await;
+        let stood = match sent {
+            Ok(()) => self.v3_ping().await,
+            Err(e) => Err(e),
+        };
+        let mut refusal = refusal;
+        let outcome = match (stood, refusal.try_recv()) {
+            (_, Ok(Err(e))) => Err(e),
+            (Err(e), _) => Err(e),
+            (Ok(()), _) => Ok(()),
+        };
+        let mut state = self.shared.lock();
+        state.pending.remove(&id);
+        if let Err(e) = outcome {
+            state.subs.remove(&key);
+            return Err(e);
+        }
+        Ok(Subscription { id: key, record: name.to_owned(), queue_size: None, events })
+    }
+
+    /// Unsubscribes: no event of `sub` arrives after this returns
+    /// (`record.unsubscribe` in v1, an `unsub` frame in v3, which has no
+    /// answer).
     pub async fn unsubscribe(&self, sub: Subscription) -> Result<()> {
-        self.call("record.unsubscribe", json!({ "subscription_id": sub.id })).await?;
-        self.shared.lock().subs.remove(&sub.id);
+        self.unsubscribe_id(&sub.id).await
+    }
+
+    /// [`Self::unsubscribe`] by the subscription's id, for a subscription
+    /// whose [`Subscription`] was handed to another task.
+    pub async fn unsubscribe_id(&self, id: &str) -> Result<()> {
+        if self.codec.wire == Wire::V3 {
+            self.shared.lock().subs.remove(id);
+            let frame = json!({"t": "unsub", "sub": id}).to_string();
+            return within(self.timeout, "sending an unsub", self.write(&self.codec.frame(&frame))).await;
+        }
+        self.call("record.unsubscribe", json!({ "subscription_id": id })).await?;
+        self.shared.lock().subs.remove(id);
         Ok(())
     }
 
-    /// `ping`: the round-trip time.
+    /// `ping` (v1) or a `ping` frame (v3): the round-trip time.
     pub async fn ping(&self) -> Result<Duration> {
         let start = Instant::now();
-        self.call("ping", json!({})).await?;
+        match self.codec.wire {
+            Wire::V1 => drop(self.call("ping", json!({})).await?),
+            Wire::V3 => self.v3_ping().await?,
+        }
         Ok(start.elapsed())
+    }
+
+    /// The protocol generation this connection speaks.
+    pub fn wire(&self) -> Wire {
+        self.codec.wire
     }
 
     /// `server.stats`: the server's counters.

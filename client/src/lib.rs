@@ -30,6 +30,7 @@ pub mod protocol {}
 
 mod backoff;
 mod client;
+mod codec;
 mod error;
 mod options;
 mod reader;
@@ -37,10 +38,12 @@ mod state;
 mod subscription;
 mod tls;
 mod transport;
+mod v3;
 mod wire;
 
 pub use backoff::Backoff;
 pub use client::Client;
+pub use codec::{Framing, Wire};
 pub use error::{Error, ErrorCode, Result, ServerError};
 pub use options::Options;
 pub use subscription::Subscription;

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::codec::{Framing, Wire};
+
 /// Settings for one connection.
 #[derive(Clone)]
 pub struct Options {
@@ -19,6 +21,11 @@ pub struct Options {
     /// serial link by an earlier tool is terminated instead of swallowing
     /// the hello. The serial transport turns it on.
     pub resync: bool,
+    /// The protocol generation to speak (v1 unless told).
+    pub wire: Wire,
+    /// How frames are cut; `None`: v3 over TCP is length-prefixed, the rest
+    /// is lines ([`Framing::default_for`]).
+    pub framing: Option<Framing>,
 }
 
 impl Default for Options {
@@ -29,6 +36,8 @@ impl Default for Options {
             timeout: Duration::from_secs(5),
             event_queue: 1024,
             resync: false,
+            wire: Wire::V1,
+            framing: None,
         }
     }
 }
@@ -43,6 +52,18 @@ impl Options {
     /// Sets the timeout for connecting, the handshake and every call.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// Speaks this protocol generation.
+    pub fn wire(mut self, wire: Wire) -> Self {
+        self.wire = wire;
+        self
+    }
+
+    /// Cuts frames this way whatever the transport.
+    pub fn framing(mut self, framing: Framing) -> Self {
+        self.framing = Some(framing);
         self
     }
 
@@ -61,6 +82,8 @@ impl fmt::Debug for Options {
             .field("timeout", &self.timeout)
             .field("event_queue", &self.event_queue)
             .field("resync", &self.resync)
+            .field("wire", &self.wire)
+            .field("framing", &self.framing)
             .finish()
     }
 }

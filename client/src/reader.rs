@@ -5,9 +5,12 @@ use serde_json::Value;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 use tokio::sync::mpsc::error::TrySendError;
 
+use tokio::io::AsyncReadExt;
+
+use crate::codec::{Codec, Framing};
 use crate::error::Error;
 use crate::state::{Ended, Shared, Slot};
-use crate::wire::{classify, Event, Incoming};
+use crate::wire::{Event, Incoming};
 
 /// Longest line accepted from the server; longer ones are skipped, so a
 /// babbling serial line cannot grow memory without bound.
@@ -44,10 +47,45 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
     }
 }
 
-pub(crate) async fn run<R: AsyncBufRead + Unpin>(mut reader: R, shared: Shared) {
+/// Reads one length-prefixed frame. Frames over [`MAX_LINE`] are read past
+/// and come back empty, like overlong lines.
+pub(crate) async fn read_prefixed<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    frame: &mut Vec<u8>,
+) -> std::io::Result<Option<()>> {
+    frame.clear();
+    let mut len = [0u8; 4];
+    match reader.read_exact(&mut len).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_be_bytes(len) as u64;
+    if len > MAX_LINE as u64 {
+        tokio::io::copy(&mut reader.take(len), &mut tokio::io::sink()).await?;
+        return Ok(Some(()));
+    }
+    frame.resize(len as usize, 0);
+    reader.read_exact(frame).await?;
+    Ok(Some(()))
+}
+
+/// The next frame in `framing`; `Ok(None)` at end of stream.
+pub(crate) async fn read_frame<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    framing: Framing,
+    frame: &mut Vec<u8>,
+) -> std::io::Result<Option<()>> {
+    match framing {
+        Framing::Lines => read_line(reader, frame).await,
+        Framing::LengthPrefixed => read_prefixed(reader, frame).await,
+    }
+}
+
+pub(crate) async fn run<R: AsyncBufRead + Unpin>(mut reader: R, shared: Shared, codec: Codec) {
     let mut line = Vec::new();
     let why = loop {
-        match read_line(&mut reader, &mut line).await {
+        match read_frame(&mut reader, codec.framing, &mut line).await {
             Ok(Some(())) => {}
             Ok(None) => break Ended::Closed("the server closed the connection".into()),
             Err(e) => break Ended::Closed(format!("read failed: {e}")),
@@ -57,9 +95,14 @@ pub(crate) async fn run<R: AsyncBufRead + Unpin>(mut reader: R, shared: Shared) 
                 let _ = tap.try_send(String::from_utf8_lossy(&line).into_owned());
             }
         }
-        match classify(&line) {
+        match codec.classify(&line) {
             Incoming::Reply(id, result) => reply(&shared, id, result.map_err(Error::Server)),
-            Incoming::Event(event) => deliver(&shared, event),
+            Incoming::Event(event, counted) => deliver(&shared, event, counted),
+            Incoming::Pong => {
+                if let Some(waiter) = shared.lock().pongs.pop_front() {
+                    let _ = waiter.send(());
+                }
+            }
             // Someone sent a hello on this line (another tool on the same
             // serial port): the server restarted the session, and every
             // subscription of ours is gone.
@@ -77,15 +120,24 @@ fn reply(shared: &Shared, id: u64, result: Result<Value, Error>) {
     let Some(pending) = key.and_then(|k| state.pending.remove(&k)) else { return };
     if let (Ok(result), Some(events)) = (&result, pending.subscribe) {
         if let Some(sub) = result.get("subscription_id").and_then(Value::as_str) {
-            state.subs.insert(sub.to_owned(), Slot { events, local_drops: 0 });
+            state.subs.insert(sub.to_owned(), Slot::new(events));
         }
+    }
+    // A refused v3 `sub`: its slot was opened when it was sent.
+    if let (Err(_), Some(sub)) = (&result, pending.v3_sub) {
+        state.subs.remove(&sub);
     }
     let _ = pending.reply.send(result);
 }
 
-fn deliver(shared: &Shared, mut event: Event) {
+fn deliver(shared: &Shared, mut event: Event, counted: bool) {
     let mut state = shared.lock();
     let Some(slot) = state.subs.get_mut(&event.subscription_id) else { return };
+    // v3's `seq` grows by one per update, plus what the server dropped.
+    if let (false, Some(last)) = (counted, slot.last_seq) {
+        event.dropped = event.sequence.saturating_sub(last + 1);
+    }
+    slot.last_seq = Some(event.sequence);
     let skipped = event.dropped;
     event.dropped += slot.local_drops;
     match slot.events.try_send(event) {
@@ -118,5 +170,21 @@ mod tests {
         let mut long = vec![b'x'; MAX_LINE + 10];
         long.extend_from_slice(b"\nok\n");
         assert_eq!(lines(&long).await, ["", "ok"]);
+    }
+
+    #[tokio::test]
+    async fn reads_length_prefixed_frames_and_skips_overlong_ones() {
+        let mut input = b"\x00\x00\x00\x02{}\x00\x00\x00\x00".to_vec();
+        input.extend_from_slice(&(MAX_LINE as u32 + 1).to_be_bytes());
+        input.resize(input.len() + MAX_LINE + 1, b'x');
+        input.extend_from_slice(b"\x00\x00\x00\x01z\x00\x00");
+        let mut reader = &input[..];
+        let mut frame = Vec::new();
+        let mut out = Vec::new();
+        while read_prefixed(&mut reader, &mut frame).await.unwrap().is_some() {
+            out.push(String::from_utf8(frame.clone()).unwrap());
+        }
+        // The torn length at the end reads as the end of the stream.
+        assert_eq!(out, ["{}", "", "", "z"]);
     }
 }

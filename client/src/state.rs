@@ -1,7 +1,7 @@
 //! What the reader task and the callers share: requests awaiting replies,
 //! live subscriptions, and why the connection ended.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -16,6 +16,18 @@ use crate::wire::Event;
 pub(crate) struct Pending {
     pub reply: oneshot::Sender<Result<Value, Error>>,
     pub subscribe: Option<mpsc::Sender<Event>>,
+    /// A v3 `sub` whose slot is already open: closed again if refused.
+    pub v3_sub: Option<String>,
+}
+
+impl Pending {
+    pub fn new(
+        subscribe: Option<mpsc::Sender<Event>>,
+        v3_sub: Option<String>,
+    ) -> (Pending, oneshot::Receiver<Result<Value, Error>>) {
+        let (reply, answer) = oneshot::channel();
+        (Pending { reply, subscribe, v3_sub }, answer)
+    }
 }
 
 /// A subscription's delivery slot.
@@ -24,6 +36,14 @@ pub(crate) struct Slot {
     /// Events this client dropped because the caller's queue was full; added
     /// to `dropped` of the next event delivered.
     pub local_drops: u64,
+    /// The last `seq` delivered, to count a v3 gap.
+    pub last_seq: Option<u64>,
+}
+
+impl Slot {
+    pub fn new(events: mpsc::Sender<Event>) -> Slot {
+        Slot { events, local_drops: 0, last_seq: None }
+    }
 }
 
 /// Why the connection ended.
@@ -48,6 +68,9 @@ pub(crate) struct State {
     /// error belongs to the oldest request.
     pub pending: BTreeMap<u64, Pending>,
     pub subs: HashMap<String, Slot>,
+    /// Callers waiting for a v3 `pong`, oldest first (pongs carry no id;
+    /// the server answers in order).
+    pub pongs: VecDeque<oneshot::Sender<()>>,
     pub ended: Option<Ended>,
     /// A copy of every line read, for `Client::tap`.
     pub tap: Option<mpsc::Sender<String>>,
@@ -69,6 +92,7 @@ impl Shared {
             let _ = pending.reply.send(Err(why.error()));
         }
         state.subs.clear();
+        state.pongs.clear();
         state.tap = None;
         state.ended.get_or_insert(why);
     }

@@ -28,7 +28,7 @@ impl Client {
         let what = format!("connect to {}", path.display());
         let stream = connect_within(options.timeout, &what, tokio::net::UnixStream::connect(path)).await?;
         let (rx, tx) = stream.into_split();
-        Client::handshake_with(rx, tx, options, &path.display().to_string()).await
+        Client::handshake_with(rx, tx, options, &path.display().to_string(), false).await
     }
 
     /// Connects to a server at `HOST:PORT`.
@@ -37,7 +37,7 @@ impl Client {
         let stream = connect_within(options.timeout, &what, tokio::net::TcpStream::connect(addr)).await?;
         stream.set_nodelay(true)?;
         let (rx, tx) = stream.into_split();
-        Client::handshake_with(rx, tx, options, addr).await
+        Client::handshake_with(rx, tx, options, addr, true).await
     }
 
     /// Connects to a server at `HOST:PORT` over TLS.
@@ -51,7 +51,7 @@ impl Client {
         let connector = tokio_rustls::TlsConnector::from(config);
         let stream = connect_within(options.timeout, &what, connector.connect(name, stream)).await?;
         let (rx, tx) = tokio::io::split(stream);
-        Client::handshake_with(rx, tx, options, addr).await
+        Client::handshake_with(rx, tx, options, addr, true).await
     }
 
     /// Opens a serial port (8N1, no flow control) at `baud`. Whatever the
@@ -64,6 +64,6 @@ impl Client {
         port.clear(ClearBuffer::Input).map_err(|e| Error::Io(std::io::Error::other(format!("flush {path}: {e}"))))?;
         options.resync = true;
         let (rx, tx) = tokio::io::split(port);
-        Client::handshake_with(rx, tx, options, path).await
+        Client::handshake_with(rx, tx, options, path, false).await
     }
 }

@@ -74,6 +74,9 @@ pub struct Event {
     /// was full. Zero when nothing was lost.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub dropped: u64,
+    /// The record it came from, on a v3 wildcard subscription.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub topic: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -93,7 +96,11 @@ pub fn timestamp_secs(stamp: &str) -> Option<f64> {
 pub(crate) enum Incoming {
     /// A reply to request `id`.
     Reply(u64, Result<Value, ServerError>),
-    Event(Event),
+    /// An event, and whether it says itself how many values were lost
+    /// before it (v1 always does; v3 may leave it to the `seq` gap).
+    Event(Event, bool),
+    /// The answer to a v3 `ping`.
+    Pong,
     Welcome(Welcome),
     /// An error without an id: a handshake refusal; the server closes.
     Refusal(ServerError),
@@ -106,7 +113,7 @@ pub(crate) fn classify(line: &[u8]) -> Incoming {
         return Incoming::Junk;
     };
     if let Some(event) = obj.remove("event") {
-        return serde_json::from_value(event).map_or(Incoming::Junk, Incoming::Event);
+        return serde_json::from_value(event).map_or(Incoming::Junk, |ev| Incoming::Event(ev, true));
     }
     let error = obj.remove("error").map(server_error);
     match (obj.get("id").and_then(Value::as_u64), error) {
@@ -139,7 +146,7 @@ mod tests {
         let event = classify(
             br#"{"event":{"subscription_id":"sub-1","sequence":12,"data":{"celsius":21.7},"timestamp":"36.5","dropped":4}}"#,
         );
-        let Incoming::Event(ev) = event else { panic!("{event:?}") };
+        let Incoming::Event(ev, true) = event else { panic!("{event:?}") };
         assert_eq!((ev.sequence, ev.dropped, ev.data["celsius"].as_f64()), (12, 4, Some(21.7)));
         let refusal = classify(br#"{"error":{"code":"auth_failed","message":"invalid auth token"}}"#);
         assert!(matches!(refusal, Incoming::Refusal(ServerError { code: ErrorCode::AuthFailed, .. })));

@@ -14,7 +14,6 @@ use ratatui::symbols::Marker;
 use ratatui::text::Line;
 use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph};
 use ratatui::{DefaultTerminal, Frame};
-use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::fail::Fail;
@@ -49,7 +48,7 @@ pub async fn run(client: &Client, names: &[String], count: Option<u64>) -> Resul
     eprintln!("{} events, {} dropped in {secs:.1}s ({rate:.1} events/s)", counts.events, counts.dropped);
     if outcome.is_ok() {
         for id in ids {
-            let _ = client.call("record.unsubscribe", json!({ "subscription_id": id })).await;
+            let _ = client.unsubscribe_id(&id).await;
         }
     }
     outcome.map_err(Fail::from)

@@ -40,13 +40,15 @@ pub async fn run(client: &Client, names: &[String], count: Option<u64>, json: bo
     if outcome.is_ok() {
         // A serial device keeps its session after we close the port: tidy up.
         for id in ids {
-            let _ = client.call("record.unsubscribe", json!({ "subscription_id": id })).await;
+            let _ = client.unsubscribe_id(&id).await;
         }
     }
     outcome.map_err(Fail::from)
 }
 
 fn print_event(name: &str, width: usize, event: &Event, json: bool) {
+    // A v3 pattern's events name the record they come from.
+    let name = event.topic.as_deref().unwrap_or(name);
     if json {
         let line = json!({
             "record": name, "sequence": event.sequence, "timestamp": event.timestamp,
