@@ -320,13 +320,15 @@ impl Client {
         let (pending, refusal) = Pending::new(None, Some(key.clone()));
         self.expect(id, pending)?;
         self.shared.lock().subs.insert(key.clone(), Slot::new(tx));
-        let mut frame = json!({"t": "sub", "id": id, "topic": name});
+        // `t` first, as AimDB's tools write it; extra members after it.
+        let mut frame = format!(r#"{{"t":"sub","id":{id},"topic":{}"#, Value::from(name));
         if let Value::Object(extra) = params {
-            for (k, v) in extra.into_iter().filter(|(k, _)| !matches!(k.as_str(), "t" | "id" | "topic" | "name")) {
-                frame[k] = v;
+            for (k, v) in extra.iter().filter(|(k, _)| !matches!(k.as_str(), "t" | "id" | "topic" | "name")) {
+                frame.push_str(&format!(",{}:{v}", Value::from(k.as_str())));
             }
         }
-        let sent = within(self.timeout, "sending a sub", self.write(&self.codec.frame(&frame.to_string()))).await;
+        frame.push('}');
+        let sent = within(self.timeout, "sending a sub", self.write(&self.codec.frame(&frame))).await;
         let stood = match sent {
             Ok(()) => self.v3_ping().await,
             Err(e) => Err(e),
@@ -358,7 +360,7 @@ impl Client {
     pub async fn unsubscribe_id(&self, id: &str) -> Result<()> {
         if self.codec.wire == Wire::V3 {
             self.shared.lock().subs.remove(id);
-            let frame = json!({"t": "unsub", "sub": id}).to_string();
+            let frame = format!(r#"{{"t":"unsub","sub":{}}}"#, Value::from(id));
             return within(self.timeout, "sending an unsub", self.write(&self.codec.frame(&frame))).await;
         }
         self.call("record.unsubscribe", json!({ "subscription_id": id })).await?;

@@ -109,7 +109,10 @@ impl Codec {
     pub fn request(&self, id: u64, method: &str, params: Value) -> String {
         match self.wire {
             Wire::V1 => json!({"id": id, "method": method, "params": params}),
-            Wire::V3 => json!({"t": "req", "id": id, "method": method, "params": params}),
+            // `t` first, as AimDB's tools write it (serde_json sorts keys).
+            Wire::V3 => {
+                return format!(r#"{{"t":"req","id":{id},"method":{},"params":{params}}}"#, Value::from(method))
+            }
         }
         .to_string()
     }
@@ -137,6 +140,10 @@ mod tests {
         assert_eq!(Framing::default_for(Wire::V1, true), Framing::Lines);
     }
 
+    fn v3_text_starts_with_t(text: &str) -> bool {
+        text == r#"{"t":"req","id":2,"method":"x","params":null}"#
+    }
+
     #[test]
     fn hellos_of_both_generations() {
         let options = Options::default().client_name("t").token("k");
@@ -144,11 +151,13 @@ mod tests {
         let v1: Value = serde_json::from_str(&v1).unwrap();
         assert_eq!(v1, json!({"hello": {"version": "1.0", "client": "t", "auth_token": "k"}}));
         let v3 = Codec { wire: Wire::V3, framing: Framing::Lines }.hello(&options, 1);
+        assert!(v3.starts_with(r#"{"t":"req","id":1,"method":"hello","params":{"#), "{v3}");
         let v3: Value = serde_json::from_str(&v3).unwrap();
         assert_eq!(
             v3,
             json!({"t": "req", "id": 1, "method": "hello", "params": {"version": "3.0", "client": "t", "auth_token": "k"}})
         );
+        assert!(v3_text_starts_with_t(&Codec { wire: Wire::V3, framing: Framing::Lines }.request(2, "x", json!(null))));
         assert_eq!("v3".parse::<Wire>(), Ok(Wire::V3));
         assert!("v2".parse::<Wire>().is_err());
     }

@@ -2,11 +2,15 @@
 
 pub const USAGE: &str = "usage: aimx-loadgen (--unix PATH | --tcp ADDR) [options] [SCENARIO...]
 scenarios: sequential pipelined sessions fanout memory churn stats (default: the first five)
+  --wire v1|v3          protocol generation (default v1); v3 is AimX 3.0, in
+                        length-prefixed frames over --tcp and lines over --unix
+  --framing lines|prefixed  override v3's framing
   --token TOKEN         auth token for every hello
   --hello bare|wrapped  hello form: bare {\"version\":…} (every v1 server takes it;
                         the default) or wrapped {\"hello\":{…}}
   --get-param record|name  parameter naming the record in record.get (default
-                        record: what AimDB's v1 CLI sends, so every v1 server takes it)
+                        record: what AimDB's v1 CLI sends, so every v1 server takes
+                        it; name with --wire v3, as AimDB's v3 CLI sends)
   --counter-field PATH  fan-out with --source writer: the writer sets
                         {PATH: 1, 2, 3…} and subscribers check that counter
                         instead of the event `sequence` (for servers whose
@@ -52,6 +56,10 @@ pub struct Args {
     pub token: Option<String>,
     /// Send the hello wrapped in `{"hello":…}` rather than bare.
     pub wrapped_hello: bool,
+    /// Speak AimX 3.0 instead of v1.
+    pub v3: bool,
+    /// v3's framing when given: `Some(true)` length-prefixed.
+    pub prefixed: Option<bool>,
     pub get_param: String,
     pub counter_field: Option<String>,
     pub get_record: String,
@@ -82,6 +90,12 @@ impl Args {
     }
 
     /// The params of a `record.get` of `--get-record`.
+    /// How frames look on this run's connections.
+    pub fn frames(&self) -> crate::frames::Frames {
+        let tcp = matches!(self.target, Target::Tcp(_));
+        crate::frames::Frames { v3: self.v3, prefixed: self.v3 && self.prefixed.unwrap_or(tcp) }
+    }
+
     pub fn get_params(&self) -> serde_json::Value {
         serde_json::json!({ self.get_param.as_str(): self.get_record })
     }
@@ -89,7 +103,9 @@ impl Args {
     /// The same flags aimed at the floor server.
     pub fn for_floor(&self) -> Option<Args> {
         let (target, pid) = self.floor.clone()?;
-        Some(Args { target, server_pid: pid, label: "floor".into(), is_floor: true, floor: None, ..self.clone() })
+        // The floor answers lines with canned v1 replies: it has no v3.
+        let v1 = Args { v3: false, prefixed: None, ..self.clone() };
+        Some(Args { target, server_pid: pid, label: "floor".into(), is_floor: true, floor: None, ..v1 })
     }
 
     pub fn parse(mut it: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -102,7 +118,9 @@ impl Args {
             bursts: 5,
             token: None,
             wrapped_hello: false,
-            get_param: "record".into(),
+            v3: false,
+            prefixed: None,
+            get_param: String::new(),
             counter_field: None,
             get_record: "config.log_level".into(),
             set_record: "config.log_level".into(),
@@ -135,6 +153,20 @@ impl Args {
                         "bare" => false,
                         "wrapped" => true,
                         other => return Err(format!("--hello: bare or wrapped, not {other}")),
+                    }
+                }
+                "--wire" => {
+                    a.v3 = match val()?.as_str() {
+                        "v1" => false,
+                        "v3" => true,
+                        other => return Err(format!("--wire: v1 or v3, not {other}")),
+                    }
+                }
+                "--framing" => {
+                    a.prefixed = match val()?.as_str() {
+                        "lines" => Some(false),
+                        "prefixed" => Some(true),
+                        other => return Err(format!("--framing: lines or prefixed, not {other}")),
                     }
                 }
                 "--get-param" => {
@@ -179,6 +211,12 @@ impl Args {
             }
         }
         a.target = target.ok_or("give --unix PATH or --tcp ADDR")?;
+        if a.get_param.is_empty() {
+            a.get_param = if a.v3 { "name" } else { "record" }.into();
+        }
+        if a.prefixed.is_some() && !a.v3 {
+            return Err("--framing is for --wire v3 (v1 is always lines)".into());
+        }
         if a.counter_field.is_some() && a.producer {
             return Err("--counter-field needs --source writer: the loadgen numbers the values it writes".into());
         }
@@ -216,6 +254,13 @@ mod tests {
         assert_eq!(a.get_params(), serde_json::json!({"name": "config.log_level"}));
         assert!(parse(&["--unix", "/s", "--get-param", "id"]).unwrap_err().contains("record or name"));
         assert!(parse(&["--unix", "/s", "--hello", "x"]).unwrap_err().contains("bare or wrapped"));
+        let v3 = parse(&["--tcp", "h:1", "--wire", "v3"]).unwrap();
+        assert_eq!((v3.frames().v3, v3.frames().prefixed), (true, true));
+        assert_eq!(v3.get_params(), serde_json::json!({"name": "config.log_level"}));
+        let lines = parse(&["--tcp", "h:1", "--wire", "v3", "--framing", "lines"]).unwrap();
+        assert!(!lines.frames().prefixed);
+        assert!(!parse(&["--unix", "/s", "--wire", "v3"]).unwrap().frames().prefixed);
+        assert!(parse(&["--unix", "/s", "--framing", "lines"]).unwrap_err().contains("--wire v3"));
         let e = parse(&["--unix", "/s", "--counter-field", "n", "--source", "producer"]).unwrap_err();
         assert!(e.contains("--source writer"), "{e}");
     }

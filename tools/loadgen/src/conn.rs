@@ -1,9 +1,12 @@
-//! One client session: connect, hello, and line-oriented JSON I/O.
+//! One client session: connect, hello, and JSON frames in and out (read
+//! back in v1's shape whatever the generation, see `frames`).
 
 use serde_json::{json, Value};
-use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use crate::args::{Args, Target};
+use crate::frames::Frames;
+pub use crate::frames::Res;
 
 pub type Reader = BufReader<Box<dyn AsyncRead + Unpin + Send>>;
 pub type Writer = Box<dyn AsyncWrite + Unpin + Send>;
@@ -13,14 +16,13 @@ pub struct Conn {
     pub rx: Reader,
     pub tx: Writer,
     next_id: u64,
-    line: String,
+    frame: Vec<u8>,
+    pub frames: Frames,
     /// The floor does not echo ids: replies are taken in order unchecked.
     floor: bool,
     /// Events read while waiting for replies, in order.
     pub events: Vec<Value>,
 }
-
-pub type Res<T> = Result<T, String>;
 
 impl Conn {
     pub async fn connect(args: &Args) -> Res<Conn> {
@@ -41,7 +43,8 @@ impl Conn {
             rx: BufReader::with_capacity(64 * 1024, rx),
             tx,
             next_id: 1,
-            line: String::new(),
+            frame: Vec::new(),
+            frames: args.frames(),
             floor: args.is_floor,
             events: Vec::new(),
         })
@@ -56,9 +59,19 @@ impl Conn {
 
     /// Sends a hello (at any time: it restarts the session) and checks the welcome.
     pub async fn hello(&mut self, args: &Args) -> Res<Value> {
-        let mut hello = json!({"version": "1.0", "client": "aimx-loadgen"});
+        let version = if self.frames.v3 { "3.0" } else { "1.0" };
+        let mut hello = json!({"version": version, "client": "aimx-loadgen"});
         if let Some(token) = &args.token {
             hello["auth_token"] = token.clone().into();
+        }
+        if self.frames.v3 {
+            // The welcome is the hello's result.
+            let reply = self.call_raw("hello", hello).await?;
+            self.events.clear();
+            return match reply.get("result") {
+                Some(welcome) if welcome.get("version").is_some() => Ok(welcome.clone()),
+                _ => Err(format!("hello refused: {reply}")),
+            };
         }
         // The bare form is what AimDB's v1 CLI sends, so every v1 server takes it.
         let line = if args.wrapped_hello { json!({ "hello": hello }) } else { hello };
@@ -76,10 +89,9 @@ impl Conn {
         }
     }
 
-    pub async fn send(&mut self, line: &str) -> Res<()> {
-        let mut bytes = Vec::with_capacity(line.len() + 1);
-        bytes.extend_from_slice(line.as_bytes());
-        bytes.push(b'\n');
+    /// Sends one JSON text, framed.
+    pub async fn send(&mut self, text: &str) -> Res<()> {
+        let bytes = self.frames.frame(text);
         self.tx.write_all(&bytes).await.map_err(|e| format!("write: {e}"))
     }
 
@@ -87,20 +99,57 @@ impl Conn {
     pub async fn request(&mut self, method: &str, params: Value) -> Res<u64> {
         let id = self.next_id;
         self.next_id += 1;
-        self.send(&request_line(id, method, &params)).await?;
+        self.send(&self.frames.request(id, method, &params)).await?;
         Ok(id)
     }
 
-    /// The next line as it came; an error at end of stream.
-    pub async fn raw_line(&mut self) -> Res<&str> {
-        read_line(&mut self.rx, &mut self.line).await?;
-        Ok(self.line.trim_end_matches(['\n', '\r']))
+    /// The next frame as JSON, in v1's shape.
+    pub async fn json(&mut self) -> Res<Value> {
+        self.frames.read(&mut self.rx, &mut self.frame).await?;
+        self.frames.parse(&self.frame)
     }
 
-    /// The next line as JSON.
-    pub async fn json(&mut self) -> Res<Value> {
-        let line = self.raw_line().await?;
-        serde_json::from_str(line).map_err(|e| format!("invalid JSON from server ({e}): {line}"))
+    /// v3 has frames for what v1 asks by request: `sub`, `unsub` and `ping`,
+    /// none with a reply when all is well. Each is sent followed by a `ping`
+    /// (the server answers in order), and answered like v1 would: a refusal
+    /// is the reply with the sub's id, the pong stands for success.
+    async fn v3_frame_call(&mut self, method: &str, params: &Value) -> Res<Option<Value>> {
+        let id = self.next_id;
+        let frame = match method {
+            "record.subscribe" => {
+                let mut sub = json!({"id": id, "topic": params["name"]});
+                for (k, v) in params.as_object().into_iter().flatten().filter(|(k, _)| *k != "name") {
+                    sub[k] = v.clone();
+                }
+                let members = sub.to_string();
+                format!(r#"{{"t":"sub",{}"#, &members[1..])
+            }
+            "record.unsubscribe" => format!(r#"{{"t":"unsub","sub":{}}}"#, params["subscription_id"]),
+            "ping" => String::new(),
+            _ => return Ok(None),
+        };
+        self.next_id += 1;
+        if !frame.is_empty() {
+            self.send(&frame).await?;
+        }
+        self.send(r#"{"t":"ping"}"#).await?;
+        loop {
+            let v = self.json().await?;
+            if v.get("event").is_some() {
+                self.events.push(v);
+            } else if v.get("pong").is_some() {
+                let result = match method {
+                    "record.subscribe" => json!({"subscription_id": id.to_string()}),
+                    "ping" => json!({"pong": true}),
+                    _ => json!({"unsubscribed": true}),
+                };
+                return Ok(Some(json!({"id": id, "result": result})));
+            } else if v["id"] == id {
+                return Ok(Some(v));
+            } else {
+                return Err(format!("unexpected frame while waiting for a pong: {v}"));
+            }
+        }
     }
 
     /// A request and its reply (events before it are skipped); `Err` on an error reply.
@@ -113,6 +162,11 @@ impl Conn {
 
     /// A request and its whole reply line (result or error); events before it are kept.
     pub async fn call_raw(&mut self, method: &str, params: Value) -> Res<Value> {
+        if self.frames.v3 {
+            if let Some(reply) = self.v3_frame_call(method, &params).await? {
+                return Ok(reply);
+            }
+        }
         let id = self.request(method, params).await?;
         loop {
             let v = self.json().await?;
@@ -125,21 +179,5 @@ impl Conn {
             }
             return Ok(v);
         }
-    }
-}
-
-/// `{"id":ID,"method":METHOD,"params":PARAMS}`.
-pub fn request_line(id: u64, method: &str, params: &Value) -> String {
-    json!({"id": id, "method": method, "params": params}).to_string()
-}
-
-/// Reads one whole line into `buf` (cleared first); an error at end of stream.
-pub async fn read_line(rx: &mut Reader, buf: &mut String) -> Res<()> {
-    buf.clear();
-    match rx.read_line(buf).await {
-        Ok(0) => Err("server closed the session".into()),
-        Ok(_) if !buf.ends_with('\n') => Err(format!("stream ended inside a line: {buf:?}")),
-        Ok(_) => Ok(()),
-        Err(e) => Err(format!("read: {e}")),
     }
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod conn;
+mod frames;
 mod procfs;
 mod report;
 mod scenario;

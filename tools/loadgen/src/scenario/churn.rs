@@ -79,8 +79,9 @@ async fn session(args: &Args, rng: &mut Rng, n: &mut Counts) -> Res<()> {
         take_events(&mut c, &mut tallies, n);
     }
     if rng.below(3) == 0 {
-        // Leave in the middle of a request line: the server must just close.
-        let _ = c.tx.write_all(br#"{"id":1,"method":"record.g"#).await;
+        // Leave in the middle of a request: the server must just close.
+        let whole = c.frames.frame(&c.frames.request(1, "record.get", &args.get_params()));
+        let _ = c.tx.write_all(&whole[..whole.len() / 2]).await;
         n.abrupt += 1;
     }
     Ok(())

@@ -10,14 +10,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
-use tokio::io::AsyncBufReadExt;
-
 use crate::args::Args;
 use crate::conn::{Conn, Reader, Res};
+use crate::frames::Frames;
 use crate::procfs::CpuMeter;
 use crate::report::Row;
 use crate::scenario::sessions::open_many;
+use serde_json::{json, Value};
 
 /// What one subscriber saw.
 #[derive(Debug, Default, Clone, Copy)]
@@ -56,20 +55,17 @@ impl Tally {
 }
 
 /// Reads events until the reply to the unsubscribe arrives.
-async fn follow(mut rx: Reader, last: Arc<AtomicU64>, counter: Option<String>) -> Res<Tally> {
-    let (mut tally, mut line) = (Tally::default(), Vec::new());
+async fn follow(mut rx: Reader, frames: Frames, last: Arc<AtomicU64>, counter: Option<String>) -> Res<Tally> {
+    let (mut tally, mut frame) = (Tally::default(), Vec::new());
     loop {
-        line.clear();
-        if rx.read_until(b'\n', &mut line).await.map_err(|e| e.to_string())? == 0 {
-            return Err("server closed a subscriber".into());
-        }
-        let v: Value = serde_json::from_slice(&line).map_err(|e| format!("invalid JSON from server: {e}"))?;
+        let bytes = frames.read(&mut rx, &mut frame).await.map_err(|e| format!("a subscriber: {e}"))?;
+        let v: Value = frames.parse(&frame)?;
         if let Some(event) = v.get("event") {
             tally.add(event, counter.as_deref());
-            tally.bytes += line.len() as u64;
+            tally.bytes += bytes as u64;
             last.store(tally.last_seq, Ordering::Relaxed);
         } else if v.get("result").is_some() {
-            return Ok(tally); // the unsubscribe reply: no event may follow it
+            return Ok(tally); // the unsubscribe reply (v3: the pong after it): no event may follow it
         } else {
             return Err(format!("unexpected line: {v}"));
         }
@@ -132,7 +128,7 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     for c in conns {
         let last = Arc::new(AtomicU64::new(0));
         lasts.push(last.clone());
-        tasks.push(tokio::spawn(follow(c.rx, last, args.counter_field.clone())));
+        tasks.push(tokio::spawn(follow(c.rx, c.frames, last, args.counter_field.clone())));
         writers.push(c.tx);
     }
     let cpu = CpuMeter::start(args.server_pid);
@@ -154,9 +150,17 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
         }
         tail_missing = lasts.iter().filter(|l| l.load(Ordering::Relaxed) != sets).count() as u64;
     }
+    let frames = args.frames();
+    let unsubscribe = if frames.v3 {
+        // Each subscriber's only sub is its second frame (id 2); `unsub`
+        // has no reply, the pong after it ends the follower.
+        [frames.frame(r#"{"t":"unsub","sub":"2"}"#), frames.frame(r#"{"t":"ping"}"#)].concat()
+    } else {
+        let params = json!({"subscription_id": "sub-1"});
+        frames.frame(&frames.request(999_999, "record.unsubscribe", &params))
+    };
     for tx in &mut writers {
-        let line = json!({"id": 999_999, "method": "record.unsubscribe", "params": {"subscription_id": "sub-1"}});
-        tokio::io::AsyncWriteExt::write_all(tx, format!("{line}\n").as_bytes()).await.map_err(|e| e.to_string())?;
+        tokio::io::AsyncWriteExt::write_all(tx, &unsubscribe).await.map_err(|e| e.to_string())?;
     }
     let mut tallies = Vec::new();
     for t in tasks {

@@ -7,29 +7,28 @@ use serde_json::{json, Value};
 use tokio::io::AsyncWriteExt;
 
 use crate::args::Args;
-use crate::conn::{read_line, request_line, Conn, Res};
+use crate::conn::{Conn, Res};
 use crate::procfs::CpuMeter;
 use crate::report::Row;
 
 pub async fn run(args: &Args) -> Res<Row> {
-    let Conn { mut rx, mut tx, .. } = Conn::open(args).await?;
+    let Conn { mut rx, mut tx, frames, .. } = Conn::open(args).await?;
     let params = args.get_params();
     let count = args.count as u64;
     let bursts = args.bursts.max(1) as u64;
     // Each burst is built first so the measurement is the server's, not JSON encoding's.
-    let burst: String = (1..=count).map(|id| request_line(id, "record.get", &params) + "\n").collect();
+    let burst: Vec<u8> = (1..=count).flat_map(|id| frames.frame(&frames.request(id, "record.get", &params))).collect();
     let request_bytes = burst.len() as u64;
-    let (mut line, mut out_of_order, mut errors, mut reply_bytes) = (String::new(), 0u64, 0u64, 0u64);
+    let (mut frame, mut out_of_order, mut errors, mut reply_bytes) = (Vec::new(), 0u64, 0u64, 0u64);
     let cpu = CpuMeter::start(args.server_pid);
     let start = Instant::now();
     for _ in 0..bursts {
         // Write and read at once: the server stops reading when its replies are not taken.
         let bytes = burst.clone();
-        let writer = tokio::spawn(async move { tx.write_all(bytes.as_bytes()).await.map(|()| tx) });
+        let writer = tokio::spawn(async move { tx.write_all(&bytes).await.map(|()| tx) });
         for want in 1..=count {
-            read_line(&mut rx, &mut line).await?;
-            reply_bytes += line.len() as u64;
-            let v: Value = serde_json::from_str(&line).map_err(|e| format!("invalid JSON ({e}): {line}"))?;
+            reply_bytes += frames.read(&mut rx, &mut frame).await? as u64;
+            let v: Value = frames.parse(&frame)?;
             // The floor does not read ids, so only the demo's order is checked.
             out_of_order += u64::from(!args.is_floor && v["id"] != want);
             errors += u64::from(v.get("error").is_some());
