@@ -22,6 +22,12 @@ pub fn time(stamp: &str) -> String {
     }
 }
 
+/// This host's wall clock, as [`time`] shows a stamp.
+pub fn now() -> String {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    time(&format!("{}.{:09}", since.as_secs(), since.subsec_nanos()))
+}
+
 /// How long ago a wall-clock stamp was, e.g. `2.1s ago`; `None` for a
 /// since-boot stamp, whose age this host cannot know.
 pub fn age(stamp: &str) -> Option<String> {

@@ -1,13 +1,17 @@
 //! `aimx info`: the welcome and the server's counters.
 
-use aimx_client::Client;
+use aimx_client::{Client, ErrorCode};
 use serde_json::{json, Value};
 
 use crate::fail::Fail;
 use crate::show;
 
 pub async fn run(client: &Client, json: bool) -> Result<(), Fail> {
-    let stats = client.stats().await?;
+    // AimDB's own v3 server has no server.stats: its welcome is all there is.
+    let stats = match client.stats().await {
+        Err(e) if e.code() == Some(&ErrorCode::NotFound) => Value::Null,
+        other => other?,
+    };
     let w = client.welcome();
     if json {
         println!("{}", json!({ "welcome": w, "stats": stats }));

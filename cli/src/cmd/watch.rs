@@ -60,7 +60,9 @@ fn print_event(name: &str, width: usize, event: &Event, json: bool) {
     if event.dropped > 0 {
         println!("… {} dropped", event.dropped);
     }
-    println!("{}  {name:<width$}  #{:<5} {}", show::time(&event.timestamp), event.sequence, event.data);
+    // A v3 server may not stamp its events: show when it arrived instead.
+    let time = if event.timestamp.is_empty() { show::now() } else { show::time(&event.timestamp) };
+    println!("{time}  {name:<width$}  #{:<5} {}", event.sequence, event.data);
 }
 
 /// One record's event (by the index of its name), or `None` when that
