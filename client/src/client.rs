@@ -151,7 +151,8 @@ impl Client {
             codec,
             writer: Mutex::new(writer),
             shared,
-            next_id: AtomicU64::new(HELLO_ID + 1),
+            // v1's hello has no id; v3's took the first.
+            next_id: AtomicU64::new(if codec.wire == Wire::V3 { HELLO_ID + 1 } else { 1 }),
             timeout: options.timeout,
             event_queue: options.event_queue.max(1),
             reader,
