@@ -10,6 +10,8 @@ use super::subs::Sub;
 use super::{Policy, SessionEnd};
 use crate::record::{AnyRecord, Origin, Registry};
 use crate::runtime::Clock;
+#[cfg(feature = "v3")]
+use crate::wire::request::Frame;
 use crate::wire::request::{Method, Request};
 use crate::wire::{reply, ErrorCode, Full, JsonOut};
 
@@ -40,6 +42,26 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
     mut req: Request<'_>,
 ) -> Handled {
     let id = req.id;
+    #[cfg(feature = "v3")]
+    match req.frame {
+        Frame::Ping => {
+            core.emit(io, &mut |o| o.raw(b"{\"t\":\"pong\"}\n")).await?;
+            return Ok(());
+        }
+        Frame::Write => return super::topics::write(core, &mut req),
+        Frame::Unsub => {
+            super::topics::unsubscribe(core, &req);
+            return Ok(());
+        }
+        Frame::Sub => {
+            return match super::topics::subscribe(core, io, &req).await {
+                Ok(()) => Ok(()),
+                Err(Stop::End(end)) => Err(end),
+                Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
+            }
+        }
+        Frame::V1 | Frame::Req => {}
+    }
     let done = match req.method {
         Method::List => list(core, io, id).await,
         Method::Get => get(core, io, &req).await,
@@ -53,9 +75,21 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
         Method::GraphNodes => graph(core, io, id, Graph::Nodes).await,
         Method::GraphEdges => graph(core, io, id, Graph::Edges).await,
         Method::GraphTopoOrder => graph(core, io, id, Graph::TopoOrder).await,
+        Method::Query if core.wire().is_v3() => {
+            // AimDB answers `record.query` from a history store; this server
+            // keeps none, so it says so (as AimDB does without one).
+            answer(ErrorCode::InternalError, msg!("record.query needs a history store; use record.get or record.drain"))
+        }
+        Method::Query => answer(ErrorCode::MethodNotFound, msg!("unknown method")),
     };
     match done {
         Ok(()) => Ok(()),
+        // A v3 length-prefixed reply larger than the reply buffer: its frame
+        // cannot be sent in parts, so it is dropped and the request refused.
+        #[cfg(feature = "v3")]
+        Err(Stop::End(SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))) if core.out.abandon() => {
+            core.error(io, id, ErrorCode::InternalError, msg!("the reply does not fit the reply buffer (", OUT, " bytes)")).await
+        }
         Err(Stop::End(end)) => Err(end),
         Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
     }
@@ -66,9 +100,10 @@ async fn ping<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
     io: &mut T,
     id: u64,
 ) -> Answered<'static> {
+    let wire = core.wire();
     let now = core.server.clock.now();
     core.emit(io, &mut |o| {
-        reply::result_start(o, id)?;
+        reply::result_start(o, wire, id)?;
         o.raw(b"{\"pong\":true,\"timestamp\":")?;
         o.timestamp(now)?;
         o.raw(b"}")?;
@@ -83,9 +118,10 @@ async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, con
     io: &mut T,
     id: u64,
 ) -> Answered<'static> {
+    let wire = core.wire();
     let s = core.server.stats();
     core.emit(io, &mut |o| {
-        reply::result_start(o, id)?;
+        reply::result_start(o, wire, id)?;
         let fields = [
             ("sessions_open", s.sessions_open),
             ("sessions_total", s.sessions_total),
@@ -132,8 +168,9 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
     io: &mut T,
     id: u64,
 ) -> Answered<'static> {
+    let wire = core.wire();
     core.emit(io, &mut |o| {
-        reply::result_start(o, id)?;
+        reply::result_start(o, wire, id)?;
         o.raw(b"[")
     })
     .await?;
@@ -212,13 +249,19 @@ async fn reply_with_value<'r, C: Clock, T: Transport, const SUBS: usize, const L
     record: &'r dyn AnyRecord,
     wrap: (&[u8], &[u8]),
 ) -> Answered<'r> {
+    let wire = core.wire();
     let mut had_value = true;
     let mut refused = None;
     let fits = core
         .try_emit(io, &mut |o| {
-            reply::result_start(o, id)?;
+            reply::result_start(o, wire, id)?;
             o.raw(wrap.0)?;
+            let at = o.len();
             had_value = record.write_latest(o).inspect_err(|_| refused = o.refused())?;
+            // v3 clients cannot read `"ok":null`: a null value is no value.
+            if wire.is_v3() && wrap.0.is_empty() && o.as_bytes()[at..] == *b"null" {
+                had_value = false;
+            }
             if !had_value {
                 return Err(Full);
             }
@@ -277,6 +320,7 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
     io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
+    let wire = core.wire();
     let id = req.id;
     let (index, record) = find(&core.server.registry, req)?;
     if !core.subs.has_room() {
@@ -295,7 +339,7 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
     let sub =
         core.subs.add(|sub_id| Sub::new(sub_id, index as u16, window as u16, base)).expect("room was checked above");
     core.emit(io, &mut |o| {
-        reply::result_start(o, id)?;
+        reply::result_start(o, wire, id)?;
         o.raw(b"{\"subscription_id\":")?;
         reply::subscription_id(o, sub.id.get())?;
         o.raw(b",\"queue_size\":")?;
@@ -314,12 +358,13 @@ async fn schema<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LIN
     io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
+    let wire = core.wire();
     let id = req.id;
     let (_, record) = find(&core.server.registry, req)?;
     let meta = record.meta();
     let fits = core
         .try_emit(io, &mut |o| {
-            reply::result_start(o, id)?;
+            reply::result_start(o, wire, id)?;
             o.raw(b"{\"record\":")?;
             o.str(meta.name)?;
             o.raw(b",\"type_id\":")?;
@@ -346,6 +391,7 @@ async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
     io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
+    let wire = core.wire();
     let id = req.id;
     let Some(sub_id) = req.params.subscription_id.as_deref() else {
         return answer(ErrorCode::InvalidParams, msg!("params.subscription_id is required"));
@@ -356,7 +402,7 @@ async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
         return answer(ErrorCode::NotFound, msg!("subscription '", sub_id, "' not found"));
     }
     core.emit(io, &mut |o| {
-        reply::result_start(o, id)?;
+        reply::result_start(o, wire, id)?;
         o.raw(b"{\"subscription_id\":")?;
         o.str(sub_id)?;
         o.raw(b",\"status\":\"cancelled\"}")?;

@@ -77,6 +77,7 @@ pub(crate) async fn drain<
     io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
+    let wire = core.wire();
     let id = req.id;
     let (index, record) = find(&core.server.registry, req)?;
     let limit = match req.params.limit {
@@ -88,7 +89,7 @@ pub(crate) async fn drain<
     let mut seen = core.drains.take(index as u16, head).unwrap_or(head);
     let name = record.meta().name;
     core.emit(io, &mut |o| {
-        reply::result_start(o, id)?;
+        reply::result_start(o, wire, id)?;
         o.raw(b"{\"record_name\":")?;
         o.str(name)?;
         o.raw(b",\"values\":[")

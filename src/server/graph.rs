@@ -26,8 +26,9 @@ pub(crate) async fn graph<C: Clock, T: Transport, const SUBS: usize, const LINE:
     id: u64,
     which: Graph,
 ) -> Answered<'static> {
+    let wire = core.wire();
     core.emit(io, &mut |o| {
-        reply::result_start(o, id)?;
+        reply::result_start(o, wire, id)?;
         o.raw(b"[")
     })
     .await?;

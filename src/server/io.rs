@@ -57,19 +57,74 @@ impl<W: Write> Transport for WriteHalf<W> {
 pub(crate) struct Out<const N: usize> {
     buf: [u8; N],
     len: usize,
+    /// Length-prefixed output (v3 over TCP), and where the frame being
+    /// written started.
+    #[cfg(feature = "v3")]
+    frames: Frames,
+}
+
+/// Length-prefixed output: each frame (a message up to its `\n`) goes out as
+/// a 4-byte big-endian length and the message without the `\n`. The length
+/// is patched in when the `\n` arrives, so a frame must fit the buffer whole;
+/// a flush sends only finished frames.
+#[cfg(feature = "v3")]
+#[derive(Clone, Copy, Default)]
+struct Frames {
+    on: bool,
+    /// The header of the frame not finished yet.
+    open: Option<usize>,
 }
 
 impl<const N: usize> Out<N> {
     pub(crate) const fn new() -> Self {
-        Out { buf: [0; N], len: 0 }
+        Out {
+            buf: [0; N],
+            len: 0,
+            #[cfg(feature = "v3")]
+            frames: Frames { on: false, open: None },
+        }
     }
 
+    /// Nothing that could be written out is buffered.
     pub(crate) fn is_empty(&self) -> bool {
-        self.len == 0
+        self.ready() == 0
+    }
+
+    /// The bytes that can go out now: all of them, or with length-prefixed
+    /// frames those up to the frame not finished yet.
+    fn ready(&self) -> usize {
+        #[cfg(feature = "v3")]
+        if let Some(open) = self.frames.open {
+            return open;
+        }
+        self.len
+    }
+
+    /// From now on, frames go out length-prefixed.
+    #[cfg(feature = "v3")]
+    pub(crate) fn length_prefixed(&mut self, on: bool) {
+        self.frames.on = on;
+    }
+
+    /// Drops the frame not finished yet (one too large for the buffer);
+    /// `true` if there was one.
+    #[cfg(feature = "v3")]
+    pub(crate) fn abandon(&mut self) -> bool {
+        match self.frames.open.take() {
+            Some(open) => {
+                self.len = open;
+                true
+            }
+            None => false,
+        }
     }
 
     /// Appends what `f` writes, all or nothing.
     pub(crate) fn piece(&mut self, f: &mut Piece<'_>) -> Result<(), Full> {
+        #[cfg(feature = "v3")]
+        if self.frames.on {
+            return append_framed(&mut self.buf, &mut self.len, &mut self.frames.open, f);
+        }
         append(&mut self.buf, &mut self.len, f)
     }
 
@@ -83,9 +138,15 @@ impl<const N: usize> Out<N> {
         timeout_ms: u64,
         cap: Option<Timestamp>,
     ) -> Result<(usize, bool), SessionEnd> {
-        let n = self.len;
+        let n = self.ready();
         let waited = write_all(io, clock, Deadline { timeout_ms, cap }, &self.buf[..n]).await?;
-        self.len = 0;
+        // What is left is the start of a frame not finished yet.
+        self.buf.copy_within(n..self.len, 0);
+        self.len -= n;
+        #[cfg(feature = "v3")]
+        if let Some(open) = self.frames.open.as_mut() {
+            *open -= n;
+        }
         Ok((n, waited))
     }
 }
@@ -104,6 +165,34 @@ fn append(buf: &mut [u8], len: &mut usize, f: &mut Piece<'_>) -> Result<(), Full
     let mut out = JsonOut::new(&mut buf[*len..]);
     f(&mut out)?;
     *len += out.len();
+    Ok(())
+}
+
+/// [`append`] for length-prefixed frames: a piece that starts a frame gets
+/// 4 bytes reserved for its length; one ending in `\n` (the end of every
+/// message) closes the frame: the `\n` is dropped, the length written.
+#[cfg(feature = "v3")]
+fn append_framed(buf: &mut [u8], len: &mut usize, open: &mut Option<usize>, f: &mut Piece<'_>) -> Result<(), Full> {
+    let (header, at) = match *open {
+        Some(header) => (header, *len),
+        None => (*len, *len + 4),
+    };
+    let mut out = JsonOut::new(buf.get_mut(at..).ok_or(Full)?);
+    f(&mut out)?;
+    let written = out.len();
+    if written == 0 {
+        return Ok(());
+    }
+    let mut end = at + written;
+    if buf[end - 1] == b'\n' {
+        end -= 1;
+        let body = (end - header - 4) as u32;
+        buf[header..header + 4].copy_from_slice(&body.to_be_bytes());
+        *open = None;
+    } else {
+        *open = Some(header);
+    }
+    *len = end;
     Ok(())
 }
 

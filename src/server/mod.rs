@@ -27,6 +27,8 @@ mod note;
 mod session;
 mod stats;
 mod subs;
+#[cfg(feature = "v3")]
+mod topics;
 
 use embedded_io_async::{ErrorKind, Read, Write};
 

@@ -13,8 +13,8 @@ use super::subs::Subs;
 use super::{dispatch, Server, SessionEnd};
 use crate::runtime::Clock;
 use crate::time::Timestamp;
-use crate::wire::request::{self, Hello, Message};
-use crate::wire::{reply, ErrorCode, Line, LineReader};
+use crate::wire::request::{self, Frame, Hello, Message};
+use crate::wire::{reply, ErrorCode, Line, LineReader, Wire};
 
 /// Rounds of one event per subscription delivered before input is read
 /// again, so a busy record cannot starve requests.
@@ -60,6 +60,10 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     pub(crate) slow: bool,
     /// Holds one of the server's greeted places (from its first good hello).
     admitted: bool,
+    /// The generation this session speaks, fixed by its first message.
+    wire: Wire,
+    /// Whether the first message (or the framing) fixed `wire` yet.
+    wire_fixed: bool,
 }
 
 enum Wake {
@@ -82,6 +86,8 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             bad_lines: 0,
             slow: false,
             admitted: false,
+            wire: Wire::V1,
+            wire_fixed: false,
         };
         Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
     }
@@ -213,7 +219,14 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
     /// Answers every complete line and delivers pending events; the replies
     /// stay buffered (the buffer is written out when it fills up).
     async fn step<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
-        while let Some(line) = self.lines.next_line() {
+        loop {
+            // Length-prefixed input means v3, and replies framed the same way.
+            #[cfg(feature = "v3")]
+            if !self.core.wire_fixed && self.lines.framing() == crate::wire::Framing::LengthPrefixed {
+                self.core.fix_wire(Wire::V3);
+                self.core.out.length_prefixed(true);
+            }
+            let Some(line) = self.lines.next_line() else { break };
             self.core.on_line(io, line).await?;
         }
         self.core.deliver_events(io).await
@@ -252,26 +265,83 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         Ok(())
     }
 
+    /// The generation this session speaks.
+    pub(crate) fn wire(&self) -> Wire {
+        self.wire
+    }
+
+    /// The first message decides the generation for the whole session.
+    fn fix_wire(&mut self, wire: Wire) {
+        if !self.wire_fixed {
+            self.wire = wire;
+            self.wire_fixed = true;
+        }
+    }
+
     async fn on_line<T: Transport>(&mut self, io: &mut T, line: Line<'_>) -> Result<(), SessionEnd> {
         let bytes = match line {
             Line::TooLong => {
                 self.server.count().parse_errors.add(1);
                 self.bad_line_before_hello(io).await?;
+                if self.wire.is_v3() {
+                    return Ok(()); // No id to answer: skipped, counted.
+                }
                 let max = LINE - 1;
                 return self.error(io, 0, ErrorCode::LineTooLong, msg!("line longer than ", max, " bytes")).await;
             }
+            #[cfg(feature = "v3")]
+            Line::FrameTooLong(len) => {
+                self.server.count().parse_errors.add(1);
+                let (len, max) = (u64::from(len), LINE - 4);
+                let msg = msg!("frame of ", len, " bytes; the limit is ", max);
+                return self.refuse(io, ErrorCode::LineTooLong, msg).await;
+            }
+            #[cfg(not(feature = "v3"))]
+            Line::FrameTooLong(_) => unreachable!("frames are only detected with the v3 feature"),
             Line::Complete(bytes) => bytes,
         };
-        match request::parse(bytes) {
+        let parsed = request::parse(bytes);
+        let wire = match &parsed {
+            Ok(Some(Message::Hello(h))) if h.v3_id.is_some() => Wire::V3,
+            Ok(Some(Message::Request(r))) if r.frame != Frame::V1 => Wire::V3,
+            Err(e) => e.wire,
+            Ok(None) => self.wire,
+            Ok(Some(_)) => Wire::V1,
+        };
+        if parsed.is_ok() || wire.is_v3() {
+            self.fix_wire(wire);
+        }
+        if wire != self.wire && !matches!(parsed, Ok(None)) {
+            // The other generation's message in a fixed session: answered
+            // (where it has an id) in this session's generation.
+            self.server.count().parse_errors.add(1);
+            self.bad_line_before_hello(io).await?;
+            let id = match &parsed {
+                Ok(Some(Message::Request(r))) => Some(r.id),
+                Ok(Some(Message::Hello(h))) => h.v3_id,
+                Err(e) if e.has_id => Some(e.id),
+                _ => None,
+            };
+            return match id {
+                Some(id) => self.error(io, id, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation")).await,
+                None if self.wire.is_v3() => Ok(()),
+                None => self.error(io, 0, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation")).await,
+            };
+        }
+        match parsed {
             Ok(None) => Ok(()),
             Err(e) => {
                 self.server.count().parse_errors.add(1);
                 self.bad_line_before_hello(io).await?;
+                if self.wire.is_v3() && !e.has_id {
+                    return Ok(()); // v3 skips what it cannot answer; counted above.
+                }
                 self.error(io, e.id, e.code, msg!(e.message)).await
             }
             Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
-            Ok(Some(Message::Request(_))) if !self.greeted => {
-                self.refuse(io, ErrorCode::ProtocolError, msg!("expected hello")).await
+            Ok(Some(Message::Request(req))) if !self.greeted => {
+                let id = if self.wire.is_v3() { Some(req.id) } else { None };
+                self.refuse_to(io, id, ErrorCode::ProtocolError, msg!("expected hello")).await
             }
             Ok(Some(Message::Request(req))) => {
                 self.server.count().requests.add(1);
@@ -299,45 +369,54 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         self.subs.clear(&self.server.registry);
         self.drains.clear();
         self.greeted = false;
+        let id = hello.v3_id;
         if !hello.version_ok() {
             let asked = hello.version.as_deref().unwrap_or("no version");
-            let msg = msg!("server speaks 1.x, client asked for ", asked);
-            return self.refuse(io, ErrorCode::VersionMismatch, msg).await;
+            let speaks = if id.is_some() { "server speaks 3.x, client asked for " } else { "server speaks 1.x, client asked for " };
+            return self.refuse_to(io, id, ErrorCode::VersionMismatch, msg!(speaks, asked)).await;
         }
         let authenticated = match (self.server.config.token, &hello.auth_token) {
             (None, _) => false,
             (Some(_), None) if !hello.token_unusable => {
                 self.server.count().auth_failures.add(1);
                 let msg = msg!("this server requires an auth token");
-                return self.refuse(io, ErrorCode::AuthRequired, msg).await;
+                return self.refuse_to(io, id, ErrorCode::AuthRequired, msg).await;
             }
             (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
             (Some(_), _) => {
                 self.server.count().auth_failures.add(1);
-                return self.refuse(io, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
+                return self.refuse_to(io, id, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
             }
         };
         if !self.admitted {
             if !self.server.greet() {
                 let max = self.server.config.max_sessions;
                 let msg = msg!("server is at its limit of ", max, " sessions");
-                return self.refuse(io, ErrorCode::TooManySessions, msg).await;
+                return self.refuse_to(io, id, ErrorCode::TooManySessions, msg).await;
             }
             self.admitted = true;
         }
-        self.welcome(io, authenticated).await?;
+        self.welcome(io, id, authenticated).await?;
         self.greeted = true;
         self.hello_by = None;
         Ok(())
     }
 
-    async fn welcome<T: Transport>(&mut self, io: &mut T, authenticated: bool) -> Result<(), SessionEnd> {
+    /// The welcome; a v3 one (`id` of the hello) is the hello's reply.
+    async fn welcome<T: Transport>(&mut self, io: &mut T, id: Option<u64>, authenticated: bool) -> Result<(), SessionEnd> {
         let config = &self.server.config;
         let write = config.policy == super::Policy::ReadWrite;
         self.emit(io, &mut |o| {
-            o.raw(b"{\"version\":\"1.0\",\"server\":")?;
-            o.str(config.name)?;
-            o.raw(b",\"permissions\":[\"read\",\"subscribe\"")?;
+            if let Some(id) = id.filter(|_| cfg!(feature = "v3")) {
+                reply::result_start(o, Wire::V3, id)?;
+                o.raw(b"{\"version\":\"3.0\",\"server\":")?;
+                o.str(config.name)?;
+                o.raw(b",\"permissions\":[\"read\"")?;
+            } else {
+                o.raw(b"{\"version\":\"1.0\",\"server\":")?;
+                o.str(config.name)?;
+                o.raw(b",\"permissions\":[\"read\",\"subscribe\"")?;
+            }
             if write {
                 o.raw(b",\"write\"")?;
             }
@@ -360,7 +439,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             o.u64(SUBS as u64)?;
             o.raw(b",\"authenticated\":")?;
             o.bool(authenticated)?;
-            o.raw(b"}\n")
+            o.raw(if id.is_some() { b"}}\n" } else { b"}\n" })
         })
         .await
     }
@@ -401,16 +480,29 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         code: ErrorCode,
         message: Msg<'_>,
     ) -> Result<(), SessionEnd> {
-        if !self.try_emit(io, &mut |o| reply::error(o, Some(id), code, |o| message.write(o))).await? {
+        let wire = self.wire;
+        if !self.try_emit(io, &mut |o| reply::error(o, wire, Some(id), code, |o| message.write(o))).await? {
             // Only a message built from a long, heavily escaped name gets here.
-            self.emit(io, &mut |o| reply::error(o, Some(id), code, |o| o.str(code.as_str()))).await?;
+            self.emit(io, &mut |o| reply::error(o, wire, Some(id), code, |o| o.str(code.as_str()))).await?;
         }
         Ok(())
     }
 
     /// A one-line refusal; the session ends.
     async fn refuse<T: Transport>(&mut self, io: &mut T, code: ErrorCode, message: Msg<'_>) -> Result<(), SessionEnd> {
-        self.emit(io, &mut |o| reply::error(o, None, code, |o| message.write(o))).await?;
+        self.refuse_to(io, None, code, message).await
+    }
+
+    /// [`Self::refuse`], as the reply to request `id` (a v3 hello's).
+    async fn refuse_to<T: Transport>(
+        &mut self,
+        io: &mut T,
+        id: Option<u64>,
+        code: ErrorCode,
+        message: Msg<'_>,
+    ) -> Result<(), SessionEnd> {
+        let wire = self.wire;
+        self.emit(io, &mut |o| reply::error(o, wire, id, code, |o| message.write(o))).await?;
         self.flush(io).await?;
         Err(SessionEnd::Refused(code))
     }
@@ -447,7 +539,7 @@ pub(crate) async fn refuse_busy<C: Clock, T: Transport, const SUBS: usize, const
     let mut out = Out::<128>::new();
     let max = server.config.max_sessions;
     let msg = msg!("server is at its limit of ", max, " sessions");
-    if out.piece(&mut |o| reply::error(o, None, ErrorCode::TooManySessions, |o| msg.write(o))).is_ok() {
+    if out.piece(&mut |o| reply::error(o, Wire::V1, None, ErrorCode::TooManySessions, |o| msg.write(o))).is_ok() {
         let _ = out.flush(io, &server.clock, server.config.write_timeout_ms, None).await;
     }
     SessionEnd::TooManySessions

@@ -56,6 +56,13 @@ impl Sub {
         Sub { id, record, window, base: base as u32, seen: base as u32, delivered: base as u32 }
     }
 
+    /// A subscription whose value `head` was already sent (a v3 `snap`):
+    /// it counts as this subscription's first value.
+    #[cfg(feature = "v3")]
+    pub(crate) fn snapped(id: NonZeroU32, record: u16, window: u16, head: u64) -> Self {
+        Sub { base: head.wrapping_sub(1) as u32, ..Sub::new(id, record, window, head) }
+    }
+
     /// The sequence numbers in full, given the record's `head` (no sequence
     /// here is ever ahead of it).
     pub(crate) fn cursor(&self, head: u64) -> Cursor {
@@ -81,16 +88,52 @@ impl Sub {
 pub(crate) struct Subs<const S: usize> {
     slots: [Option<Sub>; S],
     next_id: NonZeroU32,
+    /// Slots that belong to a v3 wildcard subscription: their updates carry
+    /// the record's key, and one sequence runs over all slots of the same id.
+    #[cfg(feature = "v3")]
+    wild: [bool; S],
 }
 
 impl<const S: usize> Subs<S> {
     pub(crate) const fn new() -> Self {
-        Subs { slots: [None; S], next_id: NonZeroU32::MIN }
+        Subs {
+            slots: [None; S],
+            next_id: NonZeroU32::MIN,
+            #[cfg(feature = "v3")]
+            wild: [false; S],
+        }
+    }
+
+    /// Adds a v3 subscription slot (its id is the client's); `false` when
+    /// all slots are used.
+    #[cfg(feature = "v3")]
+    pub(crate) fn add_v3(&mut self, sub: Sub, wild: bool) -> bool {
+        let Some(i) = self.slots.iter().position(Option::is_none) else { return false };
+        self.slots[i] = Some(sub);
+        self.wild[i] = wild;
+        true
+    }
+
+    /// Free slots.
+    #[cfg(feature = "v3")]
+    pub(crate) fn free(&self) -> usize {
+        self.slots.iter().filter(|s| s.is_none()).count()
+    }
+
+    /// Whether a subscription `id` exists.
+    #[cfg(feature = "v3")]
+    pub(crate) fn has(&self, id: u32) -> bool {
+        self.slots.iter().flatten().any(|sub| sub.id.get() == id)
     }
 
     /// Adds a subscription built from its id; `None` when all slots are used.
     pub(crate) fn add(&mut self, make: impl FnOnce(NonZeroU32) -> Sub) -> Option<Sub> {
-        let slot = self.slots.iter_mut().find(|s| s.is_none())?;
+        let i = self.slots.iter().position(Option::is_none)?;
+        #[cfg(feature = "v3")]
+        {
+            self.wild[i] = false;
+        }
+        let slot = &mut self.slots[i];
         let sub = make(self.next_id);
         self.next_id = self.next_id.checked_add(1).unwrap_or(NonZeroU32::MIN);
         *slot = Some(sub);
@@ -102,17 +145,19 @@ impl<const S: usize> Subs<S> {
         self.slots.iter().any(Option::is_none)
     }
 
-    /// Removes subscription `id`, detaching it from its record.
+    /// Removes subscription `id` (every slot of it: a v3 wildcard has
+    /// several), detaching it from its records.
     pub(crate) fn remove(&mut self, id: u32, registry: &Registry) -> bool {
-        let Some(slot) = self.slots.iter_mut().find(|s| matches!(s, Some(sub) if sub.id.get() == id)) else {
-            return false;
-        };
-        if let Some(sub) = slot.take() {
-            if let Some(record) = registry.get(sub.record.into()) {
-                record.detach();
+        let mut found = false;
+        for slot in self.slots.iter_mut().filter(|s| matches!(s, Some(sub) if sub.id.get() == id)) {
+            if let Some(sub) = slot.take() {
+                if let Some(record) = registry.get(sub.record.into()) {
+                    record.detach();
+                }
             }
+            found = true;
         }
-        true
+        found
     }
 
     /// Ends every subscription (a session restart or end).
@@ -196,16 +241,18 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
         let Some(sub) = self.subs.slots[i] else { return Ok(false) };
         let Some(record) = self.server.registry.get(sub.record.into()) else { return Ok(false) };
         let cursor = sub.cursor(record.info().head);
+        let wire = self.wire();
+        let (label, offset, how) = self.update_tag(i, &sub, record.meta().name);
         let mut flushed = false;
         loop {
             let mut next = Next::Empty;
             let wrote = self.out.piece(&mut |o| {
                 next = record.write_next(cursor.seen, sub.window.into(), o, &mut |o, seq| {
-                    reply::event_start(o, sub.id.get(), seq - cursor.base)
+                    reply::event_start(o, wire, label, offset + seq - cursor.base, how)
                 });
                 match next {
                     Next::Wrote { seq, timestamp } => {
-                        reply::event_end(o, self.server.stamp(timestamp), seq - cursor.delivered - 1)
+                        reply::event_end(o, wire, self.server.stamp(timestamp), seq - cursor.delivered - 1)
                     }
                     Next::Empty => Ok(()),
                     Next::Full { .. } => Err(crate::wire::Full),
@@ -236,11 +283,11 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 slot.take(seq, true);
                 self.server.count().events_dropped.add(dropped);
                 let stamp = self.server.stamp(timestamp);
-                let (id, sequence) = (sub.id.get(), seq - cursor.base);
+                let sequence = offset + seq - cursor.base;
                 self.emit(io, &mut |o| {
-                    reply::event_start(o, id, sequence)?;
+                    reply::event_start(o, wire, label, sequence, how)?;
                     o.raw(b"null,\"skipped\":\"too_large\"")?;
-                    reply::event_end(o, stamp, dropped)
+                    reply::event_end(o, wire, stamp, dropped)
                 })
                 .await?;
                 return Ok(true);
@@ -248,6 +295,31 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
             self.flush(io).await?;
             flushed = true;
         }
+    }
+}
+
+impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, '_, C, SUBS, LINE, OUT> {
+    /// How slot `i`'s updates are labelled: the id on the wire, what its
+    /// sequence adds to this record's count, and the v3 tag. A v3 wildcard
+    /// runs one sequence over its records: the values the other slots of the
+    /// same id took so far (delivered or dropped) come first.
+    fn update_tag<'n>(&self, i: usize, sub: &Sub, name: &'n str) -> (u64, u64, reply::Update<'n>) {
+        let id = u64::from(sub.id.get());
+        #[cfg(feature = "v3")]
+        if self.wire().is_v3() {
+            if !self.subs.wild[i] {
+                return (id - 1, 0, reply::Update::Event);
+            }
+            let registry = &self.server.registry;
+            let others = (self.subs.slots.iter().enumerate())
+                .filter_map(|(j, s)| s.filter(|s| j != i && s.id == sub.id))
+                .filter_map(|s| registry.get(s.record.into()).map(|r| s.cursor(r.info().head)))
+                .map(|c| c.seen - c.base)
+                .sum();
+            return (id - 1, others, reply::Update::Tagged(name));
+        }
+        let _ = (i, name);
+        (id, 0, reply::Update::Event)
     }
 }
 

@@ -4,6 +4,15 @@
 //! reported once as [`Line::TooLong`] and then skipped up to the next `\n`;
 //! memory never grows with what a peer sends. The outcome depends only on
 //! the bytes, never on how they were chunked.
+//!
+//! With the `v3` feature the first bytes of the stream also pick the
+//! framing: frames of a 4-byte big-endian length and that many bytes
+//! (AimDB's TCP framing) when the stream starts with a zero byte (a length
+//! under 16 MiB) and its fifth byte is `{`; lines otherwise. So line noise
+//! on a serial port before a v1 hello is still answered line by line. A
+//! frame must fit the buffer with its header; a longer one is
+//! [`Line::FrameTooLong`]: it cannot be skipped without reading it, so the
+//! session ends.
 
 /// What [`LineReader::next_line`] found.
 #[derive(Debug, PartialEq, Eq)]
@@ -13,6 +22,20 @@ pub enum Line<'a> {
     /// A line did not fit the buffer; its bytes up to the next `\n` are
     /// being discarded.
     TooLong,
+    /// A length-prefixed frame announced more bytes than the buffer holds
+    /// (this length). Reported again on every call: the stream is unusable.
+    FrameTooLong(u32),
+}
+
+/// How the stream is cut into messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No byte seen yet.
+    Undecided,
+    /// Newline-terminated lines (v1, and v3 over NDJSON).
+    Lines,
+    /// A 4-byte big-endian length, then that many bytes (v3 over TCP).
+    LengthPrefixed,
 }
 
 /// Accumulates bytes read from a stream into lines of at most `N` bytes.
@@ -29,6 +52,7 @@ pub struct LineReader<const N: usize> {
     /// A full buffer ended in `\r`: it was dropped, and the next byte
     /// decides whether it was a CRLF (the limit is on content).
     cr_held: bool,
+    framing: Framing,
 }
 
 impl<const N: usize> Default for LineReader<N> {
@@ -41,7 +65,15 @@ impl<const N: usize> LineReader<N> {
     /// An empty reader.
     pub const fn new() -> Self {
         assert!(N >= 16, "a line buffer needs at least 16 bytes");
-        LineReader { buf: [0; N], start: 0, end: 0, scanned: 0, discarding: false, cr_held: false }
+        LineReader {
+            buf: [0; N],
+            start: 0,
+            end: 0,
+            scanned: 0,
+            discarding: false,
+            cr_held: false,
+            framing: if cfg!(feature = "v3") { Framing::Undecided } else { Framing::Lines },
+        }
     }
 
     /// Drop everything buffered (used when a session restarts).
@@ -79,8 +111,49 @@ impl<const N: usize> LineReader<N> {
         }
     }
 
+    /// Fixes the framing instead of detecting it (a link that only ever
+    /// carries lines, or a test).
+    pub fn set_framing(&mut self, framing: Framing) {
+        self.framing = framing;
+    }
+
+    /// The framing, decided by the first bytes received (see the module).
+    pub fn framing(&mut self) -> Framing {
+        if self.framing == Framing::Undecided && self.end > self.start {
+            let first = &self.buf[self.start..self.end];
+            if first[0] != 0 {
+                self.framing = Framing::Lines;
+            } else if let Some(&fifth) = first.get(4) {
+                self.framing = if fifth == b'{' { Framing::LengthPrefixed } else { Framing::Lines };
+            }
+        }
+        self.framing
+    }
+
+    /// The next length-prefixed frame's body.
+    fn next_frame(&mut self) -> Option<Line<'_>> {
+        let head = self.buf.get(self.start..self.start + 4).filter(|_| self.end >= self.start + 4)?;
+        let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        if len as usize > N - 4 {
+            return Some(Line::FrameTooLong(len));
+        }
+        let body = self.start + 4;
+        let end = body + len as usize;
+        if end > self.end {
+            return None;
+        }
+        self.start = end;
+        self.scanned = end;
+        Some(Line::Complete(&mut self.buf[body..end]))
+    }
+
     /// The next complete line, or `None` when more bytes are needed.
     pub fn next_line(&mut self) -> Option<Line<'_>> {
+        match self.framing() {
+            Framing::Undecided => return None,
+            Framing::LengthPrefixed => return self.next_frame(),
+            Framing::Lines => {}
+        }
         loop {
             let newline = self.buf[self.scanned..self.end].iter().position(|&b| b == b'\n');
             let Some(offset) = newline else {
@@ -131,7 +204,12 @@ mod tests {
 
     /// Feeds `input` in chunks of `chunk` bytes and collects what comes out.
     fn lines<const N: usize>(input: &[u8], chunk: usize) -> Vec<Option<Vec<u8>>> {
+        framed::<N>(Framing::Lines, input, chunk)
+    }
+
+    fn framed<const N: usize>(framing: Framing, input: &[u8], chunk: usize) -> Vec<Option<Vec<u8>>> {
         let mut r = LineReader::<N>::new();
+        r.set_framing(framing);
         let mut got = Vec::new();
         let mut rest = input;
         while !rest.is_empty() {
@@ -144,6 +222,7 @@ mod tests {
                 got.push(match line {
                     Line::Complete(l) => Some(l.to_vec()),
                     Line::TooLong => None,
+                    Line::FrameTooLong(_) => panic!("frame too long"),
                 });
             }
         }
@@ -178,6 +257,36 @@ mod tests {
         for chunk in [1, 7, 16, 200] {
             assert_eq!(lines::<16>(&input, chunk), [None, Some(b"ok".to_vec())], "chunk {chunk}");
         }
+    }
+
+    #[cfg(feature = "v3")]
+    #[test]
+    fn length_prefixed_frames_any_chunking() {
+        let frame = |body: &[u8]| [&(body.len() as u32).to_be_bytes()[..], body].concat();
+        let input = [frame(b"{\"t\":\"ping\"}"), frame(b""), frame(&[b'a'; 12])].concat();
+        for chunk in [1, 3, 5, 64] {
+            let got = framed::<16>(Framing::Undecided, &input, chunk);
+            assert_eq!(got, [Some(b"{\"t\":\"ping\"}".to_vec()), Some(Vec::new()), Some([b'a'; 12].to_vec())], "{chunk}");
+        }
+        // 13 bytes and the header do not fit 16: the stream cannot go on.
+        let mut r = LineReader::<16>::new();
+        r.spare()[..5].copy_from_slice(b"\0\0\0\x0d{");
+        r.commit(5);
+        assert_eq!(r.next_line(), Some(Line::FrameTooLong(13)));
+        assert_eq!(r.framing(), Framing::LengthPrefixed);
+        // Anything else is lines: text, whitespace, and noise that starts
+        // with a zero byte but is no frame header.
+        for start in [&b" {"[..], b"x\n", b"\0\xff no\n", b"{\"t\""] {
+            let mut r = LineReader::<16>::new();
+            r.spare()[..start.len()].copy_from_slice(start);
+            r.commit(start.len());
+            assert_eq!(r.framing(), Framing::Lines, "{start:?}");
+        }
+        // A zero byte alone decides nothing yet.
+        let mut r = LineReader::<16>::new();
+        r.spare()[..3].copy_from_slice(b"\0\0\0");
+        r.commit(3);
+        assert_eq!((r.framing(), r.next_line().is_none()), (Framing::Undecided, true));
     }
 
     #[test]

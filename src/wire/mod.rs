@@ -15,7 +15,7 @@ pub mod request;
 pub mod scan;
 pub mod value;
 
-pub use line::{Line, LineReader};
+pub use line::{Framing, Line, LineReader};
 pub use out::{Full, JsonOut};
-pub use reply::ErrorCode;
+pub use reply::{ErrorCode, Update, Wire};
 pub use request::{Hello, Message, Method, ParseError, Request};

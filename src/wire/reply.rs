@@ -53,14 +53,69 @@ impl core::fmt::Display for ErrorCode {
     }
 }
 
+impl ErrorCode {
+    /// The v3 code this one is reported as (v3 has only four); our own code
+    /// and message travel beside it as extra members v3 clients ignore.
+    pub const fn v3(self) -> &'static str {
+        match self {
+            ErrorCode::NotFound | ErrorCode::NoValue | ErrorCode::MethodNotFound => "not_found",
+            ErrorCode::PermissionDenied
+            | ErrorCode::AuthRequired
+            | ErrorCode::AuthFailed
+            | ErrorCode::TooManySubscriptions
+            | ErrorCode::TooManySessions => "denied",
+            ErrorCode::VersionMismatch => "version_mismatch",
+            _ => "internal",
+        }
+    }
+}
+
+/// Which AimX generation a session speaks: the envelopes differ, the
+/// results inside them do not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Wire {
+    /// AimX v1: `{"id":…,"result":…}`, `{"event":{…}}`.
+    #[default]
+    V1,
+    /// AimX v3: `{"t":"reply","id":…,"ok":…}`, `{"t":"event",…}`.
+    V3,
+}
+
+impl Wire {
+    /// Whether this is v3; always false when the `v3` feature is off, so
+    /// the v3 branches compile away.
+    #[inline(always)]
+    pub const fn is_v3(self) -> bool {
+        cfg!(feature = "v3") && matches!(self, Wire::V3)
+    }
+}
+
 /// `{"id":ID,"error":{"code":…,"message":…}}` and a newline; with `id`
-/// `None` the bare refusal form `{"error":{…}}`.
+/// `None` the bare refusal form `{"error":{…}}`. In v3:
+/// `{"t":"reply","id":ID,"err":V3CODE,"code":…,"message":…}` (no `id` when
+/// none is known: v3 clients skip it, a human still reads why).
 pub fn error(
     out: &mut JsonOut,
+    wire: Wire,
     id: Option<u64>,
     code: ErrorCode,
     message: impl FnOnce(&mut JsonOut) -> Result<(), Full>,
 ) -> Result<(), Full> {
+    if wire.is_v3() {
+        out.raw(b"{\"t\":\"reply\",")?;
+        if let Some(id) = id {
+            out.raw(b"\"id\":")?;
+            out.u64(id)?;
+            out.raw(b",")?;
+        }
+        out.raw(b"\"err\":\"")?;
+        out.raw(code.v3().as_bytes())?;
+        out.raw(b"\",\"code\":\"")?;
+        out.raw(code.as_str().as_bytes())?;
+        out.raw(b"\",\"message\":")?;
+        message(out)?;
+        return out.raw(b"}\n");
+    }
     out.raw(b"{")?;
     if let Some(id) = id {
         out.raw(b"\"id\":")?;
@@ -74,11 +129,13 @@ pub fn error(
     out.raw(b"}}\n")
 }
 
-/// The start of a successful reply: `{"id":ID,"result":`.
-pub fn result_start(out: &mut JsonOut, id: u64) -> Result<(), Full> {
-    out.raw(b"{\"id\":")?;
+/// The start of a successful reply: `{"id":ID,"result":` (v3:
+/// `{"t":"reply","id":ID,"ok":`; the result written after it is never
+/// `null`, which v3 clients cannot read).
+pub fn result_start(out: &mut JsonOut, wire: Wire, id: u64) -> Result<(), Full> {
+    out.raw(if wire.is_v3() { b"{\"t\":\"reply\",\"id\":" } else { b"{\"id\":" })?;
     out.u64(id)?;
-    out.raw(b",\"result\":")
+    out.raw(if wire.is_v3() { b",\"ok\":" } else { b",\"result\":" })
 }
 
 /// The end of a successful reply.
@@ -107,24 +164,51 @@ pub fn parse_subscription_id(s: &str) -> Option<u32> {
     }
 }
 
-/// The head of an event, up to and including `"data":`.
-pub fn event_start(out: &mut JsonOut, sub: u32, sequence: u64) -> Result<(), Full> {
+/// How a v3 update frame is tagged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update<'a> {
+    /// A live value of an exact-key subscription (no `topic`).
+    Event,
+    /// A live value of a wildcard subscription, from this record.
+    Tagged(&'a str),
+    /// A late-join snapshot of this record; `true` on the burst's last.
+    Snap(&'a str, bool),
+}
+
+/// The head of an event, up to and including `"data":`. In v3 `sub` is the
+/// subscription's request id, written as a string, and `how` tags it.
+pub fn event_start(out: &mut JsonOut, wire: Wire, sub: u64, sequence: u64, how: Update) -> Result<(), Full> {
+    if wire.is_v3() {
+        out.raw(if matches!(how, Update::Snap(..)) { b"{\"t\":\"snap\",\"sub\":\"" } else { b"{\"t\":\"event\",\"sub\":\"" })?;
+        out.u64(sub)?;
+        out.raw(b"\",\"seq\":")?;
+        out.u64(sequence)?;
+        if let Update::Tagged(topic) | Update::Snap(topic, _) = how {
+            out.raw(b",\"topic\":")?;
+            out.str(topic)?;
+        }
+        if let Update::Snap(_, true) = how {
+            out.raw(b",\"last\":true")?;
+        }
+        return out.raw(b",\"data\":");
+    }
     out.raw(b"{\"event\":{\"subscription_id\":")?;
-    subscription_id(out, sub)?;
+    subscription_id(out, sub as u32)?;
     out.raw(b",\"sequence\":")?;
     out.u64(sequence)?;
     out.raw(b",\"data\":")
 }
 
-/// The tail of an event: timestamp, `dropped` when non-zero, newline.
-pub fn event_end(out: &mut JsonOut, timestamp: Timestamp, dropped: u64) -> Result<(), Full> {
+/// The tail of an event: timestamp, `dropped` when non-zero, newline (v3:
+/// the same members, optional ones a v3 client ignores).
+pub fn event_end(out: &mut JsonOut, wire: Wire, timestamp: Timestamp, dropped: u64) -> Result<(), Full> {
     out.raw(b",\"timestamp\":")?;
     out.timestamp(timestamp)?;
     if dropped > 0 {
         out.raw(b",\"dropped\":")?;
         out.u64(dropped)?;
     }
-    out.raw(b"}}\n")
+    out.raw(if wire.is_v3() { b"}\n" } else { b"}}\n" })
 }
 
 #[cfg(test)]
@@ -135,11 +219,11 @@ mod tests {
     fn golden_error_and_event() {
         let mut buf = [0u8; 256];
         let mut out = JsonOut::new(&mut buf);
-        error(&mut out, Some(2), ErrorCode::NotFound, |o| o.str("record 'x' not found")).unwrap();
-        error(&mut out, None, ErrorCode::AuthFailed, |o| o.str("invalid auth token")).unwrap();
-        event_start(&mut out, 1, 12).unwrap();
+        error(&mut out, Wire::V1, Some(2), ErrorCode::NotFound, |o| o.str("record 'x' not found")).unwrap();
+        error(&mut out, Wire::V1, None, ErrorCode::AuthFailed, |o| o.str("invalid auth token")).unwrap();
+        event_start(&mut out, Wire::V1, 1, 12, Update::Event).unwrap();
         out.raw(b"{\"celsius\":21.7}").unwrap();
-        event_end(&mut out, Timestamp::from_millis(36_500), 4).unwrap();
+        event_end(&mut out, Wire::V1, Timestamp::from_millis(36_500), 4).unwrap();
         assert_eq!(
             core::str::from_utf8(out.as_bytes()).unwrap(),
             concat!(
@@ -147,6 +231,32 @@ mod tests {
                 "{\"error\":{\"code\":\"auth_failed\",\"message\":\"invalid auth token\"}}\n",
                 "{\"event\":{\"subscription_id\":\"sub-1\",\"sequence\":12,\"data\":{\"celsius\":21.7},",
                 "\"timestamp\":\"36.500000000\",\"dropped\":4}}\n",
+            )
+        );
+    }
+
+    #[cfg(feature = "v3")]
+    #[test]
+    fn golden_v3_frames() {
+        let mut buf = [0u8; 512];
+        let mut out = JsonOut::new(&mut buf);
+        error(&mut out, Wire::V3, Some(2), ErrorCode::NoValue, |o| o.str("no value")).unwrap();
+        result_start(&mut out, Wire::V3, 3).unwrap();
+        out.raw(b"true").unwrap();
+        result_end(&mut out).unwrap();
+        event_start(&mut out, Wire::V3, 7, 1, Update::Snap("a.b", true)).unwrap();
+        out.raw(b"1").unwrap();
+        event_end(&mut out, Wire::V3, Timestamp::from_millis(1), 0).unwrap();
+        event_start(&mut out, Wire::V3, 7, 4, Update::Tagged("a.b")).unwrap();
+        out.raw(b"2").unwrap();
+        event_end(&mut out, Wire::V3, Timestamp::from_millis(2), 1).unwrap();
+        assert_eq!(
+            core::str::from_utf8(out.as_bytes()).unwrap(),
+            concat!(
+                "{\"t\":\"reply\",\"id\":2,\"err\":\"not_found\",\"code\":\"no_value\",\"message\":\"no value\"}\n",
+                "{\"t\":\"reply\",\"id\":3,\"ok\":true}\n",
+                "{\"t\":\"snap\",\"sub\":\"7\",\"seq\":1,\"topic\":\"a.b\",\"last\":true,\"data\":1,\"timestamp\":\"0.001000000\"}\n",
+                "{\"t\":\"event\",\"sub\":\"7\",\"seq\":4,\"topic\":\"a.b\",\"data\":2,\"timestamp\":\"0.002000000\",\"dropped\":1}\n",
             )
         );
     }

@@ -9,7 +9,7 @@
 
 use heapless::String;
 
-use super::reply::ErrorCode;
+use super::reply::{ErrorCode, Wire};
 use super::scan::{self, ScanError};
 use super::value::de::{DeError, Deserializer};
 
@@ -30,6 +30,10 @@ pub struct ParseError {
     pub code: ErrorCode,
     /// A short human-readable reason.
     pub message: &'static str,
+    /// The generation of the frame (a v3 frame is tagged `"t"`).
+    pub wire: Wire,
+    /// Whether `id` was read from the frame (v3 answers only those).
+    pub has_id: bool,
 }
 
 impl core::fmt::Display for ParseError {
@@ -42,7 +46,17 @@ impl core::error::Error for ParseError {}
 
 impl ParseError {
     const fn new(id: u64, code: ErrorCode, message: &'static str) -> Self {
-        ParseError { id, code, message }
+        ParseError { id, code, message, wire: Wire::V1, has_id: id != 0 }
+    }
+
+    /// An error in a v3 frame; `id` when one was read.
+    #[cfg(feature = "v3")]
+    const fn v3(id: Option<u64>, code: ErrorCode, message: &'static str) -> Self {
+        let (id, has_id) = match id {
+            Some(id) => (id, true),
+            None => (0, false),
+        };
+        ParseError { id, code, message, wire: Wire::V3, has_id }
     }
 }
 
@@ -68,13 +82,35 @@ pub struct Hello {
     /// An `auth_token` was sent that cannot be a token (not a string, or
     /// over [`TOKEN_MAX`] bytes): answered like a wrong token.
     pub token_unusable: bool,
+    /// A v3 hello (`{"t":"req","method":"hello",…}`): its request id.
+    pub v3_id: Option<u64>,
 }
 
 impl Hello {
-    /// Whether the version is one this server speaks: `"1"` or `"1.x"`.
+    /// Whether the version is one this server speaks: `"1"` or `"1.x"`
+    /// (a v3 hello: `"3"` or `"3.x"`).
     pub fn version_ok(&self) -> bool {
-        matches!(self.version.as_deref(), Some(v) if v == "1" || v.starts_with("1."))
+        let major = if self.v3_id.is_some() { "3" } else { "1" };
+        matches!(self.version.as_deref(), Some(v) if v == major || v.strip_prefix(major).is_some_and(|r| r.starts_with('.')))
     }
+}
+
+/// What kind of frame a request came in (v1 has only requests).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Frame {
+    /// A v1 request line.
+    #[default]
+    V1,
+    /// v3 `req`: a call, answered with a `reply`.
+    Req,
+    /// v3 `sub`: the id names the subscription; refused with a `reply`.
+    Sub,
+    /// v3 `unsub`: never answered.
+    Unsub,
+    /// v3 `write`: a `record.set` that is never answered.
+    Write,
+    /// v3 `ping`: answered with `pong`.
+    Ping,
 }
 
 /// The methods of AimX v1 and this project's extensions.
@@ -93,6 +129,7 @@ pub enum Method {
     GraphNodes,
     GraphEdges,
     GraphTopoOrder,
+    Query,
 }
 
 impl Method {
@@ -110,6 +147,7 @@ impl Method {
             "graph.nodes" => Method::GraphNodes,
             "graph.edges" => Method::GraphEdges,
             "graph.topo_order" => Method::GraphTopoOrder,
+            "record.query" => Method::Query,
             _ => return None,
         })
     }
@@ -151,6 +189,8 @@ pub struct Request<'a> {
     /// The raw JSON of `params.value`, for `record.set` (the record's
     /// deserializer unescapes its strings in place).
     pub value: Option<&'a mut [u8]>,
+    /// The frame it came in (v3 frames other than `req` map onto methods).
+    pub frame: Frame,
 }
 
 /// One parsed line.
@@ -191,12 +231,25 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
             "version" => &mut top.hello_fields.version,
             "client" => &mut top.hello_fields.client,
             "auth_token" => &mut top.hello_fields.auth_token,
+            #[cfg(feature = "v3")]
+            "t" => &mut top.v3.t,
+            #[cfg(feature = "v3")]
+            "topic" => &mut top.v3.topic,
+            #[cfg(feature = "v3")]
+            "sub" => &mut top.v3.sub,
+            #[cfg(feature = "v3")]
+            "payload" => &mut top.v3.payload,
             _ => return de.skip_value(),
         };
         *slot = Some(de.raw_value()?);
         Ok(())
     })
     .map_err(|_| ParseError::new(0, ErrorCode::ParseError, "invalid JSON"))?;
+
+    #[cfg(feature = "v3")]
+    if top.v3.t.is_some() {
+        return v3::parse(top).map(Some);
+    }
 
     if let Some(hello) = top.hello {
         return parse_hello(hello).map(|h| Some(Message::Hello(h)));
@@ -218,9 +271,15 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
         "unknown method",
     ))?;
 
+    let (params, value) = parse_params(id, top.params)?;
+    Ok(Some(Message::Request(Request { id, method, params, value, frame: Frame::V1 })))
+}
+
+/// The params object (absent or `null`: all absent), and `value`'s raw span.
+fn parse_params(id: u64, raw: Option<&mut [u8]>) -> Result<(Params, Option<&mut [u8]>), ParseError> {
     let mut params = Params::default();
     let mut value = None;
-    if let Some(raw) = top.params.filter(|p| **p != *b"null") {
+    if let Some(raw) = raw.filter(|p| **p != *b"null") {
         let mut de = Deserializer::new(raw, false);
         if de.peek() != Some(b'{') {
             return Err(ParseError::new(id, ErrorCode::InvalidParams, "params must be an object"));
@@ -240,7 +299,7 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
         })
         .map_err(|_| ParseError::new(id, ErrorCode::InvalidParams, "params have the wrong types"))?;
     }
-    Ok(Some(Message::Request(Request { id, method, params, value })))
+    Ok((params, value))
 }
 
 /// A count parameter: an unsigned integer that fits a `u32`.
@@ -261,6 +320,8 @@ struct Top<'a> {
     params: Option<&'a mut [u8]>,
     hello: Option<&'a mut [u8]>,
     hello_fields: HelloFields<'a>,
+    #[cfg(feature = "v3")]
+    v3: v3::Members<'a>,
 }
 
 /// The members of a hello, as raw spans.
@@ -303,6 +364,9 @@ impl HelloFields<'_> {
         Ok(hello)
     }
 }
+
+#[cfg(feature = "v3")]
+mod v3;
 
 fn parse_hello(raw: &mut [u8]) -> Result<Hello, ParseError> {
     let mut de = Deserializer::new(raw, false);

@@ -38,6 +38,7 @@
 extern crate alloc;
 
 mod client;
+mod client_v3;
 mod clock;
 mod pipe;
 
@@ -46,6 +47,7 @@ use core::future::Future;
 use aimx::{Clock, Server, SessionEnd};
 
 pub use client::Client;
+pub use client_v3::{V3Client, V3Framing};
 pub use clock::ManualClock;
 pub use pipe::{duplex, End};
 pub use serde_json::{json, Value};
@@ -71,6 +73,30 @@ pub async fn session<C: Clock, T, const SUBS: usize, const LINE: usize, const OU
     body: impl AsyncFnOnce(&mut Client) -> T,
 ) -> (SessionEnd, T) {
     run(connect(server), body).await
+}
+
+/// A v3 session of `server` with `framing`, as [`session`] does for v1.
+pub async fn session_v3<C: Clock, T, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, C, SUBS, LINE, OUT>,
+    framing: V3Framing,
+    body: impl AsyncFnOnce(&mut V3Client) -> T,
+) -> (SessionEnd, T) {
+    let (server_end, client_end) = duplex(PIPE_CAPACITY);
+    run_v3((server.serve(server_end), V3Client::new(client_end, framing)), body).await
+}
+
+/// As [`session_v3`], for a server future and client made by hand.
+pub async fn run_v3<T>(
+    (server, client): (impl Future<Output = SessionEnd>, V3Client),
+    body: impl AsyncFnOnce(&mut V3Client) -> T,
+) -> (SessionEnd, T) {
+    let client_side = async move {
+        let mut client = client;
+        let out = body(&mut client).await;
+        drop(client);
+        out
+    };
+    futures_lite::future::zip(server, client_side).await
 }
 
 /// As [`session`], for a server future and client made by hand (a smaller

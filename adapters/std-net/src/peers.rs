@@ -159,7 +159,7 @@ pub fn over_limit_line(max_per_peer: usize) -> Vec<u8> {
     let message = |o: &mut aimx::wire::JsonOut| {
         o.str_fmt(format_args!("this address already has {max_per_peer} connections open"))
     };
-    aimx::wire::reply::error(&mut out, None, ErrorCode::TooManySessions, message)
+    aimx::wire::reply::error(&mut out, aimx::wire::Wire::V1, None, ErrorCode::TooManySessions, message)
         .expect("a short message fits 160 bytes");
     out.as_bytes().to_vec()
 }
