@@ -62,16 +62,80 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
         }
         Frame::V1 | Frame::Req => {}
     }
-    let done = match req.method {
+    // A v3 length-prefixed reply that may outgrow the reply buffer is
+    // measured first (these methods change nothing), then sent behind a
+    // header that declares its length (see `Out::declare`).
+    #[cfg(feature = "v3")]
+    let declared = {
+        let big = matches!(
+            req.method,
+            Method::List | Method::GraphNodes | Method::GraphEdges | Method::GraphTopoOrder | Method::Schema
+        );
+        if big && core.out.is_length_prefixed() {
+            core.flush(io).await?;
+            core.out.measure(true);
+            let measured = run(core, io, &mut req).await;
+            let (bytes, pieces) = core.out.measure(false);
+            // The measured bytes end with the frame's `\n`, which is not sent.
+            let fits = bytes <= OUT - 4;
+            if measured.is_ok() && !fits {
+                // Slack for a value that grows between the passes (a count
+                // gaining a digit, a first `last_update`).
+                core.out
+                    .declare(bytes - 1 + 48 * pieces)
+                    .map_err(|_| SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))?;
+            }
+            measured.is_ok() && !fits
+        } else {
+            false
+        }
+    };
+    let done = run(core, io, &mut req).await;
+    #[cfg(feature = "v3")]
+    if declared {
+        core.flush(io).await?;
+        // A declared frame that came out longer, or stopped short, leaves
+        // the peer unable to find the next frame: the session ends.
+        if core.out.broken() || done.is_err() {
+            return Err(SessionEnd::WriteError(embedded_io_async::ErrorKind::InvalidData));
+        }
+    }
+    match done {
+        Ok(()) => Ok(()),
+        // A v3 length-prefixed reply larger than the reply buffer: its frame
+        // cannot be sent in parts, so it is dropped and the request refused.
+        #[cfg(feature = "v3")]
+        Err(Stop::End(SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))) if core.out.abandon() => {
+            core.error(
+                io,
+                id,
+                ErrorCode::InternalError,
+                msg!("the reply does not fit the reply buffer (", OUT, " bytes)"),
+            )
+            .await
+        }
+        Err(Stop::End(end)) => Err(end),
+        Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
+    }
+}
+
+/// One method's handler.
+async fn run<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &'a mut Request<'_>,
+) -> Answered<'a> {
+    let id = req.id;
+    match req.method {
         Method::List => list(core, io, id).await,
-        Method::Get => get(core, io, &req).await,
-        Method::Set => set(core, io, &mut req).await,
-        Method::Subscribe => subscribe(core, io, &req).await,
-        Method::Unsubscribe => unsubscribe(core, io, &req).await,
+        Method::Get => get(core, io, req).await,
+        Method::Set => set(core, io, req).await,
+        Method::Subscribe => subscribe(core, io, req).await,
+        Method::Unsubscribe => unsubscribe(core, io, req).await,
         Method::Ping => ping(core, io, id).await,
         Method::Stats => stats(core, io, id).await,
-        Method::Drain => drain(core, io, &req).await,
-        Method::Schema => schema(core, io, &req).await,
+        Method::Drain => drain(core, io, req).await,
+        Method::Schema => schema(core, io, req).await,
         Method::GraphNodes => graph(core, io, id, Graph::Nodes).await,
         Method::GraphEdges => graph(core, io, id, Graph::Edges).await,
         Method::GraphTopoOrder => graph(core, io, id, Graph::TopoOrder).await,
@@ -81,17 +145,6 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
             answer(ErrorCode::InternalError, msg!("record.query needs a history store; use record.get or record.drain"))
         }
         Method::Query => answer(ErrorCode::MethodNotFound, msg!("unknown method")),
-    };
-    match done {
-        Ok(()) => Ok(()),
-        // A v3 length-prefixed reply larger than the reply buffer: its frame
-        // cannot be sent in parts, so it is dropped and the request refused.
-        #[cfg(feature = "v3")]
-        Err(Stop::End(SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))) if core.out.abandon() => {
-            core.error(io, id, ErrorCode::InternalError, msg!("the reply does not fit the reply buffer (", OUT, " bytes)")).await
-        }
-        Err(Stop::End(end)) => Err(end),
-        Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
     }
 }
 

@@ -96,6 +96,13 @@ pub(crate) async fn drain<
     })
     .await?;
     let window = record.capacity() as u64;
+    // A length-prefixed frame must fit the buffer whole: a value that does
+    // not fit beside the ones before it (and the reply's tail) waits for
+    // the next drain instead, reported by `more`.
+    #[cfg(feature = "v3")]
+    let framed = core.out.is_length_prefixed();
+    #[cfg(not(feature = "v3"))]
+    let framed = false;
     let (mut count, mut dropped, mut more) = (0u64, 0u64, false);
     // Values published while this runs wait for the next drain.
     while seen < head {
@@ -110,12 +117,18 @@ pub(crate) async fn drain<
                 next = record.write_next(seen, window, o, &mut |o, _| if first { Ok(()) } else { o.raw(b",") });
                 match next {
                     Next::Full { .. } => Err(Full),
+                    // Room for the reply's tail: `],"count":…,"more":true}}`.
+                    Next::Wrote { .. } if framed && o.room() < 72 => Err(Full),
                     _ => Ok(()),
                 }
             })
             .await?;
         match next {
             Next::Empty => break,
+            Next::Wrote { .. } | Next::Full { .. } if !fits && framed && count > 0 => {
+                more = true;
+                break;
+            }
             Next::Wrote { seq, .. } if fits => {
                 dropped += seq - seen - 1;
                 count += 1;

@@ -65,14 +65,30 @@ pub(crate) struct Out<const N: usize> {
 
 /// Length-prefixed output: each frame (a message up to its `\n`) goes out as
 /// a 4-byte big-endian length and the message without the `\n`. The length
-/// is patched in when the `\n` arrives, so a frame must fit the buffer whole;
-/// a flush sends only finished frames.
+/// is patched in when the `\n` arrives, so such a frame must fit the buffer
+/// whole; a flush sends only finished frames.
+///
+/// A reply larger than the buffer (a long `record.list`) is written twice
+/// by its handler: once only measured ([`Out::measure`]), then for real
+/// behind a header that declares the measured length plus some slack
+/// ([`Out::declare`]), streaming through the buffer as v1 replies do. The
+/// frame is padded with spaces (JSON allows trailing whitespace) up to the
+/// declared length, so a value that grew a digit between the two passes
+/// still fits.
 #[cfg(feature = "v3")]
 #[derive(Clone, Copy, Default)]
 struct Frames {
     on: bool,
     /// The header of the frame not finished yet.
     open: Option<usize>,
+    /// Measuring: the bytes and pieces written so far, none kept.
+    measuring: Option<(usize, usize)>,
+    /// A declared frame being written: the bytes it still has room for.
+    declared: Option<usize>,
+    /// Spaces owed after the declared frame's last byte (sent by `flush`).
+    pad: usize,
+    /// A declared frame outgrew its declaration: the stream is broken.
+    broken: bool,
 }
 
 impl<const N: usize> Out<N> {
@@ -81,7 +97,7 @@ impl<const N: usize> Out<N> {
             buf: [0; N],
             len: 0,
             #[cfg(feature = "v3")]
-            frames: Frames { on: false, open: None },
+            frames: Frames { on: false, open: None, measuring: None, declared: None, pad: 0, broken: false },
         }
     }
 
@@ -106,6 +122,40 @@ impl<const N: usize> Out<N> {
         self.frames.on = on;
     }
 
+    /// Whether frames go out length-prefixed.
+    #[cfg(feature = "v3")]
+    pub(crate) fn is_length_prefixed(&self) -> bool {
+        self.frames.on
+    }
+
+    /// Starts measuring (pieces are counted, not kept: the buffer must have
+    /// been flushed), or stops and returns the bytes and pieces counted.
+    #[cfg(feature = "v3")]
+    pub(crate) fn measure(&mut self, on: bool) -> (usize, usize) {
+        let counted = self.frames.measuring.take().unwrap_or((0, 0));
+        if on {
+            self.frames.measuring = Some((0, 0));
+        }
+        counted
+    }
+
+    /// The next frame is `len` bytes, whatever the buffer holds: its header
+    /// goes out now, its pieces as they come, spaces after them up to `len`.
+    #[cfg(feature = "v3")]
+    pub(crate) fn declare(&mut self, len: usize) -> Result<(), Full> {
+        let header = self.buf.get_mut(self.len..self.len + 4).ok_or(Full)?;
+        header.copy_from_slice(&(len as u32).to_be_bytes());
+        self.len += 4;
+        self.frames.declared = Some(len);
+        Ok(())
+    }
+
+    /// A declared frame was longer than declared (its stream is corrupt).
+    #[cfg(feature = "v3")]
+    pub(crate) fn broken(&self) -> bool {
+        self.frames.broken
+    }
+
     /// Drops the frame not finished yet (one too large for the buffer);
     /// `true` if there was one.
     #[cfg(feature = "v3")]
@@ -121,6 +171,34 @@ impl<const N: usize> Out<N> {
 
     /// Appends what `f` writes, all or nothing.
     pub(crate) fn piece(&mut self, f: &mut Piece<'_>) -> Result<(), Full> {
+        #[cfg(feature = "v3")]
+        if let Some((bytes, pieces)) = self.frames.measuring.as_mut() {
+            let mut scratch = self.len;
+            append(&mut self.buf, &mut scratch, f)?;
+            *bytes += scratch - self.len;
+            *pieces += 1;
+            return Ok(());
+        }
+        #[cfg(feature = "v3")]
+        if let Some(room) = self.frames.declared {
+            let start = self.len;
+            append(&mut self.buf, &mut self.len, f)?;
+            let mut written = self.len - start;
+            let done = written > 0 && self.buf[self.len - 1] == b'\n';
+            if done {
+                self.len -= 1;
+                written -= 1;
+            }
+            self.frames.broken |= written > room;
+            let room = room.saturating_sub(written);
+            if done {
+                self.frames.declared = None;
+                self.frames.pad = room;
+            } else {
+                self.frames.declared = Some(room);
+            }
+            return Ok(());
+        }
         #[cfg(feature = "v3")]
         if self.frames.on {
             return append_framed(&mut self.buf, &mut self.len, &mut self.frames.open, f);
@@ -139,7 +217,19 @@ impl<const N: usize> Out<N> {
         cap: Option<Timestamp>,
     ) -> Result<(usize, bool), SessionEnd> {
         let n = self.ready();
-        let waited = write_all(io, clock, Deadline { timeout_ms, cap }, &self.buf[..n]).await?;
+        #[allow(unused_mut)]
+        let mut waited = write_all(io, clock, Deadline { timeout_ms, cap }, &self.buf[..n]).await?;
+        #[cfg(feature = "v3")]
+        if self.frames.declared.is_none() {
+            // A declared frame is padded right after its last byte: the
+            // handler flushes as soon as it ends.
+            const SPACES: [u8; 32] = [b' '; 32];
+            while self.frames.pad > 0 {
+                let k = self.frames.pad.min(SPACES.len());
+                waited |= write_all(io, clock, Deadline { timeout_ms, cap }, &SPACES[..k]).await?;
+                self.frames.pad -= k;
+            }
+        }
         // What is left is the start of a frame not finished yet.
         self.buf.copy_within(n..self.len, 0);
         self.len -= n;

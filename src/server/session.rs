@@ -323,9 +323,15 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 _ => None,
             };
             return match id {
-                Some(id) => self.error(io, id, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation")).await,
+                Some(id) => {
+                    self.error(io, id, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation"))
+                        .await
+                }
                 None if self.wire.is_v3() => Ok(()),
-                None => self.error(io, 0, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation")).await,
+                None => {
+                    self.error(io, 0, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation"))
+                        .await
+                }
             };
         }
         match parsed {
@@ -372,7 +378,11 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let id = hello.v3_id;
         if !hello.version_ok() {
             let asked = hello.version.as_deref().unwrap_or("no version");
-            let speaks = if id.is_some() { "server speaks 3.x, client asked for " } else { "server speaks 1.x, client asked for " };
+            let speaks = if id.is_some() {
+                "server speaks 3.x, client asked for "
+            } else {
+                "server speaks 1.x, client asked for "
+            };
             return self.refuse_to(io, id, ErrorCode::VersionMismatch, msg!(speaks, asked)).await;
         }
         let authenticated = match (self.server.config.token, &hello.auth_token) {
@@ -403,7 +413,12 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     }
 
     /// The welcome; a v3 one (`id` of the hello) is the hello's reply.
-    async fn welcome<T: Transport>(&mut self, io: &mut T, id: Option<u64>, authenticated: bool) -> Result<(), SessionEnd> {
+    async fn welcome<T: Transport>(
+        &mut self,
+        io: &mut T,
+        id: Option<u64>,
+        authenticated: bool,
+    ) -> Result<(), SessionEnd> {
         let config = &self.server.config;
         let write = config.policy == super::Policy::ReadWrite;
         self.emit(io, &mut |o| {

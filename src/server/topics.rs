@@ -61,7 +61,15 @@ pub(crate) fn matches(pattern: &str, key: &str) -> bool {
 /// sends one `snap` per matched record that has a value (the last one with
 /// `last:true`), then events tagged with `topic`. A pattern that matches no
 /// record is accepted with no frames at all (as AimDB), and takes no slot.
-pub(crate) async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+pub(crate) async fn subscribe<
+    'a,
+    'r: 'a,
+    C: Clock,
+    T: Transport,
+    const SUBS: usize,
+    const LINE: usize,
+    const OUT: usize,
+>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     io: &mut T,
     req: &'a Request<'_>,
@@ -88,7 +96,10 @@ pub(crate) async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: us
     let matched = registry.iter().filter(|r| matches(topic, r.meta().name)).count();
     if matched > core.subs.free() {
         let free = core.subs.free();
-        return answer(ErrorCode::TooManySubscriptions, msg!("pattern matches ", matched, " records; free slots: ", free));
+        return answer(
+            ErrorCode::TooManySubscriptions,
+            msg!("pattern matches ", matched, " records; free slots: ", free),
+        );
     }
     // Cursors first (so nothing published from here on is missed), then
     // the snapshot of every matched record that has a value.
@@ -96,7 +107,11 @@ pub(crate) async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: us
     for (index, record) in registry.iter().enumerate().filter(|(_, r)| matches(topic, r.meta().name)) {
         let window = record.capacity().min(u16::MAX.into()) as u16;
         let head = record.attach();
-        let sub = if head > 0 { Sub::snapped(id, index as u16, window, head) } else { Sub::new(id, index as u16, window, head) };
+        let sub = if head > 0 {
+            Sub::snapped(id, index as u16, window, head)
+        } else {
+            Sub::new(id, index as u16, window, head)
+        };
         core.subs.add_v3(sub, true);
         snaps += usize::from(head > 0);
     }
@@ -137,7 +152,8 @@ pub(crate) fn unsubscribe<C: Clock, const SUBS: usize, const LINE: usize, const 
     req: &Request<'_>,
 ) {
     let sub = req.params.subscription_id.as_deref().unwrap_or("");
-    let canonical = !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_digit()) && !(sub.len() > 1 && sub.starts_with('0'));
+    let canonical =
+        !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_digit()) && !(sub.len() > 1 && sub.starts_with('0'));
     if let Some(id) = sub.parse::<u32>().ok().filter(|_| canonical).and_then(|n| n.checked_add(1)) {
         let registry = core.server.registry;
         core.subs.remove(id, &registry);

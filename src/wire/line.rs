@@ -266,7 +266,11 @@ mod tests {
         let input = [frame(b"{\"t\":\"ping\"}"), frame(b""), frame(&[b'a'; 12])].concat();
         for chunk in [1, 3, 5, 64] {
             let got = framed::<16>(Framing::Undecided, &input, chunk);
-            assert_eq!(got, [Some(b"{\"t\":\"ping\"}".to_vec()), Some(Vec::new()), Some([b'a'; 12].to_vec())], "{chunk}");
+            assert_eq!(
+                got,
+                [Some(b"{\"t\":\"ping\"}".to_vec()), Some(Vec::new()), Some([b'a'; 12].to_vec())],
+                "{chunk}"
+            );
         }
         // 13 bytes and the header do not fit 16: the stream cannot go on.
         let mut r = LineReader::<16>::new();

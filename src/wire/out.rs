@@ -40,6 +40,11 @@ impl<'a> JsonOut<'a> {
         self.len
     }
 
+    /// Bytes still free.
+    pub fn room(&self) -> usize {
+        self.buf.len() - self.len
+    }
+
     /// Whether nothing was written.
     pub fn is_empty(&self) -> bool {
         self.len == 0

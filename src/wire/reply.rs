@@ -179,7 +179,11 @@ pub enum Update<'a> {
 /// subscription's request id, written as a string, and `how` tags it.
 pub fn event_start(out: &mut JsonOut, wire: Wire, sub: u64, sequence: u64, how: Update) -> Result<(), Full> {
     if wire.is_v3() {
-        out.raw(if matches!(how, Update::Snap(..)) { b"{\"t\":\"snap\",\"sub\":\"" } else { b"{\"t\":\"event\",\"sub\":\"" })?;
+        out.raw(if matches!(how, Update::Snap(..)) {
+            b"{\"t\":\"snap\",\"sub\":\""
+        } else {
+            b"{\"t\":\"event\",\"sub\":\""
+        })?;
         out.u64(sub)?;
         out.raw(b"\",\"seq\":")?;
         out.u64(sequence)?;

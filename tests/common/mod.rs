@@ -11,7 +11,7 @@ use std::future::Future;
 use aimx::record::AnyRecord;
 use aimx::{Config, Mailbox, Registry, Server, SessionEnd, SingleLatest, SpmcRing};
 #[allow(unused_imports)] // not every test binary uses every piece
-pub use aimx_testing::{duplex, run as session, Client, End, ManualClock};
+pub use aimx_testing::{duplex, run as session, run_v3 as session_v3, Client, End, ManualClock, V3Client, V3Framing};
 use records::{LogLevel, Setpoint, Temperature};
 
 /// The records every conformance test sees, fresh for each test.
@@ -75,6 +75,12 @@ impl<const SUBS: usize, const LINE: usize, const OUT: usize> Fixture<SUBS, LINE,
 
     pub fn connect(&self) -> (impl Future<Output = SessionEnd> + 'static, Client) {
         self.connect_with(64 * 1024)
+    }
+
+    /// A session with a v3 client that frames as `framing`.
+    pub fn connect_v3(&self, framing: V3Framing) -> (impl Future<Output = SessionEnd> + 'static, V3Client) {
+        let (server_end, client_end) = duplex(64 * 1024);
+        (self.server.serve(server_end), V3Client::new(client_end, framing))
     }
 }
 

@@ -11,6 +11,8 @@ pub mod introspection;
 pub mod methods;
 pub mod sessions;
 pub mod subscriptions;
+#[cfg(feature = "v3")]
+pub mod v3;
 pub mod values;
 
 /// Defines one `#[test]` per conformance test, run by `$run`.
@@ -75,6 +77,25 @@ macro_rules! all_tests {
             introspection::drain_cursors_are_bounded_per_session_and_reset_by_hello,
             introspection::graph_nodes_edges_and_order,
             introspection::schema_describes_the_value_type,
+        );
+        #[cfg(feature = "v3")]
+        $crate::conformance::all_tests!(@each $run;
+            v3::hello_and_every_method_in_both_framings,
+            v3::frames_split_across_reads_and_several_in_one_read,
+            v3::a_frame_over_the_limit_ends_the_session_with_a_reason,
+            v3::malformed_frames_are_skipped_or_answered_and_counted,
+            v3::never_ok_null,
+            v3::v3_version_mismatch_is_refused_and_closed,
+            v3::token_in_the_v3_hello,
+            v3::exact_subscription_events_write_and_unsub,
+            v3::subscription_refusals_reply_to_the_sub_id,
+            v3::seq_jumps_by_what_was_dropped,
+            v3::wildcard_snap_burst_then_tagged_events,
+            v3::wildcard_over_the_cap_or_matching_nothing,
+            v3::replies_larger_than_the_reply_buffer_in_both_framings,
+            v3::generations_do_not_mix_within_a_session,
+            v3::v3_request_before_hello_is_refused,
+            v3::framed_drain_stops_at_the_buffer_and_keeps_the_rest,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -67,8 +67,10 @@ pub(super) fn parse(top: Top<'_>) -> Result<Message<'_>, ParseError> {
         }
         "sub" => {
             let id = id.ok_or(no_id("sub without an id"))?;
-            let topic = text(v3.topic).ok_or(ParseError::v3(Some(id), ErrorCode::InvalidParams, "sub needs a topic"))?;
-            let name = bounded(topic).map_err(|_| ParseError::v3(Some(id), ErrorCode::InvalidParams, "topic too long"))?;
+            let topic =
+                text(v3.topic).ok_or(ParseError::v3(Some(id), ErrorCode::InvalidParams, "sub needs a topic"))?;
+            let name =
+                bounded(topic).map_err(|_| ParseError::v3(Some(id), ErrorCode::InvalidParams, "topic too long"))?;
             request(id, Method::Subscribe, Params { name: Some(name), ..Params::default() }, None, Frame::Sub)
         }
         "unsub" => {
@@ -146,11 +148,20 @@ mod tests {
         };
         assert_eq!((h.v3_id, h.version.as_deref(), h.auth_token.unwrap().0.as_str()), (Some(1), Some("3.0"), "k"));
         let r = req(r#"{"t":"req","id":9007199254740993,"method":"record.get","params":{"name":"a.b"}}"#);
-        assert_eq!((r.id, r.method, r.frame, r.params.record_name()), (9007199254740993, Method::Get, Frame::Req, Some("a.b")));
+        assert_eq!(
+            (r.id, r.method, r.frame, r.params.record_name()),
+            (9007199254740993, Method::Get, Frame::Req, Some("a.b"))
+        );
         let r = req(r#"{"t":"sub","id":2,"topic":"sensor.#"}"#);
-        assert_eq!((r.id, r.method, r.frame, r.params.record_name()), (2, Method::Subscribe, Frame::Sub, Some("sensor.#")));
+        assert_eq!(
+            (r.id, r.method, r.frame, r.params.record_name()),
+            (2, Method::Subscribe, Frame::Sub, Some("sensor.#"))
+        );
         let r = req(r#"{"t":"unsub","sub":"2"}"#);
-        assert_eq!((r.method, r.frame, r.params.subscription_id.as_deref()), (Method::Unsubscribe, Frame::Unsub, Some("2")));
+        assert_eq!(
+            (r.method, r.frame, r.params.subscription_id.as_deref()),
+            (Method::Unsubscribe, Frame::Unsub, Some("2"))
+        );
         let r = req(r#"{"t":"ping","id":99}"#);
         assert_eq!((r.method, r.frame), (Method::Ping, Frame::Ping));
     }
@@ -171,7 +182,14 @@ mod tests {
     #[test]
     fn malformed_frames_carry_the_id_when_there_is_one() {
         let e = |line: &str| msg(line).map(|_| ()).unwrap_err();
-        for bad in [r#"{"t":"bogus"}"#, r#"{"t":"req","method":"record.list"}"#, r#"{"t":"req","id":"21","method":"x"}"#, r#"{"t":5}"#, r#"{"t":"write","topic":"a"}"#, r#"{"t":"unsub"}"#] {
+        for bad in [
+            r#"{"t":"bogus"}"#,
+            r#"{"t":"req","method":"record.list"}"#,
+            r#"{"t":"req","id":"21","method":"x"}"#,
+            r#"{"t":5}"#,
+            r#"{"t":"write","topic":"a"}"#,
+            r#"{"t":"unsub"}"#,
+        ] {
             let e = e(bad);
             assert!(!e.has_id && e.wire.is_v3(), "{bad}");
         }
@@ -185,7 +203,9 @@ mod tests {
 
     #[test]
     fn v3_versions_are_major_3() {
-        for (v, ok) in [("3", true), ("3.0", true), ("3.7", true), ("30", false), ("2.0", false), ("1.0", false), ("", false)] {
+        for (v, ok) in
+            [("3", true), ("3.0", true), ("3.7", true), ("30", false), ("2.0", false), ("1.0", false), ("", false)]
+        {
             let hello = Hello { version: Some(v.try_into().unwrap()), v3_id: Some(1), ..Hello::default() };
             assert_eq!(hello.version_ok(), ok, "{v}");
         }
