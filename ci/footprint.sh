@@ -32,6 +32,11 @@ command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf
 dir=examples/firmware-qemu
+# First with AimX v3 (the core's `v3` feature), for its size only; then the
+# v1-only firmware that the rest of this script measures and gates.
+(cd $dir && cargo build --release --bin firmware --features v3)
+target=$(realpath -m "${CARGO_TARGET_DIR:-$dir/target}")
+read -r vt vd _ < <(arm-none-eabi-size $target/thumbv7em-none-eabihf/release/firmware | tail -1)
 if ! (cd $dir && cargo build --release --bins); then
   echo "FAIL: the firmware does not link in 64 KiB RAM / 256 KiB flash (memory.x)" >&2
   exit 1
@@ -104,6 +109,7 @@ echo "| what AimX costs | measured | limit in CI | issue 10 target |"
 echo "|---|---:|---:|---:|"
 echo "| flash over baseline (.text + .data) | $flash B | $FLASH_LIMIT B | 40960 B |"
 echo "| RAM over baseline (.data + .bss + stack high-water) | $ram B | $RAM_LIMIT B | 8192 B |"
+echo "| flash AimX v3 adds (feature \`v3\`: v3 frames, length-prefixed framing, wildcards) | $(((vt + vd) - (ft + fd))) B | | |"
 echo "| per extra subscription (cursor + waiter) | $sub B | | 48 B |"
 echo "| one session (\`Session<…, 4, 256, 512>\`) | $(num session) B | | |"
 echo "| \`serve_many\` future, both sessions | $(num serve_many) B | | |"

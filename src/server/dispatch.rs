@@ -36,6 +36,50 @@ pub(crate) fn answer<'a>(code: ErrorCode, msg: Msg<'a>) -> Answered<'a> {
     Err(Stop::Answer(code, msg))
 }
 
+/// The handler of each method: a macro, so the v1-only build dispatches
+/// inline as it always did, and the v3 build can run it twice (see
+/// `handle`) through [`run`].
+macro_rules! methods {
+    ($core:ident, $io:ident, $req:expr) => {{
+        let core = &mut *$core;
+        let io = &mut *$io;
+        let req = $req;
+        let id = req.id;
+        match req.method {
+            Method::List => list(core, io, id).await,
+            Method::Get => get(core, io, req).await,
+            Method::Set => set(core, io, req).await,
+            Method::Subscribe => subscribe(core, io, req).await,
+            Method::Unsubscribe => unsubscribe(core, io, req).await,
+            Method::Ping => ping(core, io, id).await,
+            Method::Stats => stats(core, io, id).await,
+            Method::Drain => drain(core, io, req).await,
+            Method::Schema => schema(core, io, req).await,
+            Method::GraphNodes => graph(core, io, id, Graph::Nodes).await,
+            Method::GraphEdges => graph(core, io, id, Graph::Edges).await,
+            Method::GraphTopoOrder => graph(core, io, id, Graph::TopoOrder).await,
+            #[cfg(feature = "v3")]
+            Method::Query if core.wire().is_v3() => {
+                // AimDB answers `record.query` from a history store; this server
+                // keeps none, so it says so (as AimDB does without one).
+                answer(ErrorCode::InternalError, msg!("record.query needs a history store; use record.get or record.drain"))
+            }
+            #[cfg(feature = "v3")]
+            Method::Query => answer(ErrorCode::MethodNotFound, msg!("unknown method")),
+        }
+    }};
+}
+
+/// [`methods!`] as one future (v3: measured once, then sent).
+#[cfg(feature = "v3")]
+async fn run<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    req: &'a mut Request<'_>,
+) -> Answered<'a> {
+    methods!(core, io, req)
+}
+
 pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     io: &mut T,
@@ -90,7 +134,10 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
             false
         }
     };
+    #[cfg(feature = "v3")]
     let done = run(core, io, &mut req).await;
+    #[cfg(not(feature = "v3"))]
+    let done = methods!(core, io, &mut req);
     #[cfg(feature = "v3")]
     if declared {
         core.flush(io).await?;
@@ -119,34 +166,6 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
     }
 }
 
-/// One method's handler.
-async fn run<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
-    req: &'a mut Request<'_>,
-) -> Answered<'a> {
-    let id = req.id;
-    match req.method {
-        Method::List => list(core, io, id).await,
-        Method::Get => get(core, io, req).await,
-        Method::Set => set(core, io, req).await,
-        Method::Subscribe => subscribe(core, io, req).await,
-        Method::Unsubscribe => unsubscribe(core, io, req).await,
-        Method::Ping => ping(core, io, id).await,
-        Method::Stats => stats(core, io, id).await,
-        Method::Drain => drain(core, io, req).await,
-        Method::Schema => schema(core, io, req).await,
-        Method::GraphNodes => graph(core, io, id, Graph::Nodes).await,
-        Method::GraphEdges => graph(core, io, id, Graph::Edges).await,
-        Method::GraphTopoOrder => graph(core, io, id, Graph::TopoOrder).await,
-        Method::Query if core.wire().is_v3() => {
-            // AimDB answers `record.query` from a history store; this server
-            // keeps none, so it says so (as AimDB does without one).
-            answer(ErrorCode::InternalError, msg!("record.query needs a history store; use record.get or record.drain"))
-        }
-        Method::Query => answer(ErrorCode::MethodNotFound, msg!("unknown method")),
-    }
-}
 
 async fn ping<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,

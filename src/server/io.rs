@@ -231,6 +231,7 @@ impl<const N: usize> Out<N> {
             }
         }
         // What is left is the start of a frame not finished yet.
+        #[cfg(feature = "v3")]
         self.buf.copy_within(n..self.len, 0);
         self.len -= n;
         #[cfg(feature = "v3")]

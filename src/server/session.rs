@@ -13,7 +13,9 @@ use super::subs::Subs;
 use super::{dispatch, Server, SessionEnd};
 use crate::runtime::Clock;
 use crate::time::Timestamp;
-use crate::wire::request::{self, Frame, Hello, Message};
+#[cfg(feature = "v3")]
+use crate::wire::request::Frame;
+use crate::wire::request::{self, Hello, Message};
 use crate::wire::{reply, ErrorCode, Line, LineReader, Wire};
 
 /// Rounds of one event per subscription delivered before input is read
@@ -63,6 +65,7 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     /// The generation this session speaks, fixed by its first message.
     wire: Wire,
     /// Whether the first message (or the framing) fixed `wire` yet.
+    #[cfg(feature = "v3")]
     wire_fixed: bool,
 }
 
@@ -87,6 +90,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             slow: false,
             admitted: false,
             wire: Wire::V1,
+            #[cfg(feature = "v3")]
             wire_fixed: false,
         };
         Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
@@ -271,6 +275,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     }
 
     /// The first message decides the generation for the whole session.
+    #[cfg(feature = "v3")]
     fn fix_wire(&mut self, wire: Wire) {
         if !self.wire_fixed {
             self.wire = wire;
@@ -294,46 +299,16 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 self.server.count().parse_errors.add(1);
                 let (len, max) = (u64::from(len), LINE - 4);
                 let msg = msg!("frame of ", len, " bytes; the limit is ", max);
-                return self.refuse(io, ErrorCode::LineTooLong, msg).await;
+                return self.refuse(io, None, ErrorCode::LineTooLong, msg).await;
             }
-            #[cfg(not(feature = "v3"))]
-            Line::FrameTooLong(_) => unreachable!("frames are only detected with the v3 feature"),
             Line::Complete(bytes) => bytes,
         };
         let parsed = request::parse(bytes);
-        let wire = match &parsed {
-            Ok(Some(Message::Hello(h))) if h.v3_id.is_some() => Wire::V3,
-            Ok(Some(Message::Request(r))) if r.frame != Frame::V1 => Wire::V3,
-            Err(e) => e.wire,
-            Ok(None) => self.wire,
-            Ok(Some(_)) => Wire::V1,
+        #[cfg(feature = "v3")]
+        let Some(parsed) = self.generation(io, parsed).await?
+        else {
+            return Ok(());
         };
-        if parsed.is_ok() || wire.is_v3() {
-            self.fix_wire(wire);
-        }
-        if wire != self.wire && !matches!(parsed, Ok(None)) {
-            // The other generation's message in a fixed session: answered
-            // (where it has an id) in this session's generation.
-            self.server.count().parse_errors.add(1);
-            self.bad_line_before_hello(io).await?;
-            let id = match &parsed {
-                Ok(Some(Message::Request(r))) => Some(r.id),
-                Ok(Some(Message::Hello(h))) => h.v3_id,
-                Err(e) if e.has_id => Some(e.id),
-                _ => None,
-            };
-            return match id {
-                Some(id) => {
-                    self.error(io, id, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation"))
-                        .await
-                }
-                None if self.wire.is_v3() => Ok(()),
-                None => {
-                    self.error(io, 0, ErrorCode::ProtocolError, msg!("this session speaks the other AimX generation"))
-                        .await
-                }
-            };
-        }
         match parsed {
             Ok(None) => Ok(()),
             Err(e) => {
@@ -347,13 +322,52 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
             Ok(Some(Message::Request(req))) if !self.greeted => {
                 let id = if self.wire.is_v3() { Some(req.id) } else { None };
-                self.refuse_to(io, id, ErrorCode::ProtocolError, msg!("expected hello")).await
+                self.refuse(io, id, ErrorCode::ProtocolError, msg!("expected hello")).await
             }
             Ok(Some(Message::Request(req))) => {
                 self.server.count().requests.add(1);
                 dispatch::handle(self, io, req).await
             }
         }
+    }
+
+    /// Fixes the session's generation from its first message; a message of
+    /// the other generation later is answered (where it has an id) in this
+    /// session's generation and goes no further (`None`).
+    #[cfg(feature = "v3")]
+    async fn generation<'l, T: Transport>(
+        &mut self,
+        io: &mut T,
+        parsed: Result<Option<Message<'l>>, request::ParseError>,
+    ) -> Result<Option<Result<Option<Message<'l>>, request::ParseError>>, SessionEnd> {
+        let wire = match &parsed {
+            Ok(Some(Message::Hello(h))) if h.v3_id().is_some() => Wire::V3,
+            Ok(Some(Message::Request(r))) if r.frame != Frame::V1 => Wire::V3,
+            Err(e) => e.wire,
+            Ok(None) => return Ok(Some(parsed)),
+            Ok(Some(_)) => Wire::V1,
+        };
+        if parsed.is_ok() || wire.is_v3() {
+            self.fix_wire(wire);
+        }
+        if wire == self.wire {
+            return Ok(Some(parsed));
+        }
+        self.server.count().parse_errors.add(1);
+        self.bad_line_before_hello(io).await?;
+        let id = match &parsed {
+            Ok(Some(Message::Request(r))) => Some(r.id),
+            Ok(Some(Message::Hello(h))) => h.v3_id(),
+            Err(e) if e.has_id => Some(e.id),
+            _ => None,
+        };
+        let msg = msg!("this session speaks the other AimX generation");
+        match id {
+            Some(id) => self.error(io, id, ErrorCode::ProtocolError, msg).await?,
+            None if self.wire.is_v3() => {}
+            None => self.error(io, 0, ErrorCode::ProtocolError, msg).await?,
+        }
+        Ok(None)
     }
 
     /// Counts a bad line while not greeted; past the bound, refuses and ends
@@ -363,7 +377,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             return Ok(());
         }
         if self.bad_lines >= BAD_LINES_BEFORE_HELLO {
-            return self.refuse(io, ErrorCode::ProtocolError, msg!("too many bad lines before hello")).await;
+            return self.refuse(io, None, ErrorCode::ProtocolError, msg!("too many bad lines before hello")).await;
         }
         self.bad_lines += 1;
         Ok(())
@@ -375,7 +389,8 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         self.subs.clear(&self.server.registry);
         self.drains.clear();
         self.greeted = false;
-        let id = hello.v3_id;
+        // Always `None` without the v3 feature: the v3 paths fold away.
+        let id = hello.v3_id();
         if !hello.version_ok() {
             let asked = hello.version.as_deref().unwrap_or("no version");
             let speaks = if id.is_some() {
@@ -383,26 +398,26 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             } else {
                 "server speaks 1.x, client asked for "
             };
-            return self.refuse_to(io, id, ErrorCode::VersionMismatch, msg!(speaks, asked)).await;
+            return self.refuse(io, id, ErrorCode::VersionMismatch, msg!(speaks, asked)).await;
         }
         let authenticated = match (self.server.config.token, &hello.auth_token) {
             (None, _) => false,
             (Some(_), None) if !hello.token_unusable => {
                 self.server.count().auth_failures.add(1);
                 let msg = msg!("this server requires an auth token");
-                return self.refuse_to(io, id, ErrorCode::AuthRequired, msg).await;
+                return self.refuse(io, id, ErrorCode::AuthRequired, msg).await;
             }
             (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
             (Some(_), _) => {
                 self.server.count().auth_failures.add(1);
-                return self.refuse_to(io, id, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
+                return self.refuse(io, id, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
             }
         };
         if !self.admitted {
             if !self.server.greet() {
                 let max = self.server.config.max_sessions;
                 let msg = msg!("server is at its limit of ", max, " sessions");
-                return self.refuse_to(io, id, ErrorCode::TooManySessions, msg).await;
+                return self.refuse(io, id, ErrorCode::TooManySessions, msg).await;
             }
             self.admitted = true;
         }
@@ -503,13 +518,9 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         Ok(())
     }
 
-    /// A one-line refusal; the session ends.
-    async fn refuse<T: Transport>(&mut self, io: &mut T, code: ErrorCode, message: Msg<'_>) -> Result<(), SessionEnd> {
-        self.refuse_to(io, None, code, message).await
-    }
-
-    /// [`Self::refuse`], as the reply to request `id` (a v3 hello's).
-    async fn refuse_to<T: Transport>(
+    /// A one-line refusal (in v3 the reply to request `id`, a hello's); the
+    /// session ends.
+    async fn refuse<T: Transport>(
         &mut self,
         io: &mut T,
         id: Option<u64>,

@@ -24,6 +24,7 @@ pub enum Line<'a> {
     TooLong,
     /// A length-prefixed frame announced more bytes than the buffer holds
     /// (this length). Reported again on every call: the stream is unusable.
+    #[cfg(feature = "v3")]
     FrameTooLong(u32),
 }
 
@@ -131,6 +132,7 @@ impl<const N: usize> LineReader<N> {
     }
 
     /// The next length-prefixed frame's body.
+    #[cfg(feature = "v3")]
     fn next_frame(&mut self) -> Option<Line<'_>> {
         let head = self.buf.get(self.start..self.start + 4).filter(|_| self.end >= self.start + 4)?;
         let len = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
@@ -149,6 +151,7 @@ impl<const N: usize> LineReader<N> {
 
     /// The next complete line, or `None` when more bytes are needed.
     pub fn next_line(&mut self) -> Option<Line<'_>> {
+        #[cfg(feature = "v3")]
         match self.framing() {
             Framing::Undecided => return None,
             Framing::LengthPrefixed => return self.next_frame(),
@@ -222,6 +225,7 @@ mod tests {
                 got.push(match line {
                     Line::Complete(l) => Some(l.to_vec()),
                     Line::TooLong => None,
+                    #[cfg(feature = "v3")]
                     Line::FrameTooLong(_) => panic!("frame too long"),
                 });
             }

@@ -83,6 +83,7 @@ pub struct Hello {
     /// over [`TOKEN_MAX`] bytes): answered like a wrong token.
     pub token_unusable: bool,
     /// A v3 hello (`{"t":"req","method":"hello",…}`): its request id.
+    #[cfg(feature = "v3")]
     pub v3_id: Option<u64>,
 }
 
@@ -90,8 +91,16 @@ impl Hello {
     /// Whether the version is one this server speaks: `"1"` or `"1.x"`
     /// (a v3 hello: `"3"` or `"3.x"`).
     pub fn version_ok(&self) -> bool {
-        let major = if self.v3_id.is_some() { "3" } else { "1" };
-        matches!(self.version.as_deref(), Some(v) if v == major || v.strip_prefix(major).is_some_and(|r| r.starts_with('.')))
+        let major = if self.v3_id().is_some() { b'3' } else { b'1' };
+        matches!(self.version.as_deref().map(str::as_bytes), Some([m, rest @ ..]) if *m == major && matches!(rest, [] | [b'.', ..]))
+    }
+
+    /// The request id of a v3 hello; `None` for a v1 one.
+    pub fn v3_id(&self) -> Option<u64> {
+        #[cfg(feature = "v3")]
+        return self.v3_id;
+        #[cfg(not(feature = "v3"))]
+        None
     }
 }
 
@@ -129,6 +138,7 @@ pub enum Method {
     GraphNodes,
     GraphEdges,
     GraphTopoOrder,
+    #[cfg(feature = "v3")]
     Query,
 }
 
@@ -147,6 +157,7 @@ impl Method {
             "graph.nodes" => Method::GraphNodes,
             "graph.edges" => Method::GraphEdges,
             "graph.topo_order" => Method::GraphTopoOrder,
+            #[cfg(feature = "v3")]
             "record.query" => Method::Query,
             _ => return None,
         })
@@ -190,6 +201,7 @@ pub struct Request<'a> {
     /// deserializer unescapes its strings in place).
     pub value: Option<&'a mut [u8]>,
     /// The frame it came in (v3 frames other than `req` map onto methods).
+    #[cfg(feature = "v3")]
     pub frame: Frame,
 }
 
@@ -272,7 +284,14 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     ))?;
 
     let (params, value) = parse_params(id, top.params)?;
-    Ok(Some(Message::Request(Request { id, method, params, value, frame: Frame::V1 })))
+    Ok(Some(Message::Request(Request {
+        id,
+        method,
+        params,
+        value,
+        #[cfg(feature = "v3")]
+        frame: Frame::V1,
+    })))
 }
 
 /// The params object (absent or `null`: all absent), and `value`'s raw span.
