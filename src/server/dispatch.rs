@@ -62,7 +62,10 @@ macro_rules! methods {
             Method::Query if core.wire().is_v3() => {
                 // AimDB answers `record.query` from a history store; this server
                 // keeps none, so it says so (as AimDB does without one).
-                answer(ErrorCode::InternalError, msg!("record.query needs a history store; use record.get or record.drain"))
+                answer(
+                    ErrorCode::InternalError,
+                    msg!("record.query needs a history store; use record.get or record.drain"),
+                )
             }
             #[cfg(feature = "v3")]
             Method::Query => answer(ErrorCode::MethodNotFound, msg!("unknown method")),
@@ -165,7 +168,6 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
         Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
     }
 }
-
 
 async fn ping<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,

@@ -69,6 +69,27 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     wire_fixed: bool,
 }
 
+/// The request a refusal or a welcome answers: a v3 hello's (or request's)
+/// id. Nothing at all without the v3 feature, so v1 sessions carry no id
+/// through their futures.
+#[cfg(feature = "v3")]
+type ReplyTo = Option<u64>;
+#[cfg(not(feature = "v3"))]
+type ReplyTo = ();
+#[cfg(feature = "v3")]
+const NO_ID: ReplyTo = None;
+#[cfg(not(feature = "v3"))]
+const NO_ID: ReplyTo = ();
+
+#[cfg(feature = "v3")]
+fn reply_id(id: ReplyTo) -> Option<u64> {
+    id
+}
+#[cfg(not(feature = "v3"))]
+fn reply_id(_: ReplyTo) -> Option<u64> {
+    None
+}
+
 enum Wake {
     Read(Result<usize, ErrorKind>),
     Events,
@@ -299,7 +320,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 self.server.count().parse_errors.add(1);
                 let (len, max) = (u64::from(len), LINE - 4);
                 let msg = msg!("frame of ", len, " bytes; the limit is ", max);
-                return self.refuse(io, None, ErrorCode::LineTooLong, msg).await;
+                return self.refuse(io, NO_ID, ErrorCode::LineTooLong, msg).await;
             }
             Line::Complete(bytes) => bytes,
         };
@@ -321,7 +342,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             }
             Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
             Ok(Some(Message::Request(req))) if !self.greeted => {
-                let id = if self.wire.is_v3() { Some(req.id) } else { None };
+                #[cfg(feature = "v3")]
+                let id = Some(req.id).filter(|_| self.wire.is_v3());
+                #[cfg(not(feature = "v3"))]
+                let id = {
+                    let _ = req;
+                    NO_ID
+                };
                 self.refuse(io, id, ErrorCode::ProtocolError, msg!("expected hello")).await
             }
             Ok(Some(Message::Request(req))) => {
@@ -377,7 +404,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             return Ok(());
         }
         if self.bad_lines >= BAD_LINES_BEFORE_HELLO {
-            return self.refuse(io, None, ErrorCode::ProtocolError, msg!("too many bad lines before hello")).await;
+            return self.refuse(io, NO_ID, ErrorCode::ProtocolError, msg!("too many bad lines before hello")).await;
         }
         self.bad_lines += 1;
         Ok(())
@@ -390,10 +417,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         self.drains.clear();
         self.greeted = false;
         // Always `None` without the v3 feature: the v3 paths fold away.
+        #[cfg(feature = "v3")]
         let id = hello.v3_id();
+        #[cfg(not(feature = "v3"))]
+        let id = NO_ID;
         if !hello.version_ok() {
             let asked = hello.version.as_deref().unwrap_or("no version");
-            let speaks = if id.is_some() {
+            let speaks = if reply_id(id).is_some() {
                 "server speaks 3.x, client asked for "
             } else {
                 "server speaks 1.x, client asked for "
@@ -428,16 +458,11 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     }
 
     /// The welcome; a v3 one (`id` of the hello) is the hello's reply.
-    async fn welcome<T: Transport>(
-        &mut self,
-        io: &mut T,
-        id: Option<u64>,
-        authenticated: bool,
-    ) -> Result<(), SessionEnd> {
+    async fn welcome<T: Transport>(&mut self, io: &mut T, id: ReplyTo, authenticated: bool) -> Result<(), SessionEnd> {
         let config = &self.server.config;
         let write = config.policy == super::Policy::ReadWrite;
         self.emit(io, &mut |o| {
-            if let Some(id) = id.filter(|_| cfg!(feature = "v3")) {
+            if let Some(id) = reply_id(id) {
                 reply::result_start(o, Wire::V3, id)?;
                 o.raw(b"{\"version\":\"3.0\",\"server\":")?;
                 o.str(config.name)?;
@@ -469,7 +494,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             o.u64(SUBS as u64)?;
             o.raw(b",\"authenticated\":")?;
             o.bool(authenticated)?;
-            o.raw(if id.is_some() { b"}}\n" } else { b"}\n" })
+            o.raw(if reply_id(id).is_some() { b"}}\n" } else { b"}\n" })
         })
         .await
     }
@@ -523,12 +548,12 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     async fn refuse<T: Transport>(
         &mut self,
         io: &mut T,
-        id: Option<u64>,
+        id: ReplyTo,
         code: ErrorCode,
         message: Msg<'_>,
     ) -> Result<(), SessionEnd> {
         let wire = self.wire;
-        self.emit(io, &mut |o| reply::error(o, wire, id, code, |o| message.write(o))).await?;
+        self.emit(io, &mut |o| reply::error(o, wire, reply_id(id), code, |o| message.write(o))).await?;
         self.flush(io).await?;
         Err(SessionEnd::Refused(code))
     }

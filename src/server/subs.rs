@@ -13,7 +13,7 @@ use super::session::Core;
 use super::SessionEnd;
 use crate::record::{Next, Registry};
 use crate::runtime::Clock;
-use crate::wire::reply;
+use crate::wire::{reply, Wire};
 
 /// One subscription: a cursor into a record's buffer.
 ///
@@ -242,12 +242,15 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
         let Some(record) = self.server.registry.get(sub.record.into()) else { return Ok(false) };
         let cursor = sub.cursor(record.info().head);
         let wire = self.wire();
-        let (label, offset, how) = self.update_tag(i, &sub, record.meta().name);
+        let name = record.meta().name;
         let mut flushed = false;
         loop {
             let mut next = Next::Empty;
+            let subs = &self.subs;
+            let registry = &self.server.registry;
             let wrote = self.out.piece(&mut |o| {
                 next = record.write_next(cursor.seen, sub.window.into(), o, &mut |o, seq| {
+                    let (label, offset, how) = subs.tag(wire, registry, i, &sub, name);
                     reply::event_start(o, wire, label, offset + seq - cursor.base, how)
                 });
                 match next {
@@ -283,13 +286,15 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 slot.take(seq, true);
                 self.server.count().events_dropped.add(dropped);
                 let stamp = self.server.stamp(timestamp);
-                let sequence = offset + seq - cursor.base;
-                self.emit(io, &mut |o| {
-                    reply::event_start(o, wire, label, sequence, how)?;
-                    o.raw(b"null,\"skipped\":\"too_large\"")?;
-                    reply::event_end(o, wire, stamp, dropped)
-                })
-                .await?;
+                let (label, offset, how) = self.subs.tag(wire, &self.server.registry, i, &sub, name);
+                // The buffer is empty here, and the marker is small: no wait.
+                self.out
+                    .piece(&mut |o| {
+                        reply::event_start(o, wire, label, offset + seq - cursor.base, how)?;
+                        o.raw(b"null,\"skipped\":\"too_large\"")?;
+                        reply::event_end(o, wire, stamp, dropped)
+                    })
+                    .map_err(|_| SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))?;
                 return Ok(true);
             }
             self.flush(io).await?;
@@ -298,27 +303,33 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
     }
 }
 
-impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, '_, C, SUBS, LINE, OUT> {
+impl<const S: usize> Subs<S> {
     /// How slot `i`'s updates are labelled: the id on the wire, what its
     /// sequence adds to this record's count, and the v3 tag. A v3 wildcard
     /// runs one sequence over its records: the values the other slots of the
     /// same id took so far (delivered or dropped) come first.
-    fn update_tag<'n>(&self, i: usize, sub: &Sub, name: &'n str) -> (u64, u64, reply::Update<'n>) {
+    fn tag<'n>(
+        &self,
+        wire: Wire,
+        registry: &Registry,
+        i: usize,
+        sub: &Sub,
+        name: &'n str,
+    ) -> (u64, u64, reply::Update<'n>) {
         let id = u64::from(sub.id.get());
         #[cfg(feature = "v3")]
-        if self.wire().is_v3() {
-            if !self.subs.wild[i] {
+        if wire.is_v3() {
+            if !self.wild[i] {
                 return (id - 1, 0, reply::Update::Event);
             }
-            let registry = &self.server.registry;
-            let others = (self.subs.slots.iter().enumerate())
+            let others = (self.slots.iter().enumerate())
                 .filter_map(|(j, s)| s.filter(|s| j != i && s.id == sub.id))
                 .filter_map(|s| registry.get(s.record.into()).map(|r| s.cursor(r.info().head)))
                 .map(|c| c.seen - c.base)
                 .sum();
             return (id - 1, others, reply::Update::Tagged(name));
         }
-        let _ = (i, name);
+        let _ = (wire, registry, i, name);
         (id, 0, reply::Update::Event)
     }
 }
