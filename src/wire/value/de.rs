@@ -217,11 +217,18 @@ impl<'de> Deserializer<'de> {
         }
     }
 
-    fn visit_integer<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value, DeError> {
+    /// An integer for `visitor`. `wide`: the visitor may take 128-bit
+    /// integers (`deserialize_any`, `u128`, `i128`); the others are refused
+    /// beyond 64 bits here, with the error serde's default `visit_u128`
+    /// would give, but without formatting the number (which links
+    /// `core::fmt` and 128-bit formatting, ~2.5 KB on a Cortex-M).
+    fn visit_integer<V: Visitor<'de>>(&mut self, visitor: V, wide: bool) -> Result<V::Value, DeError> {
+        let beyond_64_bits = |visitor: V| Err(de::Error::invalid_type(de::Unexpected::Other("integer"), &visitor));
         match self.integer()? {
             (false, n) => match u64::try_from(n) {
                 Ok(n) => visitor.visit_u64(n),
-                Err(_) => visitor.visit_u128(n),
+                Err(_) if wide => visitor.visit_u128(n),
+                Err(_) => beyond_64_bits(visitor),
             },
             // Negative: i64 where it fits (i64::MIN included; serde's i64
             // visitor takes no i128), else i128.
@@ -229,7 +236,8 @@ impl<'de> Deserializer<'de> {
                 let v = 0i128.checked_sub_unsigned(n).ok_or(DeError("integer out of range"))?;
                 match i64::try_from(v) {
                     Ok(v) => visitor.visit_i64(v),
-                    Err(_) => visitor.visit_i128(v),
+                    Err(_) if wide => visitor.visit_i128(v),
+                    Err(_) => beyond_64_bits(visitor),
                 }
             }
         }
@@ -271,7 +279,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
                 if self.rest[..is_float].iter().any(|b| matches!(b, b'.' | b'e' | b'E')) {
                     self.deserialize_f64(visitor)
                 } else {
-                    self.visit_integer(visitor)
+                    self.visit_integer(visitor, true)
                 }
             }
             _ => Err(EXPECTED_VALUE),
@@ -283,34 +291,34 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
     }
 
     fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, true)
     }
     fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, false)
     }
     fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
-        self.visit_integer(visitor)
+        self.visit_integer(visitor, true)
     }
 
     fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {

@@ -130,6 +130,44 @@ fn wrong_shapes_and_ranges_are_errors() {
 }
 
 #[test]
+fn integers_beyond_64_bits_only_for_128_bit_types() {
+    // What serde's default `visit_u128`/`visit_i128` answered before the
+    // number stopped being formatted: the same error, for every narrow type.
+    let wrong_type = Some(DeError("value has the wrong JSON type for the record"));
+    assert_eq!(ours::<u64>("18446744073709551616").err(), wrong_type);
+    assert_eq!(ours::<u8>("18446744073709551616").err(), wrong_type);
+    assert_eq!(ours::<i64>("-9223372036854775809").err(), wrong_type);
+    assert_eq!(ours::<i32>("-9223372036854775809").err(), wrong_type);
+    assert_eq!(ours::<u128>("18446744073709551616"), Ok(1u128 << 64));
+    assert_eq!(ours::<i128>("-9223372036854775809"), Ok(i64::MIN as i128 - 1));
+    // `deserialize_any` stays wide, for visitors that take 128 bits.
+    assert_eq!(ours::<Any128>("18446744073709551616"), Ok(Any128(1u128 << 64)));
+}
+
+/// Takes any integer through `deserialize_any`, up to `u128`.
+#[derive(Debug, PartialEq)]
+struct Any128(u128);
+
+impl<'de> Deserialize<'de> for Any128 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Any128;
+            fn expecting(&self, f: &mut core::fmt::Formatter) -> core::fmt::Result {
+                f.write_str("an integer")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Any128, E> {
+                Ok(Any128(v.into()))
+            }
+            fn visit_u128<E>(self, v: u128) -> Result<Any128, E> {
+                Ok(Any128(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[test]
 fn non_finite_floats_only_when_allowed() {
     for bad in ["1e39", "-1e39", "null", "3.5e38"] {
         assert!(ours::<f32>(bad).is_err(), "{bad}");
