@@ -95,11 +95,18 @@ impl<T, const N: usize> State<T, N> {
 /// Checks a value written through `record.set`; the error text is sent back.
 pub type Validator<T> = fn(&T) -> Result<(), &'static str>;
 
+/// Turns the JSON of a `record.set` into a value (`non_finite` as in
+/// [`Record::non_finite`]).
+type Decoder<T> = fn(&mut [u8], bool) -> Result<T, crate::wire::value::DeError>;
+
 /// A typed record of kind `K` keeping its last `N` values.
 ///
 /// Use the aliases [`SpmcRing`], [`SingleLatest`] and [`Mailbox`].
 pub struct Record<T, K, const N: usize> {
     meta: Meta,
+    /// Set by [`Record::writable`]: a record never written remotely links
+    /// no deserializer for `T` (nor needs `T: Deserialize`).
+    decode: Option<Decoder<T>>,
     validate: Option<Validator<T>>,
     /// `record.set` may store NaN (`null`) and infinities (out of range).
     non_finite: bool,
@@ -117,6 +124,7 @@ impl<T, K, const N: usize> Record<T, K, N> {
         assert!(name.len() <= NAME_MAX, "record names are at most 64 bytes");
         Record {
             meta: Meta { name, type_name, origin: Origin::Passive, writable: false, producers: 0, schema: None },
+            decode: None,
             validate: None,
             non_finite: false,
             state: Mutex::new(State { slots: [const { None }; N], head: 0, taken: 0, consumers: 0 }),
@@ -139,9 +147,15 @@ impl<T, K, const N: usize> Record<T, K, N> {
         record
     }
 
-    /// Let `record.set` change it (under the read-write policy).
-    pub const fn writable(mut self) -> Self {
+    /// Let `record.set` change it (under the read-write policy). Only
+    /// writable records need `T: Deserialize`, and only they link its
+    /// deserializer.
+    pub const fn writable(mut self) -> Self
+    where
+        T: DeserializeOwned,
+    {
         self.meta.writable = true;
+        self.decode = Some(crate::wire::value::from_slice::<T>);
         self
     }
 
@@ -264,7 +278,7 @@ impl<T: Clone> Record<T, Mail, 1> {
 
 impl<T, K, const N: usize> AnyRecord for Record<T, K, N>
 where
-    T: Serialize + DeserializeOwned + Clone + Send,
+    T: Serialize + Clone + Send,
     K: Kind,
 {
     fn meta(&self) -> &Meta {
@@ -326,7 +340,9 @@ where
     }
 
     fn set_json(&self, json: &mut [u8]) -> Result<(), SetError> {
-        let value: T = crate::wire::value::from_slice(json, self.non_finite).map_err(|e| SetError(e.0))?;
+        // `record.set` checks `writable` first; this only guards direct calls.
+        let decode = self.decode.ok_or(SetError("record is not writable"))?;
+        let value = decode(json, self.non_finite).map_err(|e| SetError(e.0))?;
         if let Some(check) = self.validate {
             check(&value).map_err(SetError)?;
         }

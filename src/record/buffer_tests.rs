@@ -153,3 +153,37 @@ proptest! {
         prop_assert_eq!(r.info().consumers, 0);
     }
 }
+
+/// Serializable only: a record type that has no `Deserialize` at all.
+#[derive(Clone, serde::Serialize)]
+struct Reading {
+    celsius: f32,
+}
+
+#[test]
+fn a_read_only_record_needs_no_deserializer_and_refuses_set() {
+    static READING: SingleLatest<Reading> = SingleLatest::new("sensor.reading", "Reading").source();
+    READING.publish(Reading { celsius: 21.5 });
+    let record: &dyn AnyRecord = &READING;
+    let mut buf = [0u8; 32];
+    let mut out = JsonOut::new(&mut buf);
+    assert_eq!(record.write_latest(&mut out), Ok(true));
+    assert_eq!(out.as_bytes(), br#"{"celsius":21.5}"#);
+    assert!(!record.meta().writable);
+    let mut json = *br#"{"celsius":1.0}"#;
+    assert_eq!(record.set_json(&mut json), Err(SetError("record is not writable")));
+    assert_eq!(READING.latest().map(|r| r.celsius), Some(21.5));
+}
+
+#[test]
+fn a_writable_record_decodes_and_validates_what_is_set() {
+    let record = SingleLatest::<u8>::new("config.level", "u8").writable().validator(|v| match v {
+        0..=3 => Ok(()),
+        _ => Err("level is 0 to 3"),
+    });
+    assert!(record.meta().writable);
+    assert_eq!(record.set_json(&mut *b"2".to_vec()), Ok(()));
+    assert_eq!(record.set_json(&mut *b"7".to_vec()), Err(SetError("level is 0 to 3")));
+    assert_eq!(record.set_json(&mut *b"\"x\"".to_vec()), Err(SetError("expected a number")));
+    assert_eq!(record.latest(), Some(2));
+}

@@ -6,7 +6,8 @@
 //! use aimx::{SpmcRing, SingleLatest, Mailbox, Registry};
 //! use aimx::record::AnyRecord;
 //!
-//! #[derive(serde::Serialize, serde::Deserialize, Clone)]
+//! // Read-only (never `.writable()`): `Serialize` is all it needs.
+//! #[derive(serde::Serialize, Clone)]
 //! struct Temperature { celsius: f32 }
 //!
 //! static TEMPERATURE: SpmcRing<Temperature, 16> =
