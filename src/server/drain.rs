@@ -50,7 +50,10 @@ impl Drains {
         let found = self.cursors.iter().position(|&(r, _)| r == record);
         let at = found.unwrap_or(DRAIN_CURSORS - 1);
         let seen = found.map(|i| head - u64::from((head as u32).wrapping_sub(self.cursors[i].1)));
-        self.cursors[..=at].rotate_right(1);
+        // `rotate_right(1)` of `..=at`, by swaps: `rotate_right` links `memmove`.
+        for i in (1..=at).rev() {
+            self.cursors.swap(i, i - 1);
+        }
         self.cursors[0] = (record, seen.unwrap_or(head) as u32);
         seen
     }
