@@ -182,8 +182,8 @@ fn a_writable_record_decodes_and_validates_what_is_set() {
         _ => Err("level is 0 to 3"),
     });
     assert!(record.meta().writable);
-    assert_eq!(record.set_json(&mut *b"2".to_vec()), Ok(()));
-    assert_eq!(record.set_json(&mut *b"7".to_vec()), Err(SetError("level is 0 to 3")));
-    assert_eq!(record.set_json(&mut *b"\"x\"".to_vec()), Err(SetError("expected a number")));
+    assert_eq!(record.set_json(&mut b"2".to_vec()), Ok(()));
+    assert_eq!(record.set_json(&mut b"7".to_vec()), Err(SetError("level is 0 to 3")));
+    assert_eq!(record.set_json(&mut b"\"x\"".to_vec()), Err(SetError("expected a number")));
     assert_eq!(record.latest(), Some(2));
 }
