@@ -51,9 +51,12 @@ pub fn server(policy: Policy) -> &'static DemoServer {
         Policy::ReadOnly => config.read_only(),
         Policy::Token(token) => config.read_write().token(Token::new(token)),
     };
+    // The first reading is there before any client connects: a loaded
+    // machine may not run the producer task before the first record.get.
+    temperature.publish(Temperature { celsius: records::simulated_celsius(0) });
     runtime().spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_millis(20));
-        for sample in 0.. {
+        for sample in 1.. {
             tick.tick().await;
             temperature.publish(Temperature { celsius: records::simulated_celsius(sample) });
         }
