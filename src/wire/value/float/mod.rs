@@ -3,11 +3,12 @@
 //! This replaces `core`'s float parser (`dec2flt`, ~15 KB with its tables)
 //! and `ryu` (~13 KB of `f64` tables, also used for `f32`) on the device:
 //!
-//! * [`parse_f32`]: a decimal `d × 10^q` is converted exactly. For `q >= 0`
-//!   the integer fits a `u128` (anything larger is above `f32::MAX`); for
-//!   `q < 0` the quotient `d / 5^-q` (with `5^54 < 2^126`) is produced bit
-//!   by bit with its remainder, and the binary exponent takes the `2^-q`.
-//!   The result is rounded once, to nearest even, subnormals included.
+//! * [`parse_f32`]: a decimal `d × 10^q` is first estimated in 64 bits
+//!   (never above its value, and within ~2^-53 of it), then the `f32` is
+//!   settled exactly: the value is compared with the point halfway to the
+//!   next `f32` in 224-bit integers (`d·5^q` against `h·2^g`, powers moved
+//!   to one side), ties to even, subnormals included. No `u128`: on a
+//!   32-bit MCU its arithmetic is several KB of inlined code.
 //! * [`write_f32`]: for 1, 2, … 9 significant digits, the nearest decimal is
 //!   estimated and checked by parsing it back exactly; the first one that
 //!   gives the same bits is written. Nine digits always round-trip for `f32`.
@@ -15,6 +16,8 @@
 //! More than 19 significant digits are kept as 19 plus a "nonzero tail"
 //! flag; such a number is refused only in the (rare) case where the tail
 //! could change the rounding, never rounded wrongly.
+
+use core::cmp::Ordering;
 
 /// Why a number could not become an `f32`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,65 +31,120 @@ pub enum FloatError {
     TooPrecise,
 }
 
-/// Bit length of `x` (0 for 0).
-fn bit_len(x: u128) -> i32 {
-    128 - x.leading_zeros() as i32
+/// A little-endian unsigned integer of 224 bits: enough for every exact
+/// comparison below (at most ~180 bits are used). Loops over `u32` limbs
+/// compile to far less code than `u128` arithmetic on a 32-bit MCU.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Big([u32; 7]);
+
+impl Big {
+    fn new(v: u64) -> Big {
+        let mut limbs = [0; 7];
+        (limbs[0], limbs[1]) = (v as u32, (v >> 32) as u32);
+        Big(limbs)
+    }
+
+    fn mul(&mut self, m: u32) {
+        let mut carry = 0u64;
+        for limb in &mut self.0 {
+            let x = *limb as u64 * m as u64 + carry;
+            (*limb, carry) = (x as u32, x >> 32);
+        }
+        debug_assert_eq!(carry, 0, "Big overflowed");
+    }
+
+    /// Multiplies by `5^p`, 13 factors at a time (`5^13 < 2^32`).
+    fn mul_pow5(&mut self, mut p: u32) {
+        while p > 0 {
+            let n = p.min(13);
+            self.mul(5u32.pow(n));
+            p -= n;
+        }
+    }
+
+    fn shl(&mut self, n: u32) {
+        debug_assert!(self.bits() + n <= 224, "Big overflowed");
+        let (words, bits) = ((n / 32) as usize, n % 32);
+        let old = self.0;
+        for (i, limb) in self.0.iter_mut().enumerate() {
+            let hi = if i >= words { old[i - words] } else { 0 };
+            let lo = if i > words { old[i - words - 1] } else { 0 };
+            *limb = if bits == 0 { hi } else { hi << bits | lo >> (32 - bits) };
+        }
+    }
+
+    fn bits(&self) -> u32 {
+        let top = self.0.iter().rposition(|&l| l != 0);
+        top.map_or(0, |i| 32 * i as u32 + 32 - self.0[i].leading_zeros())
+    }
+
+    fn cmp(&self, other: &Big) -> Ordering {
+        self.0.iter().rev().cmp(other.0.iter().rev())
+    }
 }
 
-/// `(x + δ) · 2^e` rounded to the nearest `f32` magnitude (ties to even),
-/// where `0 < δ < 1` when `sticky` and `δ = 0` otherwise.
-fn round_bits(x: u128, e: i32, sticky: bool) -> Result<u32, FloatError> {
-    if x == 0 {
-        return Ok(0);
-    }
-    // Keep 24 significant bits, or fewer where the result is subnormal.
-    let mut shift = bit_len(x) - 24;
-    if e + shift < -149 {
-        shift = -149 - e;
-    }
-    let mant = if shift <= 0 {
-        (x << -shift) as u32
-    } else if shift >= 128 {
-        0
+/// Compares `d × 10^q` with `h × 2^g`, exactly.
+fn compare(d: u64, q: i32, h: u32, g: i32) -> Ordering {
+    // d·5^q·2^q against h·2^g: the powers of 5 and of 2 go to one side each.
+    let (mut left, mut right) = (Big::new(d), Big::new(h.into()));
+    if q >= 0 {
+        left.mul_pow5(q as u32);
     } else {
-        let kept = (x >> shift) as u32;
-        let rest = x & ((1u128 << shift) - 1);
-        let half = 1u128 << (shift - 1);
-        let up = rest > half || (rest == half && (sticky || kept & 1 == 1));
-        kept + up as u32
-    };
-    if mant == 0 {
-        return Ok(0);
+        right.mul_pow5(q.unsigned_abs());
     }
-    // `mant · 2^lsb` with `mant <= 2^24`; adding it onto the exponent field
-    // lets a carry (mant == 2^24, or a subnormal reaching 2^23) move up.
-    let biased = e + shift + 150;
-    if biased >= 255 {
-        return Err(FloatError::OutOfRange);
+    let twos = q - g;
+    if twos >= 0 {
+        left.shl(twos as u32);
+    } else {
+        right.shl(twos.unsigned_abs());
     }
-    let bits = ((biased - 1) as u32) << 23;
-    let bits = bits + mant;
-    if bits >= 0x7f80_0000 {
-        return Err(FloatError::OutOfRange);
+    left.cmp(&right)
+}
+
+/// `d × 2^e × 10^k` (`d > 0`) as `x × 2^e'` with `x` in `[2^63, 2^64)`,
+/// rounded down at every step: below the exact value by a relative error
+/// of at most ~2^-53 for the `|k| <= 66` used here.
+fn scale(d: u64, e: i32, k: i32) -> (u64, i32) {
+    let lz = d.leading_zeros();
+    let (mut x, mut e) = (d << lz, e - lz as i32);
+    for _ in 0..k.unsigned_abs() {
+        if k > 0 {
+            // x < 2^60 after the shift, so times 10 stays below 2^64.
+            (x, e) = ((x >> 4) * 10, e + 4);
+        } else {
+            x /= 10;
+        }
+        let lz = x.leading_zeros();
+        (x, e) = (x << lz, e - lz as i32);
     }
-    Ok(bits)
+    (x, e)
+}
+
+/// The `f32` magnitude bits of `x × 2^e` (`x >= 2^63`) rounded down;
+/// `0x7f80_0000` and above: at least `2^128`.
+fn bits_below(x: u64, e: i32) -> u32 {
+    let exponent = e + 63;
+    if exponent > 127 {
+        0x7f80_0000
+    } else if exponent >= -126 {
+        ((exponent + 127) as u32) << 23 | (x >> 40) as u32 & 0x7f_ffff
+    } else {
+        x.checked_shr((-86 - exponent) as u32).unwrap_or(0) as u32
+    }
+}
+
+/// The point halfway between the `f32` magnitudes `bits` and `bits + 1`,
+/// as `(h, g)` meaning `h × 2^g`.
+fn halfway(bits: u32) -> (u32, i32) {
+    let field = (bits >> 23) as i32;
+    let fraction = bits & 0x7f_ffff;
+    let (m, e) = if field == 0 { (fraction, -149) } else { (fraction | 1 << 23, field - 150) };
+    (2 * m + 1, e - 1)
 }
 
 /// The `f32` magnitude bits nearest to `d × 10^q`; with `tail`, the true
 /// value lies strictly between `d × 10^q` and `(d + 1) × 10^q`.
 fn decimal_bits(d: u64, q: i32, tail: bool) -> Result<u32, FloatError> {
-    let (mut d, mut q, mut tail) = (d, q, tail);
-    // 5^54 < 2^126 keeps the long division below from overflowing. Digits
-    // dropped here only exist far below the smallest subnormal, or in
-    // numbers with more than 9 significant digits.
-    while q < -54 {
-        if d == 0 {
-            return Ok(0);
-        }
-        tail |= d % 10 != 0;
-        d /= 10;
-        q += 1;
-    }
     let bits = bits_above(d, q, tail)?;
     // Rounding is monotonic: if both ends of the interval round alike, so
     // does everything between them.
@@ -96,32 +154,41 @@ fn decimal_bits(d: u64, q: i32, tail: bool) -> Result<u32, FloatError> {
     Ok(bits)
 }
 
-/// The `f32` magnitude bits nearest to `d × 10^q` (`q >= -54`), or to a
+/// The `f32` magnitude bits nearest to `d × 10^q` (ties to even), or to a
 /// value a hair above it when `above`.
 fn bits_above(d: u64, q: i32, above: bool) -> Result<u32, FloatError> {
     if d == 0 {
         return Ok(0);
     }
-    if q >= 0 {
-        let x = 10u128.checked_pow(q as u32).and_then(|p| p.checked_mul(d as u128)).ok_or(FloatError::OutOfRange)?;
-        return round_bits(x, 0, above);
+    let digits = d.ilog10() as i32 + 1;
+    // Below 10^-46 (under half the smallest subnormal, 2^-150): zero.
+    if q.saturating_add(digits) <= -46 {
+        return Ok(0);
     }
-    let p = -q;
-    let den = 5u128.pow(p as u32);
-    let (mut quot, mut rem) = (d as u128 / den, d as u128 % den);
-    let mut e = -p;
-    // Long division until there are 26 bits (24 + round + one more) or the
-    // bits are already below the subnormal range.
-    while bit_len(quot) < 26 && e > -151 {
-        rem <<= 1;
-        quot <<= 1;
-        if rem >= den {
-            rem -= den;
-            quot |= 1;
+    // At least 10^39: above f32::MAX and the half unit past it.
+    if q.saturating_add(digits - 1) >= 39 {
+        return Err(FloatError::OutOfRange);
+    }
+    // Start from the estimate, which is never above the answer, and step
+    // up while the value lies past the halfway point to the next `f32`
+    // (one or two steps at most: the estimate is that close).
+    let (x, e) = scale(d, 0, q);
+    let mut bits = bits_below(x, e);
+    loop {
+        if bits >= 0x7f80_0000 {
+            return Err(FloatError::OutOfRange);
         }
-        e -= 1;
+        let (h, g) = halfway(bits);
+        let up = match compare(d, q, h, g) {
+            Ordering::Greater => true,
+            Ordering::Equal => above || bits & 1 == 1,
+            Ordering::Less => false,
+        };
+        if !up {
+            return Ok(bits);
+        }
+        bits += 1;
     }
-    round_bits(quot, e, above || rem != 0)
 }
 
 /// Parses a JSON number (as validated by the scanner) into the nearest
@@ -189,33 +256,14 @@ pub fn parse_f32(s: &[u8]) -> Result<f32, FloatError> {
     Ok(f32::from_bits(bits | (negative as u32) << 31))
 }
 
-/// `floor(v · 10^k · 2)` for `v = m · 2^e`, to within a relative error of
-/// about 2^-64: good enough to find the nearest `k`-scaled decimal to ±1.
-fn scaled_twice(m: u32, e: i32, k: i32) -> u128 {
-    let mut x = m as u128;
-    let mut e = e + 1;
-    if k >= 0 {
-        for _ in 0..k {
-            x *= 10;
-            if x >> 100 != 0 {
-                x >>= 30;
-                e += 30;
-            }
-        }
-    } else {
-        for _ in 0..-k {
-            let room = x.leading_zeros().saturating_sub(1);
-            x <<= room;
-            e -= room as i32;
-            x /= 10;
-        }
-    }
+/// About `floor(m × 2^e × 10^k)`, within a few units of an 18-digit
+/// result: enough to find the nearest `k`-scaled decimal to ±1.
+fn scaled_int(m: u32, e: i32, k: i32) -> u64 {
+    let (x, e) = scale(m.into(), e, k);
     if e >= 0 {
-        x << e.min(127)
-    } else if e <= -128 {
-        0
+        u64::MAX
     } else {
-        x >> -e
+        x.checked_shr(e.unsigned_abs()).unwrap_or(0)
     }
 }
 
@@ -234,22 +282,22 @@ pub fn write_f32(v: f32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
         let field = (magnitude >> 23) as i32;
         let (m, e) = if field == 0 { (magnitude, -149) } else { (magnitude & 0x7f_ffff | 1 << 23, field - 150) };
         // floor(log10(v)), estimated from the binary exponent, then fixed.
-        let e2 = e + bit_len(m as u128) - 1;
+        let e2 = e + 31 - m.leading_zeros() as i32;
         let mut d10 = (e2 * 1233) >> 12;
-        let mut wide = scaled_twice(m, e, 17 - d10) / 2;
+        let mut wide = scaled_int(m, e, 17 - d10);
         if wide < 100_000_000_000_000_000 {
             d10 -= 1;
-            wide = scaled_twice(m, e, 17 - d10) / 2;
+            wide = scaled_int(m, e, 17 - d10);
         } else if wide >= 1_000_000_000_000_000_000 {
             d10 += 1;
-            wide = scaled_twice(m, e, 17 - d10) / 2;
+            wide = scaled_int(m, e, 17 - d10);
         }
-        // `wide` holds v's first 18 digits (to within a unit or so); fewer
+        // `wide` holds v's first 18 digits (to within a few units); fewer
         // digits are rounded from it, then checked exactly.
         'search: for p in 1..=10 {
             let k = p - 1 - d10;
-            let unit = 10u128.pow(18 - p as u32);
-            let c = (wide / unit + (wide % unit * 2 >= unit) as u128) as u64;
+            let unit = 10u64.pow(18 - p as u32);
+            let c = wide / unit + (wide % unit * 2 >= unit) as u64;
             for cand in [c, c.wrapping_sub(1), c + 1] {
                 if cand != 0 && cand != u64::MAX && decimal_bits(cand, -k, false) == Ok(magnitude) {
                     (digits, exp) = (cand, -k);
