@@ -26,7 +26,14 @@ cd "$(dirname "$0")/.."
 # 56,236 B flash and 8,152 B RAM: 16 B of session state and ~290 B of
 # serve_many future per 2 sessions, the rest stack. The RAM limit is that
 # plus 2 %, over issue 10's 8,192 B target until the stack is won back.
-FLASH_LIMIT=${FLASH_LIMIT:-57500}
+# Then (issue 10, second pass; each step in its commit message): serde's
+# u128 formatting unlinked (-3,092 B), read-only records without a
+# deserializer (-1,644 B), no memmove (-1,756 B), the f32 path without u128
+# (-3,900 B): 46,508 B flash and 8,032 B RAM with codec's v1-only build.
+# The flash limit is that plus 2 %; the gate measures the firmware as
+# configured in examples/firmware-qemu (v1 only; the v3 line is printed,
+# not gated).
+FLASH_LIMIT=${FLASH_LIMIT:-47438}
 RAM_LIMIT=${RAM_LIMIT:-8315}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
