@@ -133,6 +133,9 @@ impl Conn {
             self.send(&frame).await?;
         }
         self.send(r#"{"t":"ping"}"#).await?;
+        // A refusal comes before the pong; the pong is read either way, so
+        // it cannot be taken for the answer to a later request.
+        let mut refusal = None;
         loop {
             let v = self.json().await?;
             if v.get("event").is_some() {
@@ -143,9 +146,9 @@ impl Conn {
                     "ping" => json!({"pong": true}),
                     _ => json!({"unsubscribed": true}),
                 };
-                return Ok(Some(json!({"id": id, "result": result})));
-            } else if v["id"] == id {
-                return Ok(Some(v));
+                return Ok(Some(refusal.unwrap_or_else(|| json!({"id": id, "result": result}))));
+            } else if v["id"] == id && refusal.is_none() {
+                refusal = Some(v);
             } else {
                 return Err(format!("unexpected frame while waiting for a pong: {v}"));
             }

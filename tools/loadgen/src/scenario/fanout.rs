@@ -55,8 +55,18 @@ impl Tally {
 }
 
 /// Reads events until the reply to the unsubscribe arrives.
-async fn follow(mut rx: Reader, frames: Frames, last: Arc<AtomicU64>, counter: Option<String>) -> Res<Tally> {
+async fn follow(
+    mut rx: Reader,
+    frames: Frames,
+    early: Vec<Value>,
+    last: Arc<AtomicU64>,
+    counter: Option<String>,
+) -> Res<Tally> {
     let (mut tally, mut frame) = (Tally::default(), Vec::new());
+    // Events read while the subscription was being confirmed (v3).
+    for v in &early {
+        tally.add(&v["event"], counter.as_deref());
+    }
     loop {
         let bytes = frames.read(&mut rx, &mut frame).await.map_err(|e| format!("a subscriber: {e}"))?;
         let v: Value = frames.parse(&frame)?;
@@ -121,6 +131,12 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     if let Some(e) = failed.first() {
         return Err(format!("{} of {subscribers} subscribers could not connect: {e}", failed.len()));
     }
+    // v3 has no `send_initial`: a subscription's first update is the value
+    // current when it began, so its `seq` ends one past the writer's count.
+    let initial = match args.frames().v3 && !args.producer {
+        true => u64::from(conns[0].call("record.get", json!({"name": record})).await.is_ok()),
+        false => 0,
+    };
     for c in &mut conns {
         c.call("record.subscribe", json!({"name": record, "send_initial": false})).await?;
     }
@@ -128,7 +144,7 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     for c in conns {
         let last = Arc::new(AtomicU64::new(0));
         lasts.push(last.clone());
-        tasks.push(tokio::spawn(follow(c.rx, c.frames, last, args.counter_field.clone())));
+        tasks.push(tokio::spawn(follow(c.rx, c.frames, c.events, last, args.counter_field.clone())));
         writers.push(c.tx);
     }
     let cpu = CpuMeter::start(args.server_pid);
@@ -143,7 +159,7 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     let wall = start.elapsed().as_secs_f64();
     // The newest value is never dropped: with a writer, every subscriber must reach it.
     let mut tail_missing = 0;
-    if let Some(sets) = sets {
+    if let Some(sets) = sets.map(|n| n + initial) {
         let deadline = Instant::now() + Duration::from_secs(10);
         while lasts.iter().any(|l| l.load(Ordering::Relaxed) < sets) && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
