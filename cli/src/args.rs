@@ -6,7 +6,7 @@ use clap::{Args, Parser, Subcommand};
 #[command(
     name = "aimx",
     version,
-    about = "Look inside a running AimX v1 device: list, read, write and watch its records.",
+    about = "Look inside a running AimX device (v1 or 3.0): list, read, write and watch its records.",
     after_help = "Examples:\n  aimx --unix /tmp/aimx.sock list\n  aimx --tcp 127.0.0.1:7000 watch sensor.temperature --count 10\n  aimx --tcp device.lan:7443 --tls --ca ca.pem list\n  aimx --serial /dev/ttyACM0 --baud 115200 set config.log_level debug\n\nExit codes: 0 ok, 1 server error, 2 usage, 3 connection or auth failure."
 )]
 pub struct Cli {

@@ -1,4 +1,4 @@
-//! `aimx`: a host tool for AimX v1 devices over Unix sockets, TCP and serial.
+//! `aimx`: a host tool for AimX devices (v1 and 3.0) over Unix sockets, TCP and serial.
 
 mod args;
 mod cmd;

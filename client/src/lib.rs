@@ -1,4 +1,4 @@
-//! An async client for [AimX v1](protocol): look inside a
+//! An async client for [AimX](protocol) (v1 and 3.0): look inside a
 //! running device over a Unix socket, TCP or a serial port.
 //!
 //! ```no_run

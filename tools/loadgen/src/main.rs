@@ -1,4 +1,4 @@
-//! `aimx-loadgen`: measures any AimX v1 server over a Unix socket or TCP.
+//! `aimx-loadgen`: measures any AimX server (v1, or 3.0 with --wire v3) over a Unix socket or TCP.
 //! Each scenario prints one markdown table row and appends one JSON line to
 //! the results file; the exit status is 1 when any check failed.
 
