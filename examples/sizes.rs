@@ -62,6 +62,9 @@ fn main() {
     println!("|---|---|---|---|---|---|");
     row("default `Server`", &default);
     row("`McuServer`", &mcu);
+    // What smaller std buffers would save per session (issue 11 weighs them).
+    let half: Server<'static, Still, 4, 512, 512> = Server::new(Registry::new(&RECORDS), Config::new(), Still);
+    row("4 subs, 512 B buffers", &half);
     let cost = subscription_cost();
     println!();
     println!("per subscription: {} B cursor + {} B waiter = {} B", cost.cursor, cost.waiter, cost.cursor + cost.waiter);
