@@ -74,6 +74,11 @@ pub struct Config<'a> {
     /// Connections that have not said hello yet are not counted (each is
     /// bounded by the hello deadline), so they cannot lock a client out.
     pub max_sessions: usize,
+    /// Connections waiting for their hello at once (at most
+    /// [`MAX_PENDING`](crate::server::MAX_PENDING)). When they are all
+    /// taken, a new connection evicts the oldest one silent for at least a
+    /// second, or waits until one is.
+    pub max_pending: usize,
 }
 
 impl Default for Config<'_> {
@@ -83,7 +88,8 @@ impl Default for Config<'_> {
 }
 
 impl<'a> Config<'a> {
-    /// Read-only, no token, handshake 10 s, write 30 s, 64 sessions.
+    /// Read-only, no token, handshake 10 s, write 30 s, 64 sessions, 16
+    /// waiting for their hello.
     pub const fn new() -> Self {
         Config {
             name: concat!("aimx/", env!("CARGO_PKG_VERSION")),
@@ -92,6 +98,7 @@ impl<'a> Config<'a> {
             handshake_timeout_ms: 10_000,
             write_timeout_ms: 30_000,
             max_sessions: 64,
+            max_pending: super::admit::MAX_PENDING,
         }
     }
 
@@ -134,6 +141,12 @@ impl<'a> Config<'a> {
     /// Sessions at once.
     pub const fn max_sessions(mut self, n: usize) -> Self {
         self.max_sessions = n;
+        self
+    }
+
+    /// Connections waiting for their hello at once (1 to 16).
+    pub const fn max_pending(mut self, n: usize) -> Self {
+        self.max_pending = n;
         self
     }
 }

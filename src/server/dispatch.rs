@@ -200,6 +200,7 @@ async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, con
             ("sessions_open", s.sessions_open),
             ("sessions_total", s.sessions_total),
             ("sessions_refused", s.sessions_refused),
+            ("sessions_evicted", s.sessions_evicted),
             ("requests", s.requests),
             ("events_sent", s.events_sent),
             ("events_dropped", s.events_dropped),

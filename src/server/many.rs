@@ -36,6 +36,12 @@ pub trait Accept {
         let _ = kind;
         false
     }
+
+    /// Whether each stream is a new connection (a socket), subject to the
+    /// pre-hello budget: when a slot takes the last free one, the oldest
+    /// connection silent for a second is evicted. `false` for a link served
+    /// again and again, which is never evicted.
+    const CONNECTIONS: bool = true;
 }
 
 /// A link with no connect or disconnect (a UART, a USB CDC-ACM port): the
@@ -80,6 +86,8 @@ impl<S: Read + Write> Accept for Link<S> {
         use ErrorKind::{BrokenPipe, ConnectionAborted, ConnectionReset, NotConnected};
         !matches!(kind, NotConnected | ConnectionReset | ConnectionAborted | BrokenPipe)
     }
+
+    const CONNECTIONS: bool = false;
 }
 
 impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Server<'r, C, SUBS, LINE, OUT> {
@@ -122,14 +130,16 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         // through the stack. The slot futures are built in place on first
         // poll: an array of them built up front (`acceptors.map(…)`) is a
         // stack temporary as big as all the sessions together.
-        JoinArray::new(acceptors, |a| self.slot(a))
+        JoinArray::new(acceptors, |a| self.slot(a, N))
     }
 
-    async fn slot<A: Accept>(&self, mut acceptor: A) {
+    async fn slot<A: Accept>(&self, mut acceptor: A, slots: usize) {
         self.mark_started();
         loop {
+            // A const: a firmware serving only links builds no budget code.
             let end = match acceptor.accept().await {
-                Some(stream) => self.serve_with(stream, A::recoverable).await,
+                Some(stream) if A::CONNECTIONS => self.serve_with(stream, A::recoverable, slots).await,
+                Some(stream) => self.serve_link(stream, A::recoverable).await,
                 None => return,
             };
             acceptor.ended(end).await;

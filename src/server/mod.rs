@@ -16,6 +16,7 @@ macro_rules! msg {
     };
 }
 
+mod admit;
 mod config;
 mod dispatch;
 mod drain;
@@ -32,6 +33,7 @@ mod topics;
 
 use embedded_io_async::{ErrorKind, Read, Write};
 
+pub use admit::{EVICT_AFTER_MS, MAX_PENDING};
 pub use config::{Config, Policy, Token};
 pub use drain::DRAIN_CURSORS;
 pub use many::{Accept, Link};
@@ -43,7 +45,11 @@ pub use stats::Stats;
 use crate::record::Registry;
 use crate::runtime::Clock;
 use crate::wire::ErrorCode;
+use admit::Admission;
 use io::{Whole, WriteHalf};
+
+/// `slots` of a link's session (see [`Server::serve_link`]).
+const LINK: usize = usize::MAX;
 
 /// What one subscription costs in RAM, in bytes, on the target compiled for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,6 +87,9 @@ pub enum SessionEnd {
     Refused(ErrorCode),
     /// The server already had `max_sessions` sessions.
     TooManySessions,
+    /// The connection had not said hello for a second while the pre-hello
+    /// budget was full, and a newer connection took its place.
+    Evicted,
     /// [`Server::shutdown`] was called; the session finished its replies.
     Shutdown,
 }
@@ -95,6 +104,7 @@ impl core::fmt::Display for SessionEnd {
             SessionEnd::HandshakeTimeout => f.write_str("no hello within the handshake deadline"),
             SessionEnd::Refused(code) => write!(f, "the handshake was refused ({code})"),
             SessionEnd::TooManySessions => f.write_str("the server was at its session limit"),
+            SessionEnd::Evicted => f.write_str("evicted: silent while the server was full of connections waiting"),
             SessionEnd::Shutdown => f.write_str("the server shut down"),
         }
     }
@@ -115,6 +125,8 @@ pub struct Server<'r, C, const SUBS: usize = 4, const LINE: usize = 1024, const 
     registry_checked: portable_atomic::AtomicBool,
     /// Closed by [`Server::shutdown`]; sessions wait on it between replies.
     closing: maitake_sync::WaitQueue,
+    /// Woken when a place in the pre-hello budget frees or is taken away.
+    admission: maitake_sync::WaitQueue,
 }
 
 /// A server sized for small MCUs: 2 subscriptions, 256-byte lines, 512-byte
@@ -154,6 +166,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             counters: Counters::new(),
             registry_checked: portable_atomic::AtomicBool::new(false),
             closing: maitake_sync::WaitQueue::new(),
+            admission: maitake_sync::WaitQueue::new(),
         }
     }
 
@@ -256,7 +269,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// assert_eq!(end, aimx::SessionEnd::PeerClosed);
     /// ```
     pub async fn serve<S: Read + Write>(&self, stream: S) -> SessionEnd {
-        self.run(Whole(stream), |_| false).await
+        self.run(Whole(stream), |_| false, 0).await
     }
 
     /// [`Self::serve`], where a read error of a kind `recoverable` accepts
@@ -265,8 +278,9 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         &self,
         stream: S,
         recoverable: fn(ErrorKind) -> bool,
+        slots: usize,
     ) -> SessionEnd {
-        self.run(Whole(stream), recoverable).await
+        self.run(Whole(stream), recoverable, slots).await
     }
 
     /// Serves one session over a reader and a writer (UART Rx/Tx, CDC-ACM
@@ -295,82 +309,77 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// assert_eq!(end, aimx::SessionEnd::PeerClosed);
     /// ```
     pub async fn serve_split<R: Read, W: Write>(&self, mut reader: R, writer: W) -> SessionEnd {
-        let Some(_slot) = self.open_session() else {
-            return session::refuse_busy(self, &mut WriteHalf(writer)).await;
+        let mut io = WriteHalf(writer);
+        let (ticket, hello_by) = match self.open_session(&mut io, 0).await {
+            Ok(admitted) => admitted,
+            Err(end) => return end,
         };
-        Session::<C, SUBS, LINE, OUT>::new(self, |_| false).run_split(&mut reader, writer).await
+        Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by).run_split(&mut reader, io.0).await
     }
 
-    async fn run<T: io::Transport>(&self, mut io: T, recoverable: fn(ErrorKind) -> bool) -> SessionEnd {
-        let Some(_slot) = self.open_session() else {
-            return session::refuse_busy(self, &mut io).await;
-        };
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, recoverable);
-        session.run(&mut io).await
+    /// A session over a link served again and again: no pre-hello budget,
+    /// never evicted, never waits for a place.
+    pub(crate) async fn serve_link<S: Read + Write>(
+        &self,
+        stream: S,
+        recoverable: fn(ErrorKind) -> bool,
+    ) -> SessionEnd {
+        self.run(Whole(stream), recoverable, LINK).await
     }
 
-    /// Checks the registry once, then takes a session place; `None` (counted
-    /// as refused) when the server is full.
-    fn open_session(&self) -> Option<SessionSlot<'_, 'r, C, SUBS, LINE, OUT>> {
+    /// Checks the registry's names once (and builds its index).
+    fn check_registry(&self) {
         if !self.registry_checked.load(portable_atomic::Ordering::Relaxed) {
             // Panics on a duplicate name, before any client can see one.
             self.registry.check();
             self.registry_checked.store(true, portable_atomic::Ordering::Relaxed);
         }
-        let slot = SessionSlot::acquire(self);
-        if slot.is_none() {
-            self.counters.sessions.with_lock(|s| s.refused += 1);
+    }
+
+    async fn run<T: io::Transport>(&self, mut io: T, recoverable: fn(ErrorKind) -> bool, slots: usize) -> SessionEnd {
+        let (ticket, hello_by) = match self.open_session(&mut io, slots).await {
+            Ok(admitted) => admitted,
+            Err(end) => return end,
+        };
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, recoverable, ticket, hello_by);
+        session.run(&mut io).await
+    }
+
+    /// Checks the registry once, then takes a place: in the pre-hello budget
+    /// (waiting for one while the budget is full of young connections), or
+    /// refuses the session when every greeted place is taken. Returns the
+    /// ticket and the hello deadline, which counts from the connection, so
+    /// time spent waiting for a place is bounded by it too.
+    async fn open_session<T: io::Transport>(
+        &self,
+        io: &mut T,
+        slots: usize,
+    ) -> Result<(Option<admit::Ticket>, crate::Timestamp), SessionEnd> {
+        let hello_by = self.clock.monotonic().plus_millis(self.config.handshake_timeout_ms);
+        self.check_registry();
+        if slots == LINK {
+            return match self.admit_link() {
+                true => Ok((None, hello_by)),
+                false => Err(session::refuse_busy(self, io).await),
+            };
         }
-        slot
-    }
-}
-
-/// Holds one of `max_sessions` places while a session runs.
-struct SessionSlot<'a, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
-    server: &'a Server<'r, C, SUBS, LINE, OUT>,
-}
-
-impl<'a, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> SessionSlot<'a, 'r, C, SUBS, LINE, OUT> {
-    fn acquire(server: &'a Server<'r, C, SUBS, LINE, OUT>) -> Option<Self> {
-        let max = server.config.max_sessions as u64;
-        let now = server.clock.now();
-        server.counters.sessions.with_lock(|s| {
-            s.started_at.get_or_insert(now);
-            // Only greeted sessions count: connections that have not said
-            // hello (silent, or slow to) cannot lock a real client out.
-            (s.greeted < max).then(|| {
-                s.open += 1;
-                s.total += 1;
-            })
-        })?;
-        Some(SessionSlot { server })
-    }
-}
-
-impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Drop for SessionSlot<'_, '_, C, SUBS, LINE, OUT> {
-    fn drop(&mut self) {
-        self.server.counters.sessions.with_lock(|s| s.open -= 1);
-    }
-}
-
-impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Server<'_, C, SUBS, LINE, OUT> {
-    /// A hello succeeded: takes one of `max_sessions` greeted places;
-    /// `false` (counted as refused) when they are all taken.
-    pub(crate) fn greet(&self) -> bool {
-        let max = self.config.max_sessions as u64;
-        self.counters.sessions.with_lock(|s| {
-            let room = s.greeted < max;
-            if room {
-                s.greeted += 1;
-            } else {
-                s.refused += 1;
+        loop {
+            match self.admit(slots) {
+                Admission::In(ticket) => return Ok((ticket, hello_by)),
+                Admission::Full => return Err(session::refuse_busy(self, io).await),
+                Admission::WaitUntil(at) => {
+                    let closing = async {
+                        let _ = self.closing.wait().await;
+                    };
+                    futures_lite::future::or(self.room(at.min(hello_by)), closing).await;
+                    if self.closing.is_closed() {
+                        return Err(SessionEnd::Shutdown);
+                    }
+                    if self.clock.monotonic() >= hello_by {
+                        return Err(SessionEnd::HandshakeTimeout);
+                    }
+                }
             }
-            room
-        })
-    }
-
-    /// A greeted session ended: its place is free again.
-    pub(crate) fn ungreet(&self) {
-        self.counters.sessions.with_lock(|s| s.greeted -= 1);
+        }
     }
 }

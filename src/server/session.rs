@@ -6,6 +6,7 @@ use core::pin::{pin, Pin};
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::{or, pending, poll_once};
 
+use super::admit::Ticket;
 use super::drain::Drains;
 use super::io::{Out, SendPiece, Transport, WriteHalf};
 use super::msg::Msg;
@@ -67,6 +68,9 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     /// Whether the first message (or the framing) fixed `wire` yet.
     #[cfg(feature = "v3")]
     wire_fixed: bool,
+    /// Its place in the pre-hello budget until the first good hello (`None`
+    /// on a link, which is never evicted).
+    ticket: Option<Ticket>,
 }
 
 /// The request a refusal or a welcome answers: a v3 hello's (or request's)
@@ -93,13 +97,21 @@ fn reply_id(_: ReplyTo) -> Option<u64> {
 enum Wake {
     Read(Result<usize, ErrorKind>),
     Events,
-    Deadline,
+    /// The handshake deadline passed, or the session was evicted.
+    Deadline(SessionEnd),
     Shutdown,
 }
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
-    pub(crate) fn new(server: &'s Server<'r, C, SUBS, LINE, OUT>, recoverable: fn(ErrorKind) -> bool) -> Self {
-        let hello_by = Some(server.clock.monotonic().plus_millis(server.config.handshake_timeout_ms));
+    /// A session that took its place with `ticket` ([`Server::admit`]) and
+    /// must say hello by `hello_by`.
+    pub(crate) fn new(
+        server: &'s Server<'r, C, SUBS, LINE, OUT>,
+        recoverable: fn(ErrorKind) -> bool,
+        ticket: Option<Ticket>,
+        hello_by: Timestamp,
+    ) -> Self {
+        let hello_by = Some(hello_by);
         let core = Core {
             server,
             out: Out::new(),
@@ -113,6 +125,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             wire: Wire::V1,
             #[cfg(feature = "v3")]
             wire_fixed: false,
+            ticket,
         };
         Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
     }
@@ -164,7 +177,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                     Err(end) => return end,
                 },
                 Wake::Events => false,
-                Wake::Deadline => return SessionEnd::HandshakeTimeout,
+                Wake::Deadline(end) => return end,
                 Wake::Shutdown => return SessionEnd::Shutdown,
             };
         }
@@ -207,7 +220,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                                 return end;
                             }
                         }
-                        Wake::Deadline => return SessionEnd::HandshakeTimeout,
+                        Wake::Deadline(end) => return end,
                         Wake::Shutdown => return SessionEnd::Shutdown,
                     }
                 }
@@ -260,7 +273,8 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'s, 'r, C, SUBS, LINE, OUT> {
     /// Waits for whichever comes first: `read`, a subscription with an event
-    /// ready, the handshake deadline (before the hello), or shutdown.
+    /// ready, the handshake deadline or eviction (before the hello), or
+    /// shutdown.
     async fn wait(&self, shutdown: Pin<&mut impl Future<Output = Wake>>, read: impl Future<Output = Wake>) -> Wake {
         let server = self.server;
         let events = async {
@@ -268,11 +282,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             Wake::Events
         };
         let deadline = async {
-            match self.hello_by {
-                Some(by) => server.clock.sleep_until(by).await,
-                None => pending::<()>().await,
+            let Some(by) = self.hello_by else { return pending().await };
+            loop {
+                match server.silence(by, self.ticket) {
+                    Ok(check) => server.clock.sleep_until(check).await,
+                    Err(end) => return Wake::Deadline(end),
+                }
             }
-            Wake::Deadline
         };
         or(shutdown, or(read, or(events, deadline))).await
     }
@@ -444,12 +460,17 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             }
         };
         if !self.admitted {
-            if !self.server.greet() {
-                let max = self.server.config.max_sessions;
-                let msg = msg!("server is at its limit of ", max, " sessions");
-                return self.refuse(io, id, ErrorCode::TooManySessions, msg).await;
+            match self.server.greet(self.ticket) {
+                Ok(()) => {}
+                Err(SessionEnd::Evicted) => return Err(SessionEnd::Evicted),
+                Err(_) => {
+                    let max = self.server.config.max_sessions;
+                    let msg = msg!("server is at its limit of ", max, " sessions");
+                    return self.refuse(io, id, ErrorCode::TooManySessions, msg).await;
+                }
             }
             self.admitted = true;
+            self.ticket = None;
         }
         self.welcome(io, id, authenticated).await?;
         self.greeted = true;
@@ -576,9 +597,7 @@ impl<C, const SUBS: usize, const LINE: usize, const OUT: usize> Drop for Core<'_
         // Also runs when a session future is cancelled: consumer counts and
         // greeted places stay true.
         self.subs.clear(&self.server.registry);
-        if self.admitted {
-            self.server.ungreet();
-        }
+        self.server.leave(self.ticket, self.admitted);
     }
 }
 

@@ -20,6 +20,9 @@ pub struct Stats {
     pub sessions_total: u64,
     /// Sessions refused with `too_many_sessions`.
     pub sessions_refused: u64,
+    /// Connections still silent that a newer one evicted (the pre-hello
+    /// budget was full).
+    pub sessions_evicted: u64,
     /// Requests handled (hellos not included).
     pub requests: u64,
     /// Events sent to subscribers.
@@ -72,6 +75,9 @@ pub(crate) struct Sessions {
     /// Sessions past their hello: `max_sessions` bounds these, so sessions
     /// still waiting for a hello never take a greeted session's place.
     pub(crate) greeted: u64,
+    /// Connections waiting for their hello (the pre-hello budget).
+    pub(crate) pending: super::admit::Pending,
+    pub(crate) evicted: u64,
 }
 
 /// The live counters behind [`Stats`].
@@ -89,7 +95,15 @@ pub(crate) struct Counters {
 impl Counters {
     pub(crate) const fn new() -> Self {
         Counters {
-            sessions: Mutex::new(Sessions { started_at: None, open: 0, total: 0, refused: 0, greeted: 0 }),
+            sessions: Mutex::new(Sessions {
+                started_at: None,
+                open: 0,
+                total: 0,
+                refused: 0,
+                greeted: 0,
+                pending: super::admit::Pending::new(),
+                evicted: 0,
+            }),
             requests: Counter::new(),
             events_sent: Counter::new(),
             events_dropped: Counter::new(),
@@ -110,6 +124,7 @@ impl Counters {
             sessions_open: s.open,
             sessions_total: s.total,
             sessions_refused: s.refused,
+            sessions_evicted: s.evicted,
             requests: self.requests.get(),
             events_sent: self.events_sent.get(),
             events_dropped: self.events_dropped.get(),

@@ -295,8 +295,11 @@ pub async fn started_at_is_when_serving_began_not_the_first_session() {
 }
 
 /// 64 connections that never say hello, then a real client: sessions that
-/// have not said hello do not count against `max_sessions` (64), so the
-/// client gets in at once, and the silent ones end at the hello deadline.
+/// have not said hello do not count against `max_sessions` (64), and at most
+/// 16 of them wait at once (the pre-hello budget); the rest, and the client,
+/// wait for a place, which frees each second as the oldest are evicted. The
+/// client gets in well before the hello deadline, and no greeted place was
+/// taken.
 pub async fn silent_connections_cannot_keep_a_client_out() {
     let fx = fixture();
     let clock = fx.clock.clone();
@@ -311,17 +314,181 @@ pub async fn silent_connections_cannot_keep_a_client_out() {
     tasks.push(Box::pin(async { Some(server.await) }));
     let watched = fx.server;
     tasks.push(Box::pin(async move {
-        assert_eq!(legit.hello().await["version"], "1.0");
+        legit.send(r#"{"version":"1.0"}"#).await;
+        let mut waited = 0;
+        loop {
+            settle().await;
+            // 16 waiting for their hello, up to 16 evicted ones that have
+            // not noticed yet (they check every 0.5 s), and the client.
+            let s = watched.stats();
+            assert!(s.sessions_open <= 33 && s.sessions_refused == 0, "{s:?}");
+            if legit.unread() > 0 {
+                break;
+            }
+            clock.advance_ms(500);
+            waited += 500;
+        }
+        // 65 connections through 16 places a second.
+        assert!((1_000..=5_000).contains(&waited), "waited {waited} ms");
+        assert_eq!(legit.json().await["version"], "1.0");
         assert_eq!(legit.ok("ping", json!({})).await["pong"], true);
-        assert_eq!((watched.stats().sessions_open, watched.stats().sessions_refused), (65, 0));
         clock.advance_ms(10_000);
         for c in &mut silent {
-            assert!(c.closed().await);
+            c.drain_to_end().await;
         }
         assert_eq!(legit.ok("ping", json!({})).await["pong"], true);
         None
     }));
     let ends = join_all(tasks).await;
-    assert!(ends[..64].iter().all(|e| *e == Some(SessionEnd::HandshakeTimeout)), "{ends:?}");
+    let silent_ends = |end| ends[..64].iter().filter(|e| **e == Some(end)).count();
+    let evicted = silent_ends(SessionEnd::Evicted);
+    assert_eq!(evicted + silent_ends(SessionEnd::HandshakeTimeout), 64, "{ends:?}");
+    assert_eq!(fx.server.stats().sessions_evicted, evicted as u64);
+    assert!(evicted >= 16, "{evicted}");
     assert_eq!(ends[64], Some(SessionEnd::PeerClosed));
+}
+
+/// Yields a few times, so every session and client can run.
+async fn settle() {
+    for _ in 0..20 {
+        futures_lite::future::yield_now().await;
+    }
+}
+
+/// The pre-hello budget (16): 20 silent connections and a real client. The
+/// 17th and later wait for a place (none is evicted before a second of
+/// silence), then each evicts the oldest silent one: the client gets in
+/// after a second, and at most 16 sessions ever wait for their hello.
+pub async fn silent_flood_waits_then_evicts_the_oldest() {
+    let fx = fixture();
+    let clock = fx.clock.clone();
+    let watched = fx.server;
+    let mut tasks: Vec<Task<'_, Option<SessionEnd>>> = Vec::new();
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        let (server, client) = fx.connect_with(1024);
+        tasks.push(Box::pin(async { Some(server.await) }));
+        silent.push(client);
+    }
+    let (server, mut legit) = fx.connect();
+    tasks.push(Box::pin(async { Some(server.await) }));
+    tasks.push(Box::pin(async move {
+        legit.send(r#"{"version":"1.0"}"#).await;
+        settle().await;
+        // 16 in the budget, 5 waiting for a place; nobody evicted yet.
+        let s = watched.stats();
+        assert_eq!((s.sessions_open, s.sessions_evicted, s.sessions_refused), (16, 0, 0));
+        assert_eq!(legit.unread(), 0);
+        clock.advance_ms(1_000);
+        assert_eq!(legit.json().await["version"], "1.0");
+        assert_eq!(legit.ok("ping", json!({})).await["pong"], true);
+        assert_eq!(watched.stats().sessions_evicted, 5);
+        clock.advance_ms(10_000);
+        for c in &mut silent {
+            c.drain_to_end().await;
+        }
+        None
+    }));
+    let ends = join_all(tasks).await;
+    let evicted = ends.iter().filter(|e| **e == Some(SessionEnd::Evicted)).count();
+    let timed_out = ends.iter().filter(|e| **e == Some(SessionEnd::HandshakeTimeout)).count();
+    assert_eq!((evicted, timed_out), (5, 15), "{ends:?}");
+    assert_eq!(ends[20], Some(SessionEnd::PeerClosed));
+}
+
+/// Streams handed out from a shared queue, like sockets from a listener:
+/// `accept` waits until one is queued, `None` once closed and empty.
+#[derive(Clone, Default)]
+struct Listener {
+    queue: std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<crate::common::End>>>,
+    closed: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl aimx::server::Accept for Listener {
+    type Stream<'a> = crate::common::End;
+
+    async fn accept(&mut self) -> Option<crate::common::End> {
+        loop {
+            if let Some(end) = self.queue.borrow_mut().pop_front() {
+                return Some(end);
+            }
+            if self.closed.get() {
+                return None;
+            }
+            futures_lite::future::yield_now().await;
+        }
+    }
+}
+
+/// `serve_many` with 2 slots, both taken by connections that never say
+/// hello: while every slot is taken, the oldest one silent for a second is
+/// evicted, so the client queued behind them gets a slot after a second
+/// rather than at the 10 s hello deadline.
+pub async fn serve_many_evicts_silent_connections_holding_every_slot() {
+    let fx = fixture();
+    let clock = fx.clock.clone();
+    let listener = Listener::default();
+    let server: Task<'_, ()> = Box::pin(fx.server.serve_many([listener.clone(), listener.clone()]));
+    let watched = fx.server;
+    let clients: Task<'_, ()> = Box::pin(async move {
+        use crate::common::Client;
+        let mut silent = Vec::new();
+        for _ in 0..2 {
+            let (end, peer) = crate::common::duplex(4096);
+            listener.queue.borrow_mut().push_back(end);
+            silent.push(Client::new(peer));
+        }
+        let (end, peer) = crate::common::duplex(4096);
+        listener.queue.borrow_mut().push_back(end);
+        let mut legit = Client::new(peer);
+        legit.send(r#"{"version":"1.0"}"#).await;
+        settle().await;
+        assert_eq!((watched.stats().sessions_open, watched.stats().sessions_evicted), (2, 0));
+        assert_eq!(legit.unread(), 0);
+        // Silent sessions check every 0.5 s; the oldest goes at 1 s.
+        let mut waited = 0;
+        while legit.unread() == 0 {
+            clock.advance_ms(500);
+            waited += 500;
+            settle().await;
+            assert!(waited <= 2_000, "no slot freed after {waited} ms");
+        }
+        assert_eq!(legit.json().await["version"], "1.0");
+        assert_eq!(legit.ok("ping", json!({})).await["pong"], true);
+        // With the client in, the other silent one holds the last slot: it goes too.
+        clock.advance_ms(500);
+        for c in &mut silent {
+            assert_eq!(c.drain_to_end().await, 0);
+        }
+        assert_eq!(watched.stats().sessions_evicted, 2);
+        listener.closed.set(true);
+    });
+    join_all(vec![server, clients]).await;
+}
+
+/// Waiting for a place in a full pre-hello budget counts against the hello
+/// deadline (from the connection): a flood faster than the budget frees
+/// cannot pile up waiting connections.
+pub async fn waiting_for_a_place_counts_against_the_hello_deadline() {
+    let fx: Fixture = Fixture::with_config(Config::new().max_pending(1).handshake_timeout_ms(500));
+    let clock = fx.clock.clone();
+    let (first, mut a) = fx.connect();
+    let (second, mut b) = fx.connect();
+    let watched = fx.server;
+    let ends = join_all(vec![
+        Box::pin(async { Some(first.await) }),
+        Box::pin(async { Some(second.await) }),
+        Box::pin(async move {
+            settle().await;
+            // The second waits for a place (the first is younger than 1 s).
+            assert_eq!(watched.stats().sessions_open, 1);
+            clock.advance_ms(500);
+            assert!(a.closed().await && b.closed().await);
+            None
+        }),
+    ])
+    .await;
+    assert_eq!(&ends[..2], [Some(SessionEnd::HandshakeTimeout); 2]);
+    let s = fx.server.stats();
+    assert_eq!((s.sessions_total, s.sessions_evicted), (1, 0));
 }

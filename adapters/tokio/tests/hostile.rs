@@ -153,24 +153,25 @@ async fn accepted_tcp_sockets_have_keepalive_on() {
 
 /// Connections that never say hello (the lock-out: 64 of them
 /// against 64 places) do not keep a real client out: only greeted sessions
-/// count against `max_sessions`.
+/// count against `max_sessions`, and at most `max_pending` (here 4) silent
+/// ones wait at once; a newer connection evicts the oldest one silent for a
+/// second, so the client gets in within a few seconds.
 #[tokio::test]
 async fn silent_connections_cannot_keep_a_client_out() {
-    let server = server(Config::new().max_sessions(4));
+    let server = server(Config::new().max_sessions(4).max_pending(4));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (notes, _heard) = notes();
     tokio::spawn(aimx_tokio::serve_tcp(server, listener, notes));
     let mut silent = Vec::new();
-    for _ in 0..16 {
+    for _ in 0..12 {
         silent.push(TcpStream::connect(addr).await.unwrap());
     }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while server.stats().sessions_open < 16 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let started = Instant::now();
     let mut c = Client::new(TcpStream::connect(addr).await.unwrap());
     assert_eq!(c.hello().await["version"], "1.0");
+    println!("client in after {:?}", started.elapsed());
     let stats = server.stats();
-    assert_eq!((stats.sessions_open, stats.sessions_refused), (17, 0), "{stats:?}");
+    assert!(stats.sessions_open <= 5 && stats.sessions_evicted >= 1, "{stats:?}");
+    assert_eq!(stats.sessions_refused, 0);
 }
