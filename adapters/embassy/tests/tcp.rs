@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use aimx::record::AnyRecord;
 use aimx::{Config, Registry, Server, SingleLatest};
@@ -69,10 +70,17 @@ async fn task(test: Pin<Box<dyn Future<Output = ()>>>, done: &'static AtomicBool
 /// Runs `test(server_stack, client_stack)` on a fresh host executor while
 /// both stacks' runners run.
 fn run<F: Future<Output = ()> + 'static>(test: impl FnOnce(Stack<'static>, Stack<'static>) -> F) {
-    let (server_end, client_end) = link::pair();
+    run_cuttable(|server, client, _| test(server, client));
+}
+
+/// [`run`], also handing the test the switch that cuts the link.
+fn run_cuttable<F: Future<Output = ()> + 'static>(
+    test: impl FnOnce(Stack<'static>, Stack<'static>, Arc<AtomicBool>) -> F,
+) {
+    let (server_end, client_end, cut) = link::pair();
     let (server_stack, mut server_runner) = stack(server_end, 1);
     let (client_stack, mut client_runner) = stack(client_end, 2);
-    let body = test(server_stack, client_stack);
+    let body = test(server_stack, client_stack, cut);
     let all = async move {
         let _ = select3(server_runner.run(), client_runner.run(), body).await;
     };
@@ -287,5 +295,35 @@ fn the_last_reply_arrives_before_the_fin() {
             };
             with_timeout(TIMEOUT, reset).await.expect("the server never reset the half-closed connection");
         })
+    });
+}
+
+/// Clients that vanish without FIN or RST (the link is cut) free their
+/// slots by keep-alive: without it their greeted sessions would wait for
+/// input forever. Small keep-alive values here; the default is 30 s / 90 s.
+#[test]
+fn vanished_peers_free_their_slots_by_keep_alive() {
+    let (server, _) = demo();
+    run_cuttable(move |server_stack, client_stack, cut| async move {
+        let quick = Some(Duration::from_millis(200));
+        let slots = [0, 1].map(|_| TcpAcceptor::new(server_stack, PORT, buf(), buf()).keep_alive(quick, Some(Duration::from_secs(1))));
+        let script = async move {
+            let mut a = Client::connected(client_stack).await;
+            let mut b = Client::connected(client_stack).await;
+            a.hello().await;
+            b.hello().await;
+            assert_eq!(server.stats().sessions_open, 2);
+            cut.store(true, Ordering::SeqCst);
+            let freed = async {
+                while server.stats().sessions_open > 0 {
+                    Timer::after_millis(20).await;
+                }
+            };
+            with_timeout(TIMEOUT, freed).await.expect("vanished peers still hold their slots");
+            drop((a, b));
+        };
+        if let Either::First(()) = select(server.serve_many(slots), script).await {
+            panic!("serve_many ended");
+        }
     });
 }

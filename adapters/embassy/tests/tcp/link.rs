@@ -3,6 +3,7 @@
 //! (so no ARP), each direction a small bounded queue of packets.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Waker};
 
@@ -28,17 +29,21 @@ type Shared = Arc<Mutex<Queue>>;
 pub struct End {
     rx: Shared,
     tx: Shared,
+    /// Set: the link is cut, every packet sent is lost (a peer that lost
+    /// power or its cable: no FIN, no RST).
+    cut: Arc<AtomicBool>,
 }
 
-/// Two connected ends.
-pub fn pair() -> (End, End) {
+/// Two connected ends, and the switch that cuts the link between them.
+pub fn pair() -> (End, End, Arc<AtomicBool>) {
     let (a, b) = (Shared::default(), Shared::default());
-    (End { rx: a.clone(), tx: b.clone() }, End { rx: b, tx: a })
+    let cut = Arc::new(AtomicBool::new(false));
+    (End { rx: a.clone(), tx: b.clone(), cut: cut.clone() }, End { rx: b, tx: a, cut: cut.clone() }, cut)
 }
 
 pub struct Rx(Vec<u8>);
 
-pub struct Tx<'a>(&'a Shared);
+pub struct Tx<'a>(&'a Shared, &'a AtomicBool);
 
 impl RxToken for Rx {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(mut self, f: F) -> R {
@@ -50,6 +55,9 @@ impl TxToken for Tx<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut packet = vec![0; len];
         let result = f(&mut packet);
+        if self.1.load(Ordering::SeqCst) {
+            return result;
+        }
         let mut queue = self.0.lock().unwrap();
         queue.packets.push_back(packet);
         if let Some(reader) = queue.reader.take() {
@@ -74,13 +82,13 @@ impl Driver for End {
         if let Some(writer) = queue.writer.take() {
             writer.wake();
         }
-        Some((Rx(packet), Tx(&self.tx)))
+        Some((Rx(packet), Tx(&self.tx, &self.cut)))
     }
 
     fn transmit(&mut self, cx: &mut Context) -> Option<Tx<'_>> {
         let mut queue = self.tx.lock().unwrap();
         if queue.packets.len() < QUEUE {
-            return Some(Tx(&self.tx));
+            return Some(Tx(&self.tx, &self.cut));
         }
         queue.writer = Some(cx.waker().clone());
         None
