@@ -33,7 +33,13 @@ cd "$(dirname "$0")/.."
 # The flash limit is that plus 2 %; the gate measures the firmware as
 # configured in examples/firmware-qemu (v1 only; the v3 line is printed,
 # not gated).
-FLASH_LIMIT=${FLASH_LIMIT:-47438}
+# Issue 16's pre-hello budget (a 16-entry table of connections waiting for
+# their hello, eviction after 1 s of silence, newcomers waiting for a
+# place) then measured 48,832 B flash (+2,324 B; this firmware's links never
+# use it, but serve_many's connection path is built beside the link path)
+# and 8,264 B RAM: the flash limit is that plus 2 %. To win it back: keep
+# the connection path out of link-only builds.
+FLASH_LIMIT=${FLASH_LIMIT:-49810}
 RAM_LIMIT=${RAM_LIMIT:-8315}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
