@@ -37,7 +37,8 @@ pub struct TcpAcceptor<'a> {
 impl<'a> TcpAcceptor<'a> {
     /// A slot listening on `port`, with its receive and send buffers.
     pub fn new(stack: Stack<'a>, port: u16, rx_buf: &'a mut [u8], tx_buf: &'a mut [u8]) -> Self {
-        TcpAcceptor { socket: TcpSocket::new(stack, rx_buf, tx_buf), port }.keep_alive(Some(KEEP_ALIVE), Some(DEAD_PEER))
+        TcpAcceptor { socket: TcpSocket::new(stack, rx_buf, tx_buf), port }
+            .keep_alive(Some(KEEP_ALIVE), Some(DEAD_PEER))
     }
 
     /// Probes a quiet connection every `probe` and resets one whose peer

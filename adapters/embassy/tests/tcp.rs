@@ -306,7 +306,9 @@ fn vanished_peers_free_their_slots_by_keep_alive() {
     let (server, _) = demo();
     run_cuttable(move |server_stack, client_stack, cut| async move {
         let quick = Some(Duration::from_millis(200));
-        let slots = [0, 1].map(|_| TcpAcceptor::new(server_stack, PORT, buf(), buf()).keep_alive(quick, Some(Duration::from_secs(1))));
+        let slots = [0, 1].map(|_| {
+            TcpAcceptor::new(server_stack, PORT, buf(), buf()).keep_alive(quick, Some(Duration::from_secs(1)))
+        });
         let script = async move {
             let mut a = Client::connected(client_stack).await;
             let mut b = Client::connected(client_stack).await;
