@@ -409,6 +409,29 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
         None => capacity,
     };
     let send_initial = req.params.send_initial.unwrap_or(true);
+    // In v3 a subscription is named by the id of the request that opened
+    // it, whichever frame that was (see `topics`).
+    #[cfg(feature = "v3")]
+    if wire.is_v3() {
+        let slot = super::topics::slot_id(id)?;
+        if core.subs.has(slot.get()) {
+            return answer(ErrorCode::InvalidParams, msg!("subscription id in use"));
+        }
+        let head = record.attach();
+        let base = if send_initial { head.saturating_sub(1) } else { head };
+        core.subs.add_v3(Sub::new(slot, index as u16, window as u16, base), false);
+        core.emit(io, &mut |o| {
+            reply::result_start(o, wire, id)?;
+            o.raw(b"{\"subscription_id\":\"")?;
+            o.u64(id)?;
+            o.raw(b"\",\"queue_size\":")?;
+            o.u64(window.into())?;
+            o.raw(b"}")?;
+            reply::result_end(o)
+        })
+        .await?;
+        return Ok(());
+    }
     let head = record.attach();
     let base = if send_initial { head.saturating_sub(1) } else { head };
     let sub =
@@ -471,6 +494,9 @@ async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
     let Some(sub_id) = req.params.subscription_id.as_deref() else {
         return answer(ErrorCode::InvalidParams, msg!("params.subscription_id is required"));
     };
+    #[cfg(feature = "v3")]
+    let number = if wire.is_v3() { super::topics::parse_sub(sub_id) } else { reply::parse_subscription_id(sub_id) };
+    #[cfg(not(feature = "v3"))]
     let number = reply::parse_subscription_id(sub_id);
     let registry = core.server.registry;
     if !number.is_some_and(|n| core.subs.remove(n, &registry)) {

@@ -56,6 +56,26 @@ pub(crate) fn matches(pattern: &str, key: &str) -> bool {
     at[n]
 }
 
+/// The slot id of v3 subscription `id`: kept in 32 bits, plus one so that
+/// 0 is a valid id.
+pub(crate) fn slot_id(id: u64) -> Result<NonZeroU32, super::dispatch::Stop<'static>> {
+    match u32::try_from(id).ok().and_then(|id| NonZeroU32::new(id.wrapping_add(1))) {
+        Some(slot) => Ok(slot),
+        None => Err(super::dispatch::Stop::Answer(
+            ErrorCode::InvalidParams,
+            msg!("a subscription id must be below 4294967295"),
+        )),
+    }
+}
+
+/// The slot id of the v3 subscription named `sub` (its id in decimal, as
+/// written in updates: no sign, no leading zero).
+pub(crate) fn parse_sub(sub: &str) -> Option<u32> {
+    let canonical =
+        !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_digit()) && !(sub.len() > 1 && sub.starts_with('0'));
+    sub.parse::<u32>().ok().filter(|_| canonical).and_then(|n| n.checked_add(1))
+}
+
 /// `{"t":"sub","id":N,"topic":K}`: no reply when accepted; refused with a
 /// reply to `N`. An exact key's first event is its current value; a pattern
 /// sends one `snap` per matched record that has a value (the last one with
@@ -74,10 +94,7 @@ pub(crate) async fn subscribe<
     io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
-    // The slot keeps the id in 32 bits, plus one so that 0 is a valid id.
-    let Some(id) = u32::try_from(req.id).ok().and_then(|id| NonZeroU32::new(id.wrapping_add(1))) else {
-        return answer(ErrorCode::InvalidParams, msg!("a subscription id must be below 4294967295"));
-    };
+    let id = slot_id(req.id)?;
     if core.subs.has(id.get()) {
         return answer(ErrorCode::InvalidParams, msg!("subscription id in use"));
     }

@@ -99,6 +99,7 @@ macro_rules! all_tests {
             v3::generations_do_not_mix_within_a_session,
             v3::v3_request_before_hello_is_refused,
             v3::framed_drain_stops_at_the_buffer_and_keeps_the_rest,
+            v3::record_subscribe_in_a_v3_session_is_named_by_its_request_id,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -445,3 +445,20 @@ pub async fn framed_drain_stops_at_the_buffer_and_keeps_the_rest() {
     })
     .await;
 }
+
+pub async fn record_subscribe_in_a_v3_session_is_named_by_its_request_id() {
+    let fx = fixture();
+    session_v3(fx.connect_v3(V3Framing::Ndjson), async |c| {
+        c.hello().await;
+        let result = c.ok("record.subscribe", json!({"name": "config.log_level"})).await;
+        // hello was id 1, this call id 2: the events say sub "2".
+        assert_eq!(result["subscription_id"], "2");
+        let e = c.next_update().await;
+        assert_eq!((&e["sub"], &e["seq"], &e["data"]), (&json!("2"), &json!(1), &json!("info")));
+        let done = c.ok("record.unsubscribe", json!({"subscription_id": "2"})).await;
+        assert_eq!(done["status"], "cancelled");
+        assert_eq!(c.err("record.unsubscribe", json!({"subscription_id": "sub-1"})).await, "not_found");
+        assert_eq!(consumers(fx.records.log_level), 0);
+    })
+    .await;
+}
