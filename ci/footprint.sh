@@ -39,8 +39,15 @@ cd "$(dirname "$0")/.."
 # use it, but serve_many's connection path is built beside the link path)
 # and 8,264 B RAM: the flash limit is that plus 2 %. To win it back: keep
 # the connection path out of link-only builds.
-FLASH_LIMIT=${FLASH_LIMIT:-49810}
-RAM_LIMIT=${RAM_LIMIT:-8315}
+# Per-subscription rate limits (issue 14 item 4: max_rate_hz and
+# min_interval_ms read exactly without floats, one pacing timer per
+# session, the coalesced/dropped split, events_coalesced, server.stats in
+# two pieces) then measured 51,500 B flash (+2,668 B) and 8,424 B RAM
+# (+160 B: the cursor stays 20 B, +8 B session state, the rest future and
+# stack): both limits are that plus 2 %. To win back: the RAM is over
+# issue 10's 8,192 B target.
+FLASH_LIMIT=${FLASH_LIMIT:-52530}
+RAM_LIMIT=${RAM_LIMIT:-8593}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf

@@ -93,7 +93,7 @@ pub enum Command {
     },
     /// Print every event of one or more records as it arrives; Ctrl-C stops with a summary.
     #[command(
-        after_help = "Example:\n  aimx --unix /tmp/aimx.sock watch sensor.temperature config.log_level --count 20"
+        after_help = "Examples:\n  aimx --unix /tmp/aimx.sock watch sensor.temperature config.log_level --count 20\n  aimx --unix /tmp/aimx.sock watch sensor.temperature --max-rate 2"
     )]
     Watch {
         /// Record names.
@@ -102,6 +102,11 @@ pub enum Command {
         /// Stop after N events (all records together).
         #[arg(long, value_name = "N")]
         count: Option<u64>,
+        /// At most HZ events a second per record (fractional allowed): the
+        /// device sends the latest value once per interval and counts the
+        /// values it skipped as coalesced, apart from dropped.
+        #[arg(long, value_name = "HZ")]
+        max_rate: Option<f64>,
         /// Draw the numeric fields as a live chart in the terminal; `q` quits.
         #[arg(long)]
         plot: bool,

@@ -53,8 +53,10 @@ async fn run(cli: Cli) -> Result<(), Fail> {
         Command::Get { name } => cmd::get::run(&client, &name, json).await,
         Command::Schema { name } => cmd::schema::run(&client, &name, json).await,
         Command::Set { name, .. } => cmd::set::run(&client, &name, set_value.unwrap_or_default(), json).await,
-        Command::Watch { names, count, plot: false } => cmd::watch::run(&client, &names, count, json).await,
-        Command::Watch { names, count, plot: true } => cmd::plot::run(&client, &names, count).await,
+        Command::Watch { names, count, max_rate, plot: false } => {
+            cmd::watch::run(&client, &names, count, max_rate, json).await
+        }
+        Command::Watch { names, count, max_rate, plot: true } => cmd::plot::run(&client, &names, count, max_rate).await,
         Command::Ping { count, interval } => cmd::ping::run(&client, count, interval, json).await,
         Command::Info => cmd::info::run(&client, json).await,
         Command::Shell => {

@@ -223,6 +223,38 @@ fn watch_shows_drops_plainly() {
 }
 
 #[test]
+fn watch_max_rate_coalesces_and_says_so_apart_from_dropped() {
+    // The demo publishes sensor.temperature at 50 Hz; asked for 5 Hz, the
+    // device sends the latest value every 200 ms and counts the rest.
+    let ep = demo::start(Policy::ReadWrite);
+    let started = std::time::Instant::now();
+    let (rc, out, err) = run(&unix(&ep), &["watch", "sensor.temperature", "--max-rate", "5", "--count", "4", "--json"]);
+    // The current value at once, then one per 200 ms (4 values at 50 Hz
+    // would take 60 ms).
+    assert!(started.elapsed() >= Duration::from_millis(600), "{:?}", started.elapsed());
+    assert_eq!(rc, 0, "{err}");
+    let events: Vec<Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(events.len(), 4, "{out}");
+    let mut total = 0;
+    for pair in events.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        let gap = b["sequence"].as_u64().unwrap() - a["sequence"].as_u64().unwrap() - 1;
+        assert_eq!(gap, b["dropped"].as_u64().unwrap() + b["coalesced"].as_u64().unwrap(), "{b}");
+        total += b["coalesced"].as_u64().unwrap();
+    }
+    assert!(total > 0, "about 9 of every 10 values coalesced: {out}");
+    let summary = err.lines().last().unwrap_or_default();
+    assert!(summary.starts_with(&format!("4 events, 0 dropped, {total} coalesced in ")), "{err}");
+
+    // A rate the device refuses is its error, with its reason.
+    let (rc, _, err) = run(&unix(&ep), &["watch", "sensor.temperature", "--max-rate", "0"]);
+    assert_eq!(
+        (rc, err.trim_end()),
+        (1, "error: invalid_params: max_rate_hz must be a number from 0.0153 to 1000 (65535 to 1 ms between events)")
+    );
+}
+
+#[test]
 fn ping_reports_latency() {
     let ep = demo::start(Policy::ReadWrite);
     let (rc, out, _) = run(&unix(&ep), &["ping", "--count", "5", "--interval", "0"]);

@@ -295,7 +295,16 @@ impl Client {
         self.subscribe_with(name, json!({ "name": name })).await
     }
 
-    /// `record.subscribe` with explicit params (`send_initial`, `queue_size`).
+    /// `record.subscribe` at most `max_rate_hz` events a second (fractional
+    /// allowed): the server sends the latest value once per interval and
+    /// counts what it passed over in [`Event::coalesced`](crate::Event::coalesced).
+    /// A rate the server does not take is its `invalid_params` error.
+    pub async fn subscribe_max_rate(&self, name: &str, max_rate_hz: f64) -> Result<Subscription> {
+        self.subscribe_with(name, json!({ "name": name, "max_rate_hz": max_rate_hz })).await
+    }
+
+    /// `record.subscribe` with explicit params (`send_initial`, `queue_size`,
+    /// `max_rate_hz` or `min_interval_ms`).
     pub async fn subscribe_with(&self, name: &str, mut params: Value) -> Result<Subscription> {
         if self.codec.wire == Wire::V3 {
             return self.v3_subscribe(name, params).await;
@@ -306,7 +315,8 @@ impl Client {
         let id = result.get("subscription_id").and_then(Value::as_str);
         let id = id.ok_or_else(|| Error::Protocol("record.subscribe: no subscription_id".into()))?.to_owned();
         let queue_size = result.get("queue_size").and_then(Value::as_u64);
-        Ok(Subscription { id, record: name.to_owned(), queue_size, events })
+        let min_interval_ms = result.get("min_interval_ms").and_then(Value::as_u64);
+        Ok(Subscription { id, record: name.to_owned(), queue_size, min_interval_ms, events })
     }
 
     /// v3: a `sub` frame (its id names the subscription; `name` may be a
@@ -346,7 +356,7 @@ impl Client {
             state.subs.remove(&key);
             return Err(e);
         }
-        Ok(Subscription { id: key, record: name.to_owned(), queue_size: None, events })
+        Ok(Subscription { id: key, record: name.to_owned(), queue_size: None, min_interval_ms: None, events })
     }
 
     /// Unsubscribes: no event of `sub` arrives after this returns

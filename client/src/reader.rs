@@ -133,9 +133,10 @@ fn reply(shared: &Shared, id: u64, result: Result<Value, Error>) {
 fn deliver(shared: &Shared, mut event: Event, counted: bool) {
     let mut state = shared.lock();
     let Some(slot) = state.subs.get_mut(&event.subscription_id) else { return };
-    // v3's `seq` grows by one per update, plus what the server dropped.
+    // v3's `seq` grows by one per update, plus what the server dropped
+    // (and what a rate limit coalesced, when it says so).
     if let (false, Some(last)) = (counted, slot.last_seq) {
-        event.dropped = event.sequence.saturating_sub(last + 1);
+        event.dropped = event.sequence.saturating_sub(last + 1).saturating_sub(event.coalesced);
     }
     slot.last_seq = Some(event.sequence);
     let skipped = event.dropped;

@@ -11,6 +11,7 @@ pub struct Subscription {
     pub(crate) id: String,
     pub(crate) record: String,
     pub(crate) queue_size: Option<u64>,
+    pub(crate) min_interval_ms: Option<u64>,
     pub(crate) events: mpsc::Receiver<Event>,
 }
 
@@ -28,6 +29,12 @@ impl Subscription {
     /// The queue depth the server granted, if it said.
     pub fn queue_size(&self) -> Option<u64> {
         self.queue_size
+    }
+
+    /// The rate limit in force, as the server echoed it: at least this many
+    /// milliseconds between events (`None`: every value).
+    pub fn min_interval_ms(&self) -> Option<u64> {
+        self.min_interval_ms
     }
 
     /// The next event; `None` once the subscription has ended. Check

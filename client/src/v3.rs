@@ -73,8 +73,10 @@ fn event(obj: &mut Map<String, Value>) -> Option<(Event, bool)> {
         _ => String::new(),
     };
     let topic = obj.get("topic").and_then(Value::as_str).map(str::to_owned);
+    let coalesced = obj.get("coalesced").and_then(Value::as_u64).unwrap_or(0);
     let data = obj.remove("data").unwrap_or(Value::Null);
-    let event = Event { subscription_id: sub, sequence: seq, data, timestamp, dropped: dropped.unwrap_or(0), topic };
+    let dropped_or_0 = dropped.unwrap_or(0);
+    let event = Event { subscription_id: sub, sequence: seq, data, timestamp, dropped: dropped_or_0, topic, coalesced };
     Some((event, dropped.is_some()))
 }
 

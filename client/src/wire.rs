@@ -77,6 +77,11 @@ pub struct Event {
     /// The record it came from, on a v3 wildcard subscription.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<String>,
+    /// Values a rate-limited subscription passed over since the previous
+    /// event because the subscriber asked for fewer (not lost: skipped by
+    /// choice). Zero without a rate limit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub coalesced: u64,
 }
 
 fn is_zero(n: &u64) -> bool {

@@ -5,6 +5,7 @@ use super::drain::drain;
 use super::graph::{graph, Graph};
 use super::io::Transport;
 use super::msg::Msg;
+use super::pace;
 use super::session::Core;
 use super::subs::Sub;
 use super::{Policy, SessionEnd};
@@ -193,28 +194,37 @@ async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, con
     id: u64,
 ) -> Answered<'static> {
     let wire = core.wire();
+    // Two pieces: the whole reply may not fit a 256-byte buffer.
     let s = core.server.stats();
     core.emit(io, &mut |o| {
         reply::result_start(o, wire, id)?;
-        let fields = [
-            ("sessions_open", s.sessions_open),
-            ("sessions_total", s.sessions_total),
-            ("sessions_refused", s.sessions_refused),
-            ("sessions_evicted", s.sessions_evicted),
-            ("requests", s.requests),
-            ("events_sent", s.events_sent),
-            ("events_dropped", s.events_dropped),
-            ("auth_failures", s.auth_failures),
-            ("parse_errors", s.parse_errors),
-            ("bytes_in", s.bytes_in),
-            ("bytes_out", s.bytes_out),
-        ];
-        for (i, (name, value)) in fields.iter().enumerate() {
-            o.raw(if i == 0 { b"{" } else { b"," })?;
-            o.str(name)?;
-            o.raw(b":")?;
-            o.u64(*value)?;
-        }
+        counters(
+            o,
+            b"{",
+            &[
+                ("sessions_open", s.sessions_open),
+                ("sessions_total", s.sessions_total),
+                ("sessions_refused", s.sessions_refused),
+                ("sessions_evicted", s.sessions_evicted),
+                ("requests", s.requests),
+                ("events_sent", s.events_sent),
+            ],
+        )
+    })
+    .await?;
+    core.emit(io, &mut |o| {
+        counters(
+            o,
+            b",",
+            &[
+                ("events_dropped", s.events_dropped),
+                ("events_coalesced", s.events_coalesced),
+                ("auth_failures", s.auth_failures),
+                ("parse_errors", s.parse_errors),
+                ("bytes_in", s.bytes_in),
+                ("bytes_out", s.bytes_out),
+            ],
+        )?;
         if let Some(started) = s.started_at {
             o.raw(b",\"started_at\":")?;
             o.timestamp(started)?;
@@ -223,6 +233,17 @@ async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, con
         reply::result_end(o)
     })
     .await?;
+    Ok(())
+}
+
+/// `"name":value` pairs, the first after `open`, the others after commas.
+fn counters(o: &mut JsonOut, open: &[u8], fields: &[(&str, u64)]) -> Result<(), Full> {
+    for (i, (name, value)) in fields.iter().enumerate() {
+        o.raw(if i == 0 { open } else { b"," })?;
+        o.str(name)?;
+        o.raw(b":")?;
+        o.u64(*value)?;
+    }
     Ok(())
 }
 
@@ -408,6 +429,10 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
         Some(asked) => asked.min(capacity),
         None => capacity,
     };
+    let interval = match pace::interval(&req.params) {
+        Ok(interval) => interval,
+        Err(why) => return answer(ErrorCode::InvalidParams, why),
+    };
     let send_initial = req.params.send_initial.unwrap_or(true);
     // In v3 a subscription is named by the id of the request that opened
     // it, whichever frame that was (see `topics`).
@@ -419,7 +444,8 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
         }
         let head = record.attach();
         let base = if send_initial { head.saturating_sub(1) } else { head };
-        core.subs.add_v3(Sub::new(slot, index as u16, window as u16, base), false);
+        let pace = interval.map(|interval| (interval, pace::ms(core.server.clock.monotonic())));
+        core.subs.add_v3(Sub::new(slot, index as u16, window as u16, base, pace), false);
         core.emit(io, &mut |o| {
             reply::result_start(o, wire, id)?;
             o.raw(b"{\"subscription_id\":\"")?;
@@ -434,14 +460,22 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
     }
     let head = record.attach();
     let base = if send_initial { head.saturating_sub(1) } else { head };
-    let sub =
-        core.subs.add(|sub_id| Sub::new(sub_id, index as u16, window as u16, base)).expect("room was checked above");
+    let now = pace::ms(core.server.clock.monotonic());
+    let pace = interval.map(|interval| (interval, now));
+    let sub = core
+        .subs
+        .add(|sub_id| Sub::new(sub_id, index as u16, window as u16, base, pace))
+        .expect("room was checked above");
     core.emit(io, &mut |o| {
         reply::result_start(o, wire, id)?;
         o.raw(b"{\"subscription_id\":")?;
         reply::subscription_id(o, sub.id.get())?;
         o.raw(b",\"queue_size\":")?;
-        o.u64(window.into())?;
+        o.u64(sub.window().into())?;
+        if let Some(interval) = interval {
+            o.raw(b",\"min_interval_ms\":")?;
+            o.u64(interval.into())?;
+        }
         o.raw(b"}")?;
         reply::result_end(o)
     })

@@ -25,6 +25,7 @@ mod io;
 mod many;
 mod msg;
 mod note;
+mod pace;
 mod session;
 mod stats;
 mod subs;

@@ -10,6 +10,7 @@ use super::admit::Ticket;
 use super::drain::Drains;
 use super::io::{Out, SendPiece, Transport, WriteHalf};
 use super::msg::Msg;
+use super::pace::ms;
 use super::subs::Subs;
 use super::{dispatch, Server, SessionEnd};
 use crate::runtime::Clock;
@@ -71,6 +72,11 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     /// Its place in the pre-hello budget until the first good hello (`None`
     /// on a link, which is never evicted).
     ticket: Option<Ticket>,
+    /// The last time (ms, monotonic) the session was known to be watching
+    /// its subscriptions: waiting, or starting a delivery round. A paced
+    /// value due before it was sent in time; one due after it and still
+    /// held was missed (`dropped`).
+    pub(crate) looked: u32,
 }
 
 /// The request a refusal or a welcome answers: a v3 hello's (or request's)
@@ -126,6 +132,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             #[cfg(feature = "v3")]
             wire_fixed: false,
             ticket,
+            looked: 0,
         };
         Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
     }
@@ -273,24 +280,38 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
 
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'s, 'r, C, SUBS, LINE, OUT> {
     /// Waits for whichever comes first: `read`, a subscription with an event
-    /// ready, the handshake deadline or eviction (before the hello), or
-    /// shutdown.
-    async fn wait(&self, shutdown: Pin<&mut impl Future<Output = Wake>>, read: impl Future<Output = Wake>) -> Wake {
+    /// ready, the session's one timer, or shutdown. The timer watches the
+    /// handshake deadline and eviction before the hello, and after it the
+    /// end of the first interval a paced subscription holds a value for
+    /// (there are no subscriptions before the hello).
+    async fn wait(&mut self, shutdown: Pin<&mut impl Future<Output = Wake>>, read: impl Future<Output = Wake>) -> Wake {
         let server = self.server;
+        let clock = &server.clock;
+        let now = clock.monotonic();
+        let soonest = self.subs.soonest(server.registry(), ms(now));
         let events = async {
-            self.subs.ready(server.registry()).await;
+            self.subs.ready(server.registry(), ms(now), soonest.unwrap_or(u32::MAX)).await;
             Wake::Events
         };
-        let deadline = async {
-            let Some(by) = self.hello_by else { return pending().await };
-            loop {
-                match server.silence(by, self.ticket) {
-                    Ok(check) => server.clock.sleep_until(check).await,
-                    Err(end) => return Wake::Deadline(end),
+        let timer = async {
+            match (self.hello_by, soonest) {
+                (Some(by), _) => loop {
+                    match server.silence(by, self.ticket) {
+                        Ok(check) => clock.sleep_until(check).await,
+                        Err(end) => return Wake::Deadline(end),
+                    }
+                },
+                (None, Some(wait @ 1..)) => {
+                    clock.sleep_until(now.plus_millis(wait.into())).await;
+                    Wake::Events
                 }
+                (None, _) => pending().await,
             }
         };
-        or(shutdown, or(read, or(events, deadline))).await
+        let wake = or(shutdown, or(read, or(events, timer))).await;
+        // Watching all along: whatever fell due was seen at once.
+        self.looked = ms(clock.monotonic());
+        wake
     }
 
     /// Up to [`EVENT_ROUNDS`] rounds of one event per subscription, once

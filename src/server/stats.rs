@@ -29,6 +29,9 @@ pub struct Stats {
     pub events_sent: u64,
     /// Values subscribers skipped (the sum of every `dropped`).
     pub events_dropped: u64,
+    /// Values rate-limited subscriptions passed over by request (the sum
+    /// of every `coalesced`).
+    pub events_coalesced: u64,
     /// Hellos refused for a missing or wrong token.
     pub auth_failures: u64,
     /// Lines answered with `parse_error`, `protocol_error` or `line_too_long`.
@@ -86,6 +89,7 @@ pub(crate) struct Counters {
     pub(crate) requests: Counter,
     pub(crate) events_sent: Counter,
     pub(crate) events_dropped: Counter,
+    pub(crate) events_coalesced: Counter,
     pub(crate) auth_failures: Counter,
     pub(crate) parse_errors: Counter,
     pub(crate) bytes_in: Counter,
@@ -107,6 +111,7 @@ impl Counters {
             requests: Counter::new(),
             events_sent: Counter::new(),
             events_dropped: Counter::new(),
+            events_coalesced: Counter::new(),
             auth_failures: Counter::new(),
             parse_errors: Counter::new(),
             bytes_in: Counter::new(),
@@ -128,6 +133,7 @@ impl Counters {
             requests: self.requests.get(),
             events_sent: self.events_sent.get(),
             events_dropped: self.events_dropped.get(),
+            events_coalesced: self.events_coalesced.get(),
             auth_failures: self.auth_failures.get(),
             parse_errors: self.parse_errors.get(),
             bytes_in: self.bytes_in.get(),

@@ -9,6 +9,7 @@ use core::task::{Context, Poll};
 use maitake_sync::wait_queue::Wait;
 
 use super::io::Transport;
+use super::pace::{ms, Pace};
 use super::session::Core;
 use super::SessionEnd;
 use crate::record::{Next, Registry};
@@ -21,24 +22,30 @@ use crate::wire::{reply, Wire};
 /// to `base`, so a subscription's first value is sequence 1.
 ///
 /// 20 bytes on 32-bit targets (a `Sub` is paid `SUBS` times per session):
-/// the three sequence numbers keep their low 32 bits only and are rebuilt
-/// from the record's 64-bit head, which is exact while they are less than
-/// 2³² values behind it. So a subscriber more than 2³² values behind has its
+/// the sequence numbers keep their low 32 bits only and are rebuilt from
+/// the record's 64-bit head, which is exact while they are less than 2³²
+/// values behind it. So a subscriber more than 2³² values behind has its
 /// `dropped` counted modulo 2³², and the wire `sequence` of one subscription
 /// wraps after 2³² values (over 13 years at 10 values a second).
+///
+/// A paced subscription (`max_rate_hz`) sends only the latest value, so it
+/// has no queue: its `window` holds the high half of its last send time.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Sub {
     /// The number in `sub-N`.
     pub(crate) id: NonZeroU32,
     /// Index of the record in the registry.
     pub(crate) record: u16,
-    /// How far back this subscriber may lag (its queue size).
-    pub(crate) window: u16,
+    /// How far back this subscriber may lag (its queue size); when paced,
+    /// the high 16 bits of [`Pace::sent`].
+    window: u16,
+    /// The least time between events in ms (0: not paced).
+    interval: u16,
+    /// When paced: the low 16 bits of [`Pace::sent`].
+    sent_low: u16,
     /// The record's sequence just before this subscription's first value.
     base: u32,
-    /// The last value taken from the buffer (delivered or skipped).
-    seen: u32,
-    /// The last value delivered; `dropped` is measured from here.
+    /// The last value delivered (or reported as too large): the cursor.
     delivered: u32,
 }
 
@@ -46,40 +53,72 @@ pub(crate) struct Sub {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cursor {
     pub(crate) base: u64,
-    pub(crate) seen: u64,
     pub(crate) delivered: u64,
 }
 
 impl Sub {
-    /// A subscription whose first value is the one after `base`.
-    pub(crate) fn new(id: NonZeroU32, record: u16, window: u16, base: u64) -> Self {
-        Sub { id, record, window, base: base as u32, seen: base as u32, delivered: base as u32 }
+    /// A subscription whose first value is the one after `base`; paced by
+    /// `pace` when it is given, able to send at once.
+    pub(crate) fn new(id: NonZeroU32, record: u16, window: u16, base: u64, pace: Option<(u16, u32)>) -> Self {
+        let mut sub = Sub { id, record, window, interval: 0, sent_low: 0, base: base as u32, delivered: base as u32 };
+        if let Some((interval, now)) = pace {
+            sub.interval = interval;
+            sub.set_pace(Pace::ready_at(interval, now));
+        }
+        sub
     }
 
     /// A subscription whose value `head` was already sent (a v3 `snap`):
-    /// it counts as this subscription's first value.
+    /// it counts as this subscription's first value (and, when paced, its
+    /// first event: the next waits for the interval).
     #[cfg(feature = "v3")]
-    pub(crate) fn snapped(id: NonZeroU32, record: u16, window: u16, head: u64) -> Self {
-        Sub { base: head.wrapping_sub(1) as u32, ..Sub::new(id, record, window, head) }
+    pub(crate) fn snapped(id: NonZeroU32, record: u16, window: u16, head: u64, pace: Option<(u16, u32)>) -> Self {
+        let mut sub = Sub { base: head.wrapping_sub(1) as u32, ..Sub::new(id, record, window, head, pace) };
+        if let Some((_, now)) = pace {
+            sub.take(head, now);
+        }
+        sub
     }
 
     /// The sequence numbers in full, given the record's `head` (no sequence
     /// here is ever ahead of it).
     pub(crate) fn cursor(&self, head: u64) -> Cursor {
         let full = |low: u32| head - u64::from((head as u32).wrapping_sub(low));
-        Cursor { base: full(self.base), seen: full(self.seen), delivered: full(self.delivered) }
+        Cursor { base: full(self.base), delivered: full(self.delivered) }
+    }
+
+    /// The queue size (1 when paced: only the latest value counts).
+    pub(crate) fn window(&self) -> u16 {
+        if self.interval == 0 {
+            self.window
+        } else {
+            1
+        }
+    }
+
+    /// The rate limit and last send time, when paced.
+    pub(crate) fn pace(&self) -> Option<Pace> {
+        (self.interval != 0).then(|| Pace {
+            interval: self.interval.into(),
+            sent: u32::from(self.window) << 16 | u32::from(self.sent_low),
+        })
+    }
+
+    fn set_pace(&mut self, pace: Pace) {
+        self.window = (pace.sent >> 16) as u16;
+        self.sent_low = pace.sent as u16;
     }
 
     /// Whether the record (now at `head`) has a value this one has not seen.
     fn has_news(&self, head: u64) -> bool {
-        head as u32 != self.seen
+        head as u32 != self.delivered
     }
 
-    /// `seq` was taken from the buffer; `delivered`: and sent.
-    fn take(&mut self, seq: u64, delivered: bool) {
-        self.seen = seq as u32;
-        if delivered {
-            self.delivered = seq as u32;
+    /// `seq` went out at `now` (ms).
+    fn take(&mut self, seq: u64, now: u32) {
+        self.delivered = seq as u32;
+        if let Some(pace) = self.pace() {
+            self.set_pace(Pace { sent: now, ..pace });
         }
     }
 }
@@ -170,16 +209,25 @@ impl<const S: usize> Subs<S> {
         self.next_id = NonZeroU32::MIN;
     }
 
-    fn has_news(&self, registry: &Registry) -> bool {
+    /// How long (ms from `now`) until a subscription may send a value it
+    /// has not sent: 0 when one may now, `None` when none has news. A paced
+    /// one may once its interval is over: the session sets its one timer
+    /// for the first of them.
+    #[inline(never)]
+    pub(crate) fn soonest(&self, registry: &Registry, now: u32) -> Option<u32> {
         self.slots
             .iter()
             .flatten()
-            .any(|sub| registry.get(sub.record.into()).is_some_and(|record| sub.has_news(record.info().head)))
+            .filter(|sub| registry.get(sub.record.into()).is_some_and(|record| sub.has_news(record.info().head)))
+            .map(|sub| sub.pace().map_or(0, |pace| pace.wait(now)))
+            .min()
     }
 
-    /// Completes when a subscribed record has a value not yet seen.
-    pub(crate) fn ready<'a, 'r>(&'a self, registry: &'a Registry<'r>) -> Ready<'a, 'r, S> {
-        Ready { subs: self, registry, waits: [const { None }; S] }
+    /// Completes when a subscription may send a value now, or may sooner
+    /// than `horizon` ms from `now` (the session's timer), so that the
+    /// session sets its timer again.
+    pub(crate) fn ready<'a, 'r>(&'a self, registry: &'a Registry<'r>, now: u32, horizon: u32) -> Ready<'a, 'r, S> {
+        Ready { subs: self, registry, now, horizon, waits: [const { None }; S] }
     }
 }
 
@@ -190,6 +238,8 @@ impl<const S: usize> Subs<S> {
 pub(crate) struct Ready<'a, 'r, const S: usize> {
     subs: &'a Subs<S>,
     registry: &'a Registry<'r>,
+    now: u32,
+    horizon: u32,
     waits: [Option<Wait<'r>>; S],
 }
 
@@ -218,7 +268,10 @@ impl<const S: usize> Future for Ready<'_, '_, S> {
                 }
             }
         }
-        if this.subs.has_news(this.registry) {
+        // The time the wait began is enough: a value that was held then is
+        // the timer's, and one that arrived since is compared by when its
+        // interval ends, which does not move.
+        if this.subs.soonest(this.registry, this.now).is_some_and(|w| w == 0 || w < this.horizon) {
             Poll::Ready(())
         } else {
             Poll::Pending
@@ -230,32 +283,50 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
     /// Delivers at most one event per subscription; `Ok(true)` when any was
     /// delivered or skipped (there may be more).
     pub(crate) async fn deliver_round<T: Transport>(&mut self, io: &mut T) -> Result<bool, SessionEnd> {
+        // Every subscription is looked at in this round: a value that
+        // becomes due from now on and is not sent was missed (see `Pace::split`).
+        let looked = self.looked;
+        self.looked = ms(self.server.clock.monotonic());
         let mut any = false;
         for i in 0..SUBS {
-            any |= self.deliver_one(io, i).await?;
+            any |= self.deliver_one(io, i, looked).await?;
         }
         Ok(any)
     }
 
-    async fn deliver_one<T: Transport>(&mut self, io: &mut T, i: usize) -> Result<bool, SessionEnd> {
+    async fn deliver_one<T: Transport>(&mut self, io: &mut T, i: usize, looked: u32) -> Result<bool, SessionEnd> {
         let Some(sub) = self.subs.slots[i] else { return Ok(false) };
         let Some(record) = self.server.registry.get(sub.record.into()) else { return Ok(false) };
-        let cursor = sub.cursor(record.info().head);
+        let head = record.info().head;
+        let cursor = sub.cursor(head);
         let wire = self.wire();
         let name = record.meta().name;
+        let pace = sub.pace();
+        let mut now = if pace.is_some() { ms(self.server.clock.monotonic()) } else { 0 };
+        // A paced subscription sends only the latest value, once its
+        // interval is over; the others the oldest value in their window.
+        let after = match pace {
+            None => cursor.delivered,
+            Some(pace) if head == cursor.delivered || pace.wait(now) > 0 => return Ok(false),
+            Some(_) => head - 1,
+        };
+        // The values passed over before the one chosen: (dropped, coalesced).
+        let mut passed = (0, 0);
         let mut flushed = false;
         loop {
             let mut next = Next::Empty;
             let subs = &self.subs;
             let registry = &self.server.registry;
             let wrote = self.out.piece(&mut |o| {
-                next = record.write_next(cursor.seen, sub.window.into(), o, &mut |o, seq| {
+                next = record.write_next(after, sub.window().into(), o, &mut |o, seq| {
+                    let skipped = seq - cursor.delivered - 1;
+                    passed = pace.map_or((skipped, 0), |pace| pace.split(skipped, now, looked));
                     let (label, offset, how) = subs.tag(wire, registry, i, &sub, name);
                     reply::event_start(o, wire, label, offset + seq - cursor.base, how)
                 });
                 match next {
-                    Next::Wrote { seq, timestamp } => {
-                        reply::event_end(o, wire, self.server.stamp(timestamp), seq - cursor.delivered - 1)
+                    Next::Wrote { timestamp, .. } => {
+                        reply::event_end(o, wire, self.server.stamp(timestamp), passed.0, passed.1)
                     }
                     Next::Empty => Ok(()),
                     Next::Full { .. } => Err(crate::wire::Full),
@@ -265,12 +336,14 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 Next::Empty => return Ok(false),
                 Next::Wrote { seq, timestamp } | Next::Full { seq, timestamp } => (seq, timestamp),
             };
+            let (dropped, coalesced) = passed;
             let slot = self.subs.slots[i].as_mut().expect("subscription vanished mid-delivery");
+            let count = self.server.count();
             if wrote.is_ok() {
-                let dropped = seq - cursor.delivered - 1;
-                slot.take(seq, true);
-                self.server.count().events_sent.add(1);
-                self.server.count().events_dropped.add(dropped);
+                slot.take(seq, now);
+                count.events_sent.add(1);
+                count.events_dropped.add(dropped);
+                count.events_coalesced.add(coalesced);
                 if self.slow {
                     // The peer is slow: send this one before choosing the next.
                     self.flush(io).await?;
@@ -282,9 +355,10 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 // place: an event with `"data":null`, `"skipped":"too_large"`
                 // and a `dropped` that counts this value too, so a client
                 // learns of it even if no later value ever fits.
-                let dropped = seq - cursor.delivered;
-                slot.take(seq, true);
-                self.server.count().events_dropped.add(dropped);
+                let dropped = dropped + 1;
+                slot.take(seq, now);
+                count.events_dropped.add(dropped);
+                count.events_coalesced.add(coalesced);
                 let stamp = self.server.stamp(timestamp);
                 let (label, offset, how) = self.subs.tag(wire, &self.server.registry, i, &sub, name);
                 // The buffer is empty here, and the marker is small: no wait.
@@ -292,13 +366,17 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                     .piece(&mut |o| {
                         reply::event_start(o, wire, label, offset + seq - cursor.base, how)?;
                         o.raw(b"null,\"skipped\":\"too_large\"")?;
-                        reply::event_end(o, wire, stamp, dropped)
+                        reply::event_end(o, wire, stamp, dropped, coalesced)
                     })
                     .map_err(|_| SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))?;
                 return Ok(true);
             }
             self.flush(io).await?;
             flushed = true;
+            if pace.is_some() {
+                // The value is chosen again after the wait: it goes out now.
+                now = ms(self.server.clock.monotonic());
+            }
         }
     }
 }
@@ -325,7 +403,7 @@ impl<const S: usize> Subs<S> {
             let others = (self.slots.iter().enumerate())
                 .filter_map(|(j, s)| s.filter(|s| j != i && s.id == sub.id))
                 .filter_map(|s| registry.get(s.record.into()).map(|r| s.cursor(r.info().head)))
-                .map(|c| c.seen - c.base)
+                .map(|c| c.delivered - c.base)
                 .sum();
             return (id - 1, others, reply::Update::Tagged(name));
         }
@@ -344,38 +422,48 @@ mod tests {
 
     #[test]
     fn a_cursor_costs_20_bytes() {
-        // Three u32s, a u32 id with a niche for `Option`, two u16s.
+        // Two u32s, a u32 id with a niche for `Option`, four u16s.
         assert_eq!(core::mem::size_of::<Option<Sub>>(), 20);
     }
 
     #[test]
     fn sequences_are_rebuilt_from_the_head() {
-        let mut sub = Sub::new(id(), 0, 16, 41);
-        assert_eq!(sub.cursor(50), Cursor { base: 41, seen: 41, delivered: 41 });
+        let mut sub = Sub::new(id(), 0, 16, 41, None);
+        assert_eq!(sub.cursor(50), Cursor { base: 41, delivered: 41 });
         assert!(sub.has_news(42) && !sub.has_news(41));
-        sub.take(45, false);
-        assert_eq!(sub.cursor(50), Cursor { base: 41, seen: 45, delivered: 41 });
-        sub.take(47, true);
-        assert_eq!(sub.cursor(47), Cursor { base: 41, seen: 47, delivered: 47 });
+        sub.take(47, 0);
+        assert_eq!(sub.cursor(47), Cursor { base: 41, delivered: 47 });
         assert!(!sub.has_news(47));
+        assert_eq!((sub.window(), sub.pace()), (16, None));
+    }
+
+    #[test]
+    fn a_paced_cursor_keeps_its_send_time_in_full() {
+        let now = 0x1234_5678;
+        let mut sub = Sub::new(id(), 3, 16, 41, Some((250, now)));
+        assert_eq!(sub.window(), 1, "latest value only");
+        assert_eq!(sub.pace(), Some(Pace { interval: 250, sent: now - 250 }));
+        sub.take(42, 0xfedc_ba98);
+        assert_eq!(sub.pace(), Some(Pace { interval: 250, sent: 0xfedc_ba98 }));
+        assert_eq!((sub.cursor(42), sub.record), (Cursor { base: 41, delivered: 42 }, 3));
     }
 
     #[test]
     fn sequences_past_32_bits_stay_exact_near_the_head() {
         let base = (7u64 << 32) - 3;
-        let mut sub = Sub::new(id(), 0, 16, base);
+        let mut sub = Sub::new(id(), 0, 16, base, None);
         // The head crossed a 2^32 boundary since the subscription began.
         let head = base + 10;
-        assert_eq!(sub.cursor(head), Cursor { base, seen: base, delivered: base });
-        sub.take(base + 6, true);
-        assert_eq!(sub.cursor(head), Cursor { base, seen: base + 6, delivered: base + 6 });
+        assert_eq!(sub.cursor(head), Cursor { base, delivered: base });
+        sub.take(base + 6, 0);
+        assert_eq!(sub.cursor(head), Cursor { base, delivered: base + 6 });
         assert!(sub.has_news(head));
-        // Far along: seen and delivered exact, `base` (and so the wire
-        // sequence) taken modulo 2^32.
+        // Far along: delivered exact, `base` (and so the wire sequence)
+        // taken modulo 2^32.
         let far = base + (5u64 << 32) + 100;
-        sub.take(far - 2, true);
+        sub.take(far - 2, 0);
         let c = sub.cursor(far);
-        assert_eq!((c.seen, c.delivered), (far - 2, far - 2));
+        assert_eq!(c.delivered, far - 2);
         assert_eq!(far - 2 - c.base, (far - 2 - base) % (1 << 32));
     }
 }

@@ -9,6 +9,7 @@ use core::num::NonZeroU32;
 
 use super::dispatch::{answer, find, Answered};
 use super::io::Transport;
+use super::pace;
 use super::session::Core;
 use super::subs::Sub;
 use super::Policy;
@@ -100,6 +101,11 @@ pub(crate) async fn subscribe<
     }
     let topic = req.params.record_name().unwrap_or("");
     let registry = core.server.registry;
+    // A rate limit paces every record the subscription covers.
+    let pace = match pace::interval(&req.params) {
+        Ok(interval) => interval.map(|interval| (interval, pace::ms(core.server.clock.monotonic()))),
+        Err(why) => return answer(ErrorCode::InvalidParams, why),
+    };
     if !is_pattern(topic) {
         let (index, record) = find(&registry, req)?;
         if core.subs.free() == 0 {
@@ -107,7 +113,7 @@ pub(crate) async fn subscribe<
         }
         let window = record.capacity().min(u16::MAX.into()) as u16;
         let base = record.attach().saturating_sub(1);
-        core.subs.add_v3(Sub::new(id, index as u16, window, base), false);
+        core.subs.add_v3(Sub::new(id, index as u16, window, base, pace), false);
         return Ok(());
     }
     let matched = registry.iter().filter(|r| matches(topic, r.meta().name)).count();
@@ -125,9 +131,9 @@ pub(crate) async fn subscribe<
         let window = record.capacity().min(u16::MAX.into()) as u16;
         let head = record.attach();
         let sub = if head > 0 {
-            Sub::snapped(id, index as u16, window, head)
+            Sub::snapped(id, index as u16, window, head, pace)
         } else {
-            Sub::new(id, index as u16, window, head)
+            Sub::new(id, index as u16, window, head, pace)
         };
         core.subs.add_v3(sub, true);
         snaps += usize::from(head > 0);
@@ -146,7 +152,7 @@ pub(crate) async fn subscribe<
                 if !record.write_latest(o)? {
                     o.raw(b"null")?;
                 }
-                reply::event_end(o, wire, stamp, 0)
+                reply::event_end(o, wire, stamp, 0, 0)
             })
             .await?;
         if !sent {
@@ -154,7 +160,7 @@ pub(crate) async fn subscribe<
             core.emit(io, &mut |o| {
                 reply::event_start(o, wire, label, seq as u64, how)?;
                 o.raw(b"null,\"skipped\":\"too_large\"")?;
-                reply::event_end(o, wire, stamp, 0)
+                reply::event_end(o, wire, stamp, 0, 0)
             })
             .await?;
         }

@@ -4,11 +4,13 @@
 //! * [`scan`]: a validating JSON scanner with a depth bound, and an iterator
 //!   over an object's members (raw spans, used for opaque values).
 //! * [`request`]: one line to a [`request::Message`].
+//! * [`number`]: exact decimal numbers for fractional parameters.
 //! * [`out`]: a JSON writer into a borrowed buffer.
 //! * [`reply`]: the replies, events and errors the server sends.
 //! * [`value`]: record values to JSON and back (serde), and the float path.
 
 pub mod line;
+pub mod number;
 pub mod out;
 pub mod reply;
 pub mod request;

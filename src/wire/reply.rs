@@ -203,14 +203,25 @@ pub fn event_start(out: &mut JsonOut, wire: Wire, sub: u64, sequence: u64, how: 
     out.raw(b",\"data\":")
 }
 
-/// The tail of an event: timestamp, `dropped` when non-zero, newline (v3:
-/// the same members, optional ones a v3 client ignores).
-pub fn event_end(out: &mut JsonOut, wire: Wire, timestamp: Timestamp, dropped: u64) -> Result<(), Full> {
+/// The tail of an event: timestamp, `dropped` and `coalesced` when
+/// non-zero, newline (v3: the same members, optional ones a v3 client
+/// ignores).
+pub fn event_end(
+    out: &mut JsonOut,
+    wire: Wire,
+    timestamp: Timestamp,
+    dropped: u64,
+    coalesced: u64,
+) -> Result<(), Full> {
     out.raw(b",\"timestamp\":")?;
     out.timestamp(timestamp)?;
     if dropped > 0 {
         out.raw(b",\"dropped\":")?;
         out.u64(dropped)?;
+    }
+    if coalesced > 0 {
+        out.raw(b",\"coalesced\":")?;
+        out.u64(coalesced)?;
     }
     out.raw(if wire.is_v3() { b"}\n" } else { b"}}\n" })
 }
@@ -221,13 +232,16 @@ mod tests {
 
     #[test]
     fn golden_error_and_event() {
-        let mut buf = [0u8; 256];
+        let mut buf = [0u8; 512];
         let mut out = JsonOut::new(&mut buf);
         error(&mut out, Wire::V1, Some(2), ErrorCode::NotFound, |o| o.str("record 'x' not found")).unwrap();
         error(&mut out, Wire::V1, None, ErrorCode::AuthFailed, |o| o.str("invalid auth token")).unwrap();
         event_start(&mut out, Wire::V1, 1, 12, Update::Event).unwrap();
         out.raw(b"{\"celsius\":21.7}").unwrap();
-        event_end(&mut out, Wire::V1, Timestamp::from_millis(36_500), 4).unwrap();
+        event_end(&mut out, Wire::V1, Timestamp::from_millis(36_500), 4, 0).unwrap();
+        event_start(&mut out, Wire::V1, 2, 3, Update::Event).unwrap();
+        out.raw(b"7").unwrap();
+        event_end(&mut out, Wire::V1, Timestamp::from_millis(1), 0, 9).unwrap();
         assert_eq!(
             core::str::from_utf8(out.as_bytes()).unwrap(),
             concat!(
@@ -235,6 +249,8 @@ mod tests {
                 "{\"error\":{\"code\":\"auth_failed\",\"message\":\"invalid auth token\"}}\n",
                 "{\"event\":{\"subscription_id\":\"sub-1\",\"sequence\":12,\"data\":{\"celsius\":21.7},",
                 "\"timestamp\":\"36.500000000\",\"dropped\":4}}\n",
+                "{\"event\":{\"subscription_id\":\"sub-2\",\"sequence\":3,\"data\":7,",
+                "\"timestamp\":\"0.001000000\",\"coalesced\":9}}\n",
             )
         );
     }
@@ -250,10 +266,10 @@ mod tests {
         result_end(&mut out).unwrap();
         event_start(&mut out, Wire::V3, 7, 1, Update::Snap("a.b", true)).unwrap();
         out.raw(b"1").unwrap();
-        event_end(&mut out, Wire::V3, Timestamp::from_millis(1), 0).unwrap();
+        event_end(&mut out, Wire::V3, Timestamp::from_millis(1), 0, 0).unwrap();
         event_start(&mut out, Wire::V3, 7, 4, Update::Tagged("a.b")).unwrap();
         out.raw(b"2").unwrap();
-        event_end(&mut out, Wire::V3, Timestamp::from_millis(2), 1).unwrap();
+        event_end(&mut out, Wire::V3, Timestamp::from_millis(2), 1, 0).unwrap();
         assert_eq!(
             core::str::from_utf8(out.as_bytes()).unwrap(),
             concat!(

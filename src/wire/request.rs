@@ -9,6 +9,7 @@
 
 use heapless::String;
 
+use super::number::Fixed;
 use super::reply::{ErrorCode, Wire};
 use super::scan::{self, ScanError};
 use super::value::de::{DeError, Deserializer};
@@ -179,6 +180,13 @@ pub struct Params {
     pub subscription_id: Option<String<32>>,
     /// `record.drain`: the most values to return.
     pub limit: Option<u32>,
+    /// `record.subscribe`: at most this many events a second (may be
+    /// fractional), in millionths of a hertz; checked, with
+    /// `min_interval_ms`, when subscribing.
+    pub max_rate_hz: Option<Fixed>,
+    /// `record.subscribe`: at least this many milliseconds between events
+    /// (the same limit as `max_rate_hz`, stated the other way).
+    pub min_interval_ms: Option<Fixed>,
 }
 
 impl Params {
@@ -251,6 +259,10 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
             "sub" => &mut top.v3.sub,
             #[cfg(feature = "v3")]
             "payload" => &mut top.v3.payload,
+            #[cfg(feature = "v3")]
+            "max_rate_hz" => &mut top.v3.max_rate_hz,
+            #[cfg(feature = "v3")]
+            "min_interval_ms" => &mut top.v3.min_interval_ms,
             _ => return de.skip_value(),
         };
         *slot = Some(de.raw_value()?);
@@ -310,6 +322,8 @@ fn parse_params(id: u64, raw: Option<&mut [u8]>) -> Result<(Params, Option<&mut 
                 "send_initial" => params.send_initial = Some(de.bool()?),
                 "queue_size" => params.queue_size = Some(u32_param(de)?),
                 "limit" => params.limit = Some(u32_param(de)?),
+                "max_rate_hz" => params.max_rate_hz = Some(fixed_param(de, 6)?),
+                "min_interval_ms" => params.min_interval_ms = Some(fixed_param(de, 0)?),
                 "subscription_id" => params.subscription_id = Some(bounded(de.str()?)?),
                 "value" => value = Some(de.raw_value()?),
                 _ => de.skip_value()?,
@@ -324,6 +338,11 @@ fn parse_params(id: u64, raw: Option<&mut [u8]>) -> Result<(Params, Option<&mut 
 /// A count parameter: an unsigned integer that fits a `u32`.
 fn u32_param(de: &mut Deserializer<'_>) -> Result<u32, DeError> {
     u32::try_from(de.u64()?).map_err(|_| DeError("number too large"))
+}
+
+/// A number parameter in units of `10^-decimals` (see [`Fixed`]).
+fn fixed_param(de: &mut Deserializer<'_>, decimals: i32) -> Result<Fixed, DeError> {
+    Fixed::parse(de.raw_value()?, decimals).ok_or(DeError("expected a number"))
 }
 
 /// A string that must fit `N` bytes.
@@ -468,6 +487,13 @@ mod tests {
             ..Params::default()
         };
         assert_eq!(r.params, want);
+        let r = request(r#"{"id":4,"method":"record.subscribe","params":{"max_rate_hz":0.5,"min_interval_ms":-2e3}}"#);
+        assert_eq!(r.params.max_rate_hz.map(|n| n.units_up()), Some(500_000));
+        assert_eq!(r.params.min_interval_ms.map(|n| (n.negative, n.units_up())), Some((true, 2_000)));
+        assert_eq!(
+            error(br#"{"id":6,"method":"record.subscribe","params":{"max_rate_hz":"10"}}"#),
+            (6, ErrorCode::InvalidParams)
+        );
         assert_eq!(
             error(br#"{"id":5,"method":"record.drain","params":{"limit":4294967296}}"#),
             (5, ErrorCode::InvalidParams)

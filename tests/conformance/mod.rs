@@ -9,6 +9,7 @@ pub mod bad_input;
 pub mod handshake;
 pub mod introspection;
 pub mod methods;
+pub mod rate;
 pub mod sessions;
 pub mod subscriptions;
 #[cfg(feature = "v3")]
@@ -48,6 +49,11 @@ macro_rules! all_tests {
             subscriptions::slow_reader_making_progress_stays_and_sees_recent_values,
             subscriptions::local_subscriber_counts_drops_too,
             subscriptions::a_value_too_large_to_send_is_reported_at_once,
+            rate::values_within_an_interval_coalesce_to_the_latest,
+            rate::the_initial_value_and_a_value_after_quiet_go_out_at_once,
+            rate::bad_rate_params_are_refused_and_nothing_subscribed,
+            rate::a_slow_reader_at_a_rate_limit_sees_dropped_apart_from_coalesced,
+            rate::rate_limits_over_split_halves,
             bad_input::parse_errors_keep_the_session,
             bad_input::over_long_lines_are_skipped,
             bad_input::crlf_blank_lines_and_byte_by_byte,
@@ -100,6 +106,7 @@ macro_rules! all_tests {
             v3::v3_request_before_hello_is_refused,
             v3::framed_drain_stops_at_the_buffer_and_keeps_the_rest,
             v3::record_subscribe_in_a_v3_session_is_named_by_its_request_id,
+            rate::a_v3_sub_takes_the_same_rate_limit,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {

@@ -34,8 +34,8 @@ struct Counts {
     started: Instant,
 }
 
-pub async fn run(client: &Client, names: &[String], count: Option<u64>) -> Result<(), Fail> {
-    let (mut rx, ids) = super::watch::subscribe_all(client, names, 1024).await?;
+pub async fn run(client: &Client, names: &[String], count: Option<u64>, max_rate: Option<f64>) -> Result<(), Fail> {
+    let (mut rx, ids) = super::watch::subscribe_all(client, names, 1024, max_rate).await?;
     let keys = read_keys();
     let mut terminal = ratatui::try_init().map_err(|e| Fail::Connection(e.into()))?;
     let mut plot = Plot::new(WINDOW_SECS);

@@ -9,14 +9,20 @@ use tokio::sync::mpsc;
 use crate::fail::Fail;
 use crate::show;
 
-pub async fn run(client: &Client, names: &[String], count: Option<u64>, json: bool) -> Result<(), Fail> {
+pub async fn run(
+    client: &Client,
+    names: &[String],
+    count: Option<u64>,
+    max_rate: Option<f64>,
+    json: bool,
+) -> Result<(), Fail> {
     // Listen for Ctrl-C before anything can arrive, so no early press is lost.
     let ctrl_c = tokio::signal::ctrl_c();
     tokio::pin!(ctrl_c);
-    let (mut rx, ids) = subscribe_all(client, names, 256).await?;
+    let (mut rx, ids) = subscribe_all(client, names, 256, max_rate).await?;
     let width = names.iter().map(|n| n.chars().count()).max().unwrap_or(0);
     let started = Instant::now();
-    let (mut events, mut dropped) = (0u64, 0u64);
+    let (mut events, mut dropped, mut coalesced) = (0u64, 0u64, 0u64);
     let outcome = loop {
         if count.is_some_and(|c| events >= c) {
             break Ok(());
@@ -28,6 +34,7 @@ pub async fn run(client: &Client, names: &[String], count: Option<u64>, json: bo
                 Some((i, Some(event))) => {
                     events += 1;
                     dropped += event.dropped;
+                    coalesced += event.coalesced;
                     print_event(&names[i], width, &event, json);
                 }
                 _ => break Err(client.ended().unwrap_or_else(|| Error::Closed("the subscription ended".into()))),
@@ -36,7 +43,12 @@ pub async fn run(client: &Client, names: &[String], count: Option<u64>, json: bo
     };
     let secs = started.elapsed().as_secs_f64();
     let rate = if secs > 0.0 { events as f64 / secs } else { 0.0 };
-    eprintln!("{events} events, {dropped} dropped in {secs:.1}s ({rate:.1} events/s)");
+    // Skipped by request, so not a loss: shown apart, when a rate was asked.
+    let coalesced = match max_rate {
+        Some(_) => format!(", {coalesced} coalesced"),
+        None => String::new(),
+    };
+    eprintln!("{events} events, {dropped} dropped{coalesced} in {secs:.1}s ({rate:.1} events/s)");
     if outcome.is_ok() {
         // A serial device keeps its session after we close the port: tidy up.
         for id in ids {
@@ -52,7 +64,7 @@ fn print_event(name: &str, width: usize, event: &Event, json: bool) {
     if json {
         let line = json!({
             "record": name, "sequence": event.sequence, "timestamp": event.timestamp,
-            "dropped": event.dropped, "data": event.data,
+            "dropped": event.dropped, "coalesced": event.coalesced, "data": event.data,
         });
         println!("{line}");
         return;
@@ -69,17 +81,22 @@ fn print_event(name: &str, width: usize, event: &Event, json: bool) {
 /// subscription ended.
 pub(crate) type Forwarded = (usize, Option<Event>);
 
-/// Subscribes to every name and forwards all their events into one queue of
-/// `capacity`; returns the queue and the subscription ids, in `names` order.
+/// Subscribes to every name (at most `max_rate` events a second each, when
+/// given) and forwards all their events into one queue of `capacity`;
+/// returns the queue and the subscription ids, in `names` order.
 pub(crate) async fn subscribe_all(
     client: &Client,
     names: &[String],
     capacity: usize,
+    max_rate: Option<f64>,
 ) -> Result<(mpsc::Receiver<Forwarded>, Vec<String>), Fail> {
     let (tx, rx) = mpsc::channel::<Forwarded>(capacity);
     let mut ids = Vec::new();
     for (i, name) in names.iter().enumerate() {
-        let mut sub = client.subscribe(name).await?;
+        let mut sub = match max_rate {
+            Some(hz) => client.subscribe_max_rate(name, hz).await?,
+            None => client.subscribe(name).await?,
+        };
         ids.push(sub.id().to_owned());
         let tx = tx.clone();
         tokio::spawn(async move {

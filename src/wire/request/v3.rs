@@ -4,12 +4,13 @@
 //! | frame | becomes |
 //! |---|---|
 //! | `{"t":"req","id":N,"method":M,"params":P}` | method `M` (`hello`: a [`Hello`]) |
-//! | `{"t":"sub","id":N,"topic":K}` | `record.subscribe` of `K` (a key or a pattern) |
+//! | `{"t":"sub","id":N,"topic":K}` | `record.subscribe` of `K` (a key or a pattern; optional `max_rate_hz` or `min_interval_ms` as in v1) |
 //! | `{"t":"unsub","sub":"N"}` | `record.unsubscribe`, never answered |
 //! | `{"t":"write","topic":K,"payload":V}` | `record.set`, never answered |
 //! | `{"t":"ping"}` | `ping`, answered with `pong` |
 
 use super::{bounded, parse_hello, parse_params, Frame, Message, Method, Params, ParseError, Request, Top};
+use crate::wire::number::Fixed;
 use crate::wire::scan;
 use crate::wire::value::de::Deserializer;
 use crate::wire::ErrorCode;
@@ -21,6 +22,9 @@ pub(super) struct Members<'a> {
     pub(super) topic: Option<&'a mut [u8]>,
     pub(super) sub: Option<&'a mut [u8]>,
     pub(super) payload: Option<&'a mut [u8]>,
+    /// A `sub`'s rate limit, as v1's `record.subscribe` params.
+    pub(super) max_rate_hz: Option<&'a mut [u8]>,
+    pub(super) min_interval_ms: Option<&'a mut [u8]>,
 }
 
 fn text(raw: Option<&mut [u8]>) -> Option<&str> {
@@ -71,7 +75,21 @@ pub(super) fn parse(top: Top<'_>) -> Result<Message<'_>, ParseError> {
                 text(v3.topic).ok_or(ParseError::v3(Some(id), ErrorCode::InvalidParams, "sub needs a topic"))?;
             let name =
                 bounded(topic).map_err(|_| ParseError::v3(Some(id), ErrorCode::InvalidParams, "topic too long"))?;
-            request(id, Method::Subscribe, Params { name: Some(name), ..Params::default() }, None, Frame::Sub)
+            let rate = |raw: Option<&mut [u8]>, decimals| match raw {
+                None => Ok(None),
+                Some(raw) => Fixed::parse(raw, decimals).map(Some).ok_or(ParseError::v3(
+                    Some(id),
+                    ErrorCode::InvalidParams,
+                    "a rate limit must be a number",
+                )),
+            };
+            let params = Params {
+                name: Some(name),
+                max_rate_hz: rate(v3.max_rate_hz, 6)?,
+                min_interval_ms: rate(v3.min_interval_ms, 0)?,
+                ..Params::default()
+            };
+            request(id, Method::Subscribe, params, None, Frame::Sub)
         }
         "unsub" => {
             let sub = text(v3.sub).and_then(|s| bounded(s).ok()).ok_or(no_id("unsub needs a sub string"))?;

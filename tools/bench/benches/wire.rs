@@ -63,8 +63,14 @@ fn encode_event(buf: &mut [u8; 512]) -> usize {
     let mut out = JsonOut::new(buf);
     reply::event_start(&mut out, reply::Wire::V1, 1, black_box(12_345), reply::Update::Event).unwrap();
     out.value(&Temperature { celsius: black_box(21.5) }).unwrap();
-    reply::event_end(&mut out, reply::Wire::V1, Timestamp::from_nanos(1_795_699_147_955_942_719), black_box(4))
-        .unwrap();
+    reply::event_end(
+        &mut out,
+        reply::Wire::V1,
+        Timestamp::from_nanos(1_795_699_147_955_942_719),
+        black_box(4),
+        black_box(0),
+    )
+    .unwrap();
     out.len()
 }
 
