@@ -7,11 +7,21 @@ use std::process::Command;
 
 use serde_json::{json, Value};
 
-/// A one-connection NDJSON v3 server on a fresh socket, answering as AimDB's.
-fn scripted_aimdb() -> std::path::PathBuf {
+/// The socket file, removed when the test ends (CI checks TMPDIR is left clean).
+struct Socket(std::path::PathBuf);
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// An NDJSON v3 server on a fresh socket, answering as AimDB's.
+fn scripted_aimdb() -> Socket {
     let path = std::env::temp_dir().join(format!("aimx-v3-scripted-{}.sock", std::process::id()));
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path).unwrap();
+    let socket = Socket(path);
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let mut out = stream.unwrap();
@@ -33,7 +43,7 @@ fn scripted_aimdb() -> std::path::PathBuf {
             }
         }
     });
-    path
+    socket
 }
 
 fn aimx(socket: &std::path::Path, args: &[&str]) -> (i32, String, String) {
@@ -49,19 +59,20 @@ fn aimx(socket: &std::path::Path, args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn info_and_watch_work_against_a_server_without_stats_or_timestamps() {
-    let socket = scripted_aimdb();
-    let (rc, out, err) = aimx(&socket, &["info"]);
+    let guard = scripted_aimdb();
+    let socket = guard.0.as_path();
+    let (rc, out, err) = aimx(socket, &["info"]);
     assert_eq!(rc, 0, "{err}");
     assert!(out.contains("aimdb") && out.contains("3.0") && out.contains("at most 8"), "{out}");
 
-    let (rc, out, err) = aimx(&socket, &["watch", "sensor.temperature", "--count", "1"]);
+    let (rc, out, err) = aimx(socket, &["watch", "sensor.temperature", "--count", "1"]);
     assert_eq!(rc, 0, "{err}");
     let fields: Vec<&str> = out.split_whitespace().collect();
     // The arrival time stands in for the missing stamp: hh:mm:ss.mmm.
     assert_eq!(fields[0].len(), 12, "{out}");
     assert_eq!(&fields[1..], ["sensor.temperature", "#1", r#"{"celsius":20.5}"#], "{out}");
 
-    let (rc, _, err) = aimx(&socket, &["shell"]);
+    let (rc, _, err) = aimx(socket, &["shell"]);
     assert_eq!(rc, 2, "the shell speaks v1 only: {err}");
     assert!(err.contains("v1 only"), "{err}");
 }
