@@ -25,8 +25,8 @@ pub const DEAD_PEER: Duration = Duration::from_secs(90);
 /// session can close it gracefully (the last reply and a FIN reach the
 /// peer) before it listens again.
 ///
-/// Keep-alive is on: a quiet connection is probed every [`KEEP_ALIVE`], and
-/// one whose peer answers nothing for [`DEAD_PEER`] is reset, so a client
+/// Keep-alive is on: a quiet connection is probed every 30 s, and
+/// one whose peer answers nothing for 90 s is reset, so a client
 /// that lost power or its link frees its slot in about a minute and a half
 /// (see [`Self::keep_alive`]).
 pub struct TcpAcceptor<'a> {
