@@ -79,6 +79,12 @@ pub struct Config<'a> {
     /// taken, a new connection evicts the oldest one silent for at least a
     /// second, or waits until one is.
     pub max_pending: usize,
+    /// A greeted session with no subscription that sends no line (a
+    /// request, a `ping`, anything) for this long is told `idle_timeout` and
+    /// closed. 0 (the default) turns it off: a serial link or a device's
+    /// few sockets keep today's behaviour; the std TCP accept loops turn it
+    /// on. A subscriber is never closed for idleness.
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for Config<'_> {
@@ -89,7 +95,7 @@ impl Default for Config<'_> {
 
 impl<'a> Config<'a> {
     /// Read-only, no token, handshake 10 s, write 30 s, 64 sessions, 16
-    /// waiting for their hello.
+    /// waiting for their hello, no idle timeout.
     pub const fn new() -> Self {
         Config {
             name: concat!("aimx/", env!("CARGO_PKG_VERSION")),
@@ -99,6 +105,7 @@ impl<'a> Config<'a> {
             write_timeout_ms: 30_000,
             max_sessions: 64,
             max_pending: super::admit::MAX_PENDING,
+            idle_timeout_ms: 0,
         }
     }
 
@@ -147,6 +154,13 @@ impl<'a> Config<'a> {
     /// Connections waiting for their hello at once (1 to 16).
     pub const fn max_pending(mut self, n: usize) -> Self {
         self.max_pending = n;
+        self
+    }
+
+    /// How long a greeted session with no subscription may send nothing
+    /// before it is closed (0: never).
+    pub const fn idle_timeout_ms(mut self, ms: u64) -> Self {
+        self.idle_timeout_ms = ms;
         self
     }
 }

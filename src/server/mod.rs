@@ -91,6 +91,9 @@ pub enum SessionEnd {
     /// The connection had not said hello for a second while the pre-hello
     /// budget was full, and a newer connection took its place.
     Evicted,
+    /// A greeted session with no subscription sent no line for
+    /// [`Config::idle_timeout_ms()`]; it was told so (`idle_timeout`).
+    IdleTimeout,
     /// [`Server::shutdown`] was called; the session finished its replies.
     Shutdown,
 }
@@ -106,6 +109,7 @@ impl core::fmt::Display for SessionEnd {
             SessionEnd::Refused(code) => write!(f, "the handshake was refused ({code})"),
             SessionEnd::TooManySessions => f.write_str("the server was at its session limit"),
             SessionEnd::Evicted => f.write_str("evicted: silent while the server was full of connections waiting"),
+            SessionEnd::IdleTimeout => f.write_str("idle: no request and no subscription for the idle timeout"),
             SessionEnd::Shutdown => f.write_str("the server shut down"),
         }
     }
@@ -271,6 +275,21 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// ```
     pub async fn serve<S: Read + Write>(&self, stream: S) -> SessionEnd {
         self.run(Whole(stream), |_| false, 0).await
+    }
+
+    /// [`Self::serve`] with this idle timeout (ms; 0: none) instead of
+    /// [`Config::idle_timeout_ms()`]: the std TCP accept loops use it to
+    /// close idle sessions of network peers while the server's other
+    /// sessions (a Unix socket, a serial link) keep the server's setting.
+    pub async fn serve_idle<S: Read + Write>(&self, stream: S, idle_timeout_ms: u64) -> SessionEnd {
+        let mut io = Whole(stream);
+        let (ticket, hello_by) = match self.open_session(&mut io, 0).await {
+            Ok(admitted) => admitted,
+            Err(end) => return end,
+        };
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by);
+        session.core.idle_ms = idle_timeout_ms.min(u32::MAX.into()) as u32;
+        session.run(&mut io).await
     }
 
     /// [`Self::serve`], where a read error of a kind `recoverable` accepts

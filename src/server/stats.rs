@@ -23,6 +23,8 @@ pub struct Stats {
     /// Connections still silent that a newer one evicted (the pre-hello
     /// budget was full).
     pub sessions_evicted: u64,
+    /// Greeted sessions closed by the idle timeout (`Config::idle_timeout_ms`).
+    pub sessions_idle: u64,
     /// Requests handled (hellos not included).
     pub requests: u64,
     /// Events sent to subscribers.
@@ -86,6 +88,7 @@ pub(crate) struct Sessions {
 /// The live counters behind [`Stats`].
 pub(crate) struct Counters {
     pub(crate) sessions: Mutex<Sessions>,
+    pub(crate) sessions_idle: Counter,
     pub(crate) requests: Counter,
     pub(crate) events_sent: Counter,
     pub(crate) events_dropped: Counter,
@@ -108,6 +111,7 @@ impl Counters {
                 pending: super::admit::Pending::new(),
                 evicted: 0,
             }),
+            sessions_idle: Counter::new(),
             requests: Counter::new(),
             events_sent: Counter::new(),
             events_dropped: Counter::new(),
@@ -130,6 +134,7 @@ impl Counters {
             sessions_total: s.total,
             sessions_refused: s.refused,
             sessions_evicted: s.evicted,
+            sessions_idle: self.sessions_idle.get(),
             requests: self.requests.get(),
             events_sent: self.events_sent.get(),
             events_dropped: self.events_dropped.get(),

@@ -179,6 +179,11 @@ impl<const S: usize> Subs<S> {
         Some(sub)
     }
 
+    /// Whether there is no subscription.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.slots.iter().all(Option::is_none)
+    }
+
     /// Whether another subscription fits.
     pub(crate) fn has_room(&self) -> bool {
         self.slots.iter().any(Option::is_none)

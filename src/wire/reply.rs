@@ -21,6 +21,7 @@ pub enum ErrorCode {
     ValidationError,
     TooManySubscriptions,
     TooManySessions,
+    IdleTimeout,
     InternalError,
 }
 
@@ -42,6 +43,7 @@ impl ErrorCode {
             ErrorCode::ValidationError => "validation_error",
             ErrorCode::TooManySubscriptions => "too_many_subscriptions",
             ErrorCode::TooManySessions => "too_many_sessions",
+            ErrorCode::IdleTimeout => "idle_timeout",
             ErrorCode::InternalError => "internal_error",
         }
     }
@@ -63,7 +65,8 @@ impl ErrorCode {
             | ErrorCode::AuthRequired
             | ErrorCode::AuthFailed
             | ErrorCode::TooManySubscriptions
-            | ErrorCode::TooManySessions => "denied",
+            | ErrorCode::TooManySessions
+            | ErrorCode::IdleTimeout => "denied",
             ErrorCode::VersionMismatch => "version_mismatch",
             _ => "internal",
         }

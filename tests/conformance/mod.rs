@@ -7,6 +7,7 @@
 
 pub mod bad_input;
 pub mod handshake;
+pub mod idle;
 pub mod introspection;
 pub mod methods;
 pub mod rate;
@@ -32,6 +33,11 @@ macro_rules! all_tests {
             handshake::handshake_deadline_holds_while_blocked_writing,
             handshake::bad_lines_before_hello_are_bounded,
             handshake::wall_clock_steps_do_not_move_the_handshake_deadline,
+            idle::idle_session_ends_at_the_deadline_and_not_before,
+            idle::any_line_starts_the_idle_wait_again,
+            idle::a_subscriber_is_never_idle,
+            idle::default_config_never_idles,
+            idle::idle_over_split_halves,
             methods::list_describes_every_record,
             methods::list_streams_through_a_small_reply_buffer,
             methods::get_in_both_forms_and_its_errors,
@@ -107,6 +113,7 @@ macro_rules! all_tests {
             v3::framed_drain_stops_at_the_buffer_and_keeps_the_rest,
             v3::record_subscribe_in_a_v3_session_is_named_by_its_request_id,
             rate::a_v3_sub_takes_the_same_rate_limit,
+            idle::v3_ping_frames_keep_it_and_idleness_ends_it,
         );
     };
     (@each $run:expr; $($module:ident :: $name:ident),* $(,)?) => {
