@@ -13,6 +13,8 @@ pub const USAGE: &str =
   --tls-cert FILE  serve TLS on --tcp with this PEM certificate chain (tokio demo)
   --tls-key FILE   the certificate's PEM private key
   --tls-client-ca FILE  also require client certificates signed by these CAs
+  --idle-timeout SECS  close a TCP session with no subscription that sends
+                 nothing for SECS seconds (default 300; 0: never)
 At least one of --unix and --tcp is needed.";
 
 /// The parsed flags.
@@ -29,6 +31,9 @@ pub struct DemoArgs {
     pub tls_cert: Option<String>,
     pub tls_key: Option<String>,
     pub tls_client_ca: Option<String>,
+    /// The TCP sessions' idle timeout when given: `Some(None)` turns it off;
+    /// `None` leaves the accept loop's default (5 minutes).
+    pub idle_timeout: Option<Option<std::time::Duration>>,
 }
 
 impl DemoArgs {
@@ -62,6 +67,12 @@ impl DemoArgs {
                 "--tls-cert" => out.tls_cert = Some(value("--tls-cert")?),
                 "--tls-key" => out.tls_key = Some(value("--tls-key")?),
                 "--tls-client-ca" => out.tls_client_ca = Some(value("--tls-client-ca")?),
+                "--idle-timeout" => {
+                    let v = value("--idle-timeout")?;
+                    let secs: u64 =
+                        v.parse().map_err(|_| format!("--idle-timeout: not a whole number of seconds: {v}"))?;
+                    out.idle_timeout = Some((secs > 0).then(|| std::time::Duration::from_secs(secs)));
+                }
                 "-h" | "--help" => {
                     println!("{USAGE}");
                     std::process::exit(0);
@@ -82,5 +93,25 @@ impl DemoArgs {
             return Err("TLS is served on --tcp only".into());
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::DemoArgs;
+
+    fn parse(flags: &[&str]) -> Result<DemoArgs, String> {
+        DemoArgs::parse(flags.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn idle_timeout_flag_sets_turns_off_or_leaves_the_default() {
+        assert_eq!(parse(&["--tcp", "x:1"]).unwrap().idle_timeout, None);
+        assert_eq!(parse(&["--tcp", "x:1", "--idle-timeout", "0"]).unwrap().idle_timeout, Some(None));
+        let set = parse(&["--tcp", "x:1", "--idle-timeout", "90"]).unwrap().idle_timeout;
+        assert_eq!(set, Some(Some(Duration::from_secs(90))));
+        assert!(parse(&["--tcp", "x:1", "--idle-timeout", "1.5"]).unwrap_err().contains("--idle-timeout"));
     }
 }

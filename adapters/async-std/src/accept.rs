@@ -38,10 +38,22 @@ pub struct Peer {
 }
 
 /// How the accept loop treats connections.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// Per-address cap and failed-hello back-off.
     pub peers: PeerLimits,
+    /// Close a greeted session of a network peer (one with an address: TCP)
+    /// that has no subscription and sends nothing for this long (`None` or
+    /// zero: never). Default
+    /// [`DEFAULT_IDLE_TIMEOUT`](aimx_std_net::DEFAULT_IDLE_TIMEOUT), 5
+    /// minutes. Unix peers keep the server's `Config::idle_timeout_ms`.
+    pub idle_timeout: Option<Duration>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions { peers: PeerLimits::default(), idle_timeout: Some(aimx_std_net::DEFAULT_IDLE_TIMEOUT) }
+    }
 }
 
 static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
@@ -123,6 +135,7 @@ where
 {
     server.mark_started();
     let peers = Peers::new(options.peers);
+    let idle_ms = aimx_std_net::idle::idle_ms(options.idle_timeout);
     let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
@@ -166,13 +179,18 @@ where
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         notes(SessionNote::Opened { id, peer: &peer.name });
         let pass = Arc::new(pass);
+        let network = peer.ip.is_some();
         spawner
             .spawn(async move {
                 // A peer that got its token wrong too often waits its turn.
                 if !pass.wait().is_zero() {
                     async_io::Timer::after(pass.wait()).await;
                 }
-                let end = server.serve(FromFutures::new(&mut stream)).await;
+                let end = if network {
+                    server.serve_idle(FromFutures::new(&mut stream), idle_ms).await
+                } else {
+                    server.serve(FromFutures::new(&mut stream)).await
+                };
                 pass.ended(end);
                 notes(SessionNote::Closed { id, end });
                 close_gracefully(&mut stream).await;

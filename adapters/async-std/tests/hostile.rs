@@ -1,5 +1,5 @@
 //! The futures-io accept loop against crowding peers, on async-std TCP:
-//! refusals arrive intact, one address cannot take every slot.
+//! refusals arrive intact, one address cannot take every slot, idle sessions end.
 
 #[path = "../../../examples/common/records.rs"]
 #[allow(dead_code)]
@@ -80,8 +80,8 @@ async fn capped() {
     let server = server(Config::new().max_sessions(8));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let options =
-        ServeOptions { peers: PeerLimits { max_per_peer: 1, exempt_loopback: false, ..PeerLimits::default() } };
+    let peers = PeerLimits { max_per_peer: 1, exempt_loopback: false, ..PeerLimits::default() };
+    let options = ServeOptions { peers, ..ServeOptions::default() };
     async_std::task::spawn(serve_incoming_with(
         server,
         listener,
@@ -94,4 +94,40 @@ async fn capped() {
     let second = talk_then_read(addr, Duration::ZERO).await.unwrap();
     assert_eq!(second.len(), 1, "{second:?}");
     assert_eq!(second[0]["error"]["code"], "too_many_sessions");
+}
+
+#[test]
+fn an_idle_tcp_session_is_told_and_closed() {
+    assert_eq!(ServeOptions::default().idle_timeout, Some(Duration::from_secs(300)));
+    async_std::task::block_on(idle_cut())
+}
+
+/// With a 300 ms idle timeout, a greeted TCP session that sends nothing
+/// more gets `idle_timeout` and then the end of the stream.
+async fn idle_cut() {
+    let server = server(Config::new());
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let options = ServeOptions { idle_timeout: Some(Duration::from_millis(300)), ..ServeOptions::default() };
+    async_std::task::spawn(serve_incoming_with(
+        server,
+        listener,
+        AsyncStdSpawner,
+        options,
+        |_| {},
+        std::future::pending(),
+    ));
+    let stream = greeted(addr).await;
+    let mut lines = BufReader::new(stream).lines();
+    let wait = async {
+        let mut got = Vec::new();
+        while let Some(Ok(line)) = lines.next().await {
+            got.push(serde_json::from_str::<Value>(&line).unwrap());
+        }
+        got
+    };
+    let got = async_std::future::timeout(Duration::from_secs(10), wait).await.expect("still open after 10 s");
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0]["error"]["code"], "idle_timeout");
+    assert_eq!(server.stats().sessions_idle, 1);
 }

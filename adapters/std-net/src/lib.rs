@@ -7,16 +7,19 @@
 //! * [`peers`]: a cap on connections per peer address and a back-off after
 //!   failed hellos, so one address gets at most ~10 token guesses a second;
 //! * [`keepalive`]: TCP keep-alive, so a peer that vanished frees its slot;
+//! * [`idle`]: the idle timeout of TCP sessions (5 minutes by default);
 //! * [`tls`]: a rustls server config from PEM files.
 //!
 //! The core knows none of this: TLS is just another stream to it.
 #![deny(missing_docs)]
 
 pub mod accept_error;
+pub mod idle;
 pub mod keepalive;
 pub mod peers;
 pub mod tls;
 
 pub use accept_error::{is_transient, Backoff};
+pub use idle::DEFAULT_IDLE_TIMEOUT;
 pub use peers::{over_limit_line, OverLimit, Pass, PeerLimits, Peers};
 pub use rustls;

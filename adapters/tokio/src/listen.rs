@@ -41,11 +41,22 @@ pub struct TcpOptions {
     pub keepalive: bool,
     /// Serve TLS with this rustls config instead of plain TCP.
     pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Close a greeted session with no subscription that sends nothing for
+    /// this long (`None` or zero: never). Default
+    /// [`DEFAULT_IDLE_TIMEOUT`](aimx_std_net::DEFAULT_IDLE_TIMEOUT), 5
+    /// minutes; it replaces the server's `Config::idle_timeout_ms` for TCP
+    /// sessions.
+    pub idle_timeout: Option<Duration>,
 }
 
 impl Default for TcpOptions {
     fn default() -> Self {
-        TcpOptions { peers: PeerLimits::default(), keepalive: true, tls: None }
+        TcpOptions {
+            peers: PeerLimits::default(),
+            keepalive: true,
+            tls: None,
+            idle_timeout: Some(aimx_std_net::DEFAULT_IDLE_TIMEOUT),
+        }
     }
 }
 
@@ -65,6 +76,12 @@ impl TcpOptions {
     /// Use these per-address limits.
     pub fn peers(mut self, limits: PeerLimits) -> Self {
         self.peers = limits;
+        self
+    }
+
+    /// Close idle sessions after `timeout` (`None`: never).
+    pub fn idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle_timeout = timeout;
         self
     }
 }
@@ -91,15 +108,20 @@ pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S)
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
-/// Serves the session, reports its end, then closes gracefully.
+/// Serves the session (with `idle_ms` as its idle timeout, or the server's
+/// own when `None`), reports its end, then closes gracefully.
 async fn serve_then_close<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &Server<'static, TokioClock, SUBS, LINE, OUT>,
     mut stream: S,
+    idle_ms: Option<u64>,
     ended: impl FnOnce(SessionEnd),
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let end = server.serve(FromTokio::new(&mut stream)).await;
+    let end = match idle_ms {
+        Some(ms) => server.serve_idle(FromTokio::new(&mut stream), ms).await,
+        None => server.serve(FromTokio::new(&mut stream)).await,
+    };
     ended(end);
     close_gracefully(&mut stream).await;
 }
@@ -110,6 +132,7 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     peer: String,
     pass: Pass,
     tls: Option<TlsAcceptor>,
+    idle_ms: Option<u64>,
     notes: Notes,
 ) where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
@@ -126,12 +149,12 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
             notes(SessionNote::Closed { id, end });
         };
         match tls {
-            None => serve_then_close(server, stream, ended).await,
+            None => serve_then_close(server, stream, idle_ms, ended).await,
             Some(acceptor) => {
                 // The TLS handshake counts against the hello deadline too.
                 let limit = Duration::from_millis(server.config().handshake_timeout_ms);
                 match tokio::time::timeout(limit, acceptor.accept(stream)).await {
-                    Ok(Ok(tls)) => serve_then_close(server, tls, ended).await,
+                    Ok(Ok(tls)) => serve_then_close(server, tls, idle_ms, ended).await,
                     Ok(Err(e)) => {
                         let reason = format!("TLS handshake failed: {e}");
                         notes(SessionNote::Dropped { id, reason: &reason });
@@ -187,7 +210,7 @@ pub async fn serve_tcp_until<const SUBS: usize, const LINE: usize, const OUT: us
 }
 
 /// Like [`serve_tcp_until`], with `options` (TLS, per-address limits,
-/// keep-alive).
+/// keep-alive, idle timeout).
 pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: TcpListener,
@@ -199,6 +222,7 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
     let notes: Notes = Arc::new(notes);
     let peers = Peers::new(options.peers);
     let tls = options.tls.map(TlsAcceptor::from);
+    let idle_ms = Some(aimx_std_net::idle::idle_ms(options.idle_timeout));
     let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
@@ -220,7 +244,7 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
         let _ = if options.keepalive { keepalive::enable(&stream) } else { stream.set_nodelay(true) };
         let peer = format!("tcp {addr}");
         match peers.admit(Some(addr.ip())) {
-            Ok(pass) => spawn_session(server, stream, peer, pass, tls.clone(), notes.clone()),
+            Ok(pass) => spawn_session(server, stream, peer, pass, tls.clone(), idle_ms, notes.clone()),
             Err(_) => {
                 notes(SessionNote::PeerOverLimit { peer: &peer });
                 let line = over_limit_line(options.peers.max_per_peer);
@@ -235,7 +259,8 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
 }
 
 /// Serves every connection accepted on a Unix socket, each in its own task.
-/// Returns only on a fatal accept error.
+/// Its sessions keep the server's `Config::idle_timeout_ms` (local peers;
+/// see [`aimx_std_net::idle`]). Returns only on a fatal accept error.
 pub async fn serve_unix<const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
     listener: UnixListener,
@@ -271,7 +296,7 @@ pub async fn serve_unix_until<const SUBS: usize, const LINE: usize, const OUT: u
             Ok((stream, _)) => {
                 backoff.reset();
                 let pass = peers.admit(None).expect("untracked peers are always admitted");
-                spawn_session(server, stream, path.clone(), pass, None, notes.clone());
+                spawn_session(server, stream, path.clone(), pass, None, None, notes.clone());
             }
             Err(error) => {
                 if after_accept_error(error, &mut backoff, &notes, &mut stop).await? {

@@ -2,7 +2,7 @@
 //! `cargo run --release -p aimx-async-std-demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
 
 use aimx::{Registry, Server};
-use aimx_async_std::{serve_incoming, AsyncStdSpawner, IoClock};
+use aimx_async_std::{serve_incoming, serve_incoming_with, AsyncStdSpawner, IoClock, ServeOptions};
 use aimx_demo_common::demo;
 use async_signal::{Signal, Signals};
 use futures_lite::StreamExt;
@@ -31,7 +31,13 @@ fn main() {
                 .await
                 .unwrap_or_else(|e| demo::fail(&format!("bind {addr}: {e}")));
             println!("listening on tcp {}", listener.local_addr().map_or(addr.clone(), |a| a.to_string()));
-            listeners.push(async_std::task::spawn(serve_incoming(server, listener, AsyncStdSpawner, log)));
+            let mut options = ServeOptions::default();
+            if let Some(idle) = args.idle_timeout {
+                options.idle_timeout = idle;
+            }
+            let accepting =
+                serve_incoming_with(server, listener, AsyncStdSpawner, options, log, std::future::pending());
+            listeners.push(async_std::task::spawn(accepting));
         }
         demo::announce(&args);
         async_std::task::spawn(demo::produce_temperature(IoClock, args.rate_hz));

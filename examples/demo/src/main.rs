@@ -57,6 +57,9 @@ async fn serve<const LINE: usize, const OUT: usize>(args: aimx_demo_common::args
             tokio::net::TcpListener::bind(addr).await.unwrap_or_else(|e| demo::fail(&format!("bind {addr}: {e}")));
         println!("listening on tcp {}", listener.local_addr().map_or(addr.clone(), |a| a.to_string()));
         let mut options = aimx_tokio::TcpOptions::new();
+        if let Some(idle) = args.idle_timeout {
+            options = options.idle_timeout(idle);
+        }
         if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
             let ca = args.tls_client_ca.as_deref().map(std::path::Path::new);
             let tls = aimx_tokio::tls::server_config_from_files(cert.as_ref(), key.as_ref(), ca)

@@ -2,7 +2,7 @@
 //! `cargo run --release -p aimx-smol-demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
 
 use aimx::{Registry, Server};
-use aimx_async_std::{serve_incoming, IoClock, SmolSpawner};
+use aimx_async_std::{serve_incoming, serve_incoming_with, IoClock, ServeOptions, SmolSpawner};
 use aimx_demo_common::demo;
 use async_signal::{Signal, Signals};
 use futures_lite::StreamExt;
@@ -29,7 +29,12 @@ fn main() {
             let listener =
                 smol::net::TcpListener::bind(addr).await.unwrap_or_else(|e| demo::fail(&format!("bind {addr}: {e}")));
             println!("listening on tcp {}", listener.local_addr().map_or(addr.clone(), |a| a.to_string()));
-            listeners.push(smol::spawn(serve_incoming(server, listener, SmolSpawner, log)));
+            let mut options = ServeOptions::default();
+            if let Some(idle) = args.idle_timeout {
+                options.idle_timeout = idle;
+            }
+            let accepting = serve_incoming_with(server, listener, SmolSpawner, options, log, std::future::pending());
+            listeners.push(smol::spawn(accepting));
         }
         demo::announce(&args);
         // smol cancels a task whose handle is dropped: detach the background ones.
