@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -11,25 +12,29 @@ use tokio::task::JoinHandle;
 
 use crate::codec::{Codec, Framing, Wire};
 use crate::error::{Error, Result};
+use crate::keepalive::{KeepAlive, LastSent};
 use crate::options::Options;
 use crate::reader::{self, read_frame};
 use crate::state::{Pending, Shared, Slot};
 use crate::subscription::Subscription;
 use crate::wire::{Event, Incoming, RecordInfo, Welcome};
 
-type Writer = Box<dyn AsyncWrite + Send + Unpin>;
+pub(crate) type Writer = Box<dyn AsyncWrite + Send + Unpin>;
 
 /// A connected, greeted AimX v1 session. Calls may run concurrently from
 /// several tasks (`&self`); the connection closes when the client is dropped.
 pub struct Client {
     welcome: Welcome,
     codec: Codec,
-    writer: Mutex<Writer>,
+    writer: Arc<Mutex<Writer>>,
     shared: Shared,
-    next_id: AtomicU64,
+    next_id: Arc<AtomicU64>,
     timeout: Duration,
     event_queue: usize,
     reader: JoinHandle<()>,
+    /// When this client last wrote: the keep-alive pings after a quiet spell.
+    sent: Arc<LastSent>,
+    keep_alive: Option<JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for Client {
@@ -41,6 +46,9 @@ impl std::fmt::Debug for Client {
 impl Drop for Client {
     fn drop(&mut self) {
         self.reader.abort();
+        if let Some(keep_alive) = &self.keep_alive {
+            keep_alive.abort();
+        }
     }
 }
 
@@ -146,16 +154,32 @@ impl Client {
         };
         let shared = Shared::default();
         let reader = tokio::spawn(reader::run(reader, shared.clone(), codec));
+        let writer = Arc::new(Mutex::new(writer));
+        // v1's hello has no id; v3's took the first.
+        let next_id = Arc::new(AtomicU64::new(if codec.wire == Wire::V3 { HELLO_ID + 1 } else { 1 }));
+        let sent = Arc::new(LastSent::new());
+        let keep_alive = options.keep_alive.filter(|every| !every.is_zero()).map(|every| {
+            let task = KeepAlive {
+                every,
+                writer: writer.clone(),
+                shared: shared.clone(),
+                codec,
+                next_id: next_id.clone(),
+                sent: sent.clone(),
+            };
+            tokio::spawn(task.run())
+        });
         Ok(Client {
             welcome,
             codec,
-            writer: Mutex::new(writer),
+            writer,
             shared,
-            // v1's hello has no id; v3's took the first.
-            next_id: AtomicU64::new(if codec.wire == Wire::V3 { HELLO_ID + 1 } else { 1 }),
+            next_id,
             timeout: options.timeout,
             event_queue: options.event_queue.max(1),
             reader,
+            sent,
+            keep_alive,
         })
     }
 
@@ -200,6 +224,7 @@ impl Client {
         let mut writer = self.writer.lock().await;
         writer.write_all(frame).await?;
         writer.flush().await?;
+        self.sent.touch();
         Ok(())
     }
 
@@ -207,15 +232,23 @@ impl Client {
     /// had to say about earlier frames has arrived by then.
     async fn v3_ping(&self) -> Result<()> {
         let (tx, pong) = oneshot::channel();
-        {
-            let mut state = self.shared.lock();
-            if let Some(ended) = &state.ended {
-                return Err(ended.error());
-            }
-            state.pongs.push_back(tx);
-        }
         within(self.timeout, "the pong", async {
-            self.write(&self.codec.frame(r#"{"t":"ping"}"#)).await?;
+            {
+                // Queued while holding the writer, so pongs, which carry no
+                // id, are matched in the order the pings went out (the
+                // keep-alive's included).
+                let mut writer = self.writer.lock().await;
+                {
+                    let mut state = self.shared.lock();
+                    if let Some(ended) = &state.ended {
+                        return Err(ended.error());
+                    }
+                    state.pongs.push_back(Some(tx));
+                }
+                writer.write_all(&self.codec.frame(r#"{"t":"ping"}"#)).await?;
+                writer.flush().await?;
+                self.sent.touch();
+            }
             pong.await.map_err(|_| self.ended().unwrap_or_else(|| Error::Closed("the reader stopped".into())))
         })
         .await

@@ -36,13 +36,16 @@ pub enum ErrorCode {
     TooManySubscriptions,
     /// `too_many_sessions`.
     TooManySessions,
+    /// `idle_timeout`: the session sent nothing for the server's idle
+    /// timeout and was closed.
+    IdleTimeout,
     /// `internal_error`.
     InternalError,
     /// A code this client does not know.
     Other(String),
 }
 
-const CODES: [(&str, ErrorCode); 15] = [
+const CODES: [(&str, ErrorCode); 16] = [
     ("parse_error", ErrorCode::ParseError),
     ("protocol_error", ErrorCode::ProtocolError),
     ("line_too_long", ErrorCode::LineTooLong),
@@ -57,6 +60,7 @@ const CODES: [(&str, ErrorCode); 15] = [
     ("validation_error", ErrorCode::ValidationError),
     ("too_many_subscriptions", ErrorCode::TooManySubscriptions),
     ("too_many_sessions", ErrorCode::TooManySessions),
+    ("idle_timeout", ErrorCode::IdleTimeout),
     ("internal_error", ErrorCode::InternalError),
 ];
 

@@ -32,6 +32,7 @@ mod backoff;
 mod client;
 mod codec;
 mod error;
+mod keepalive;
 mod options;
 mod reader;
 mod state;

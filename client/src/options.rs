@@ -26,6 +26,10 @@ pub struct Options {
     /// How frames are cut; `None`: v3 over TCP is length-prefixed, the rest
     /// is lines ([`Framing::default_for`]).
     pub framing: Option<Framing>,
+    /// Send a `ping` when nothing was sent for this long, so a server's idle
+    /// timeout (5 minutes on the std TCP servers) does not close a session
+    /// held open unused. Default 60 s; `None` (or zero) never pings.
+    pub keep_alive: Option<Duration>,
 }
 
 impl Default for Options {
@@ -38,6 +42,7 @@ impl Default for Options {
             resync: false,
             wire: Wire::V1,
             framing: None,
+            keep_alive: Some(Duration::from_secs(60)),
         }
     }
 }
@@ -67,6 +72,12 @@ impl Options {
         self
     }
 
+    /// Pings after this long without sending anything (`None`: never).
+    pub fn keep_alive(mut self, every: Option<Duration>) -> Self {
+        self.keep_alive = every;
+        self
+    }
+
     /// Sets the name sent in the hello.
     pub fn client_name(mut self, name: impl Into<String>) -> Self {
         self.client_name = name.into();
@@ -84,6 +95,7 @@ impl fmt::Debug for Options {
             .field("resync", &self.resync)
             .field("wire", &self.wire)
             .field("framing", &self.framing)
+            .field("keep_alive", &self.keep_alive)
             .finish()
     }
 }

@@ -90,16 +90,24 @@ pub(crate) async fn run<R: AsyncBufRead + Unpin>(mut reader: R, shared: Shared, 
             Ok(None) => break Ended::Closed("the server closed the connection".into()),
             Err(e) => break Ended::Closed(format!("read failed: {e}")),
         }
-        if !line.is_empty() {
+        let incoming = codec.classify(&line);
+        // A keep-alive ping's answer goes nowhere, not even to the tap.
+        let keep_alive = match &incoming {
+            Incoming::Reply(id, _) => shared.lock().keep_alive_ids.remove(id),
+            Incoming::Pong => matches!(shared.lock().pongs.front(), Some(None)),
+            _ => false,
+        };
+        if !line.is_empty() && !keep_alive {
             if let Some(tap) = &shared.lock().tap {
                 let _ = tap.try_send(String::from_utf8_lossy(&line).into_owned());
             }
         }
-        match codec.classify(&line) {
+        match incoming {
+            Incoming::Reply(_, _) if keep_alive => {}
             Incoming::Reply(id, result) => reply(&shared, id, result.map_err(Error::Server)),
             Incoming::Event(event, counted) => deliver(&shared, event, counted),
             Incoming::Pong => {
-                if let Some(waiter) = shared.lock().pongs.pop_front() {
+                if let Some(Some(waiter)) = shared.lock().pongs.pop_front() {
                     let _ = waiter.send(());
                 }
             }

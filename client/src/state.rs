@@ -1,7 +1,7 @@
 //! What the reader task and the callers share: requests awaiting replies,
 //! live subscriptions, and why the connection ended.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use serde_json::Value;
@@ -69,8 +69,10 @@ pub(crate) struct State {
     pub pending: BTreeMap<u64, Pending>,
     pub subs: HashMap<String, Slot>,
     /// Callers waiting for a v3 `pong`, oldest first (pongs carry no id;
-    /// the server answers in order).
-    pub pongs: VecDeque<oneshot::Sender<()>>,
+    /// the server answers in order); `None` for a keep-alive ping's.
+    pub pongs: VecDeque<Option<oneshot::Sender<()>>>,
+    /// Ids of v1 keep-alive pings whose reply has not arrived.
+    pub keep_alive_ids: HashSet<u64>,
     pub ended: Option<Ended>,
     /// A copy of every line read, for `Client::tap`.
     pub tap: Option<mpsc::Sender<String>>,

@@ -19,7 +19,14 @@ pub(crate) fn classify(frame: &[u8]) -> Incoming {
 }
 
 fn reply(mut obj: Map<String, Value>) -> Incoming {
-    let Some(id) = obj.get("id").and_then(Value::as_u64) else { return Incoming::Junk };
+    let Some(id) = obj.get("id").and_then(Value::as_u64) else {
+        // An error answering no request ends the session (the idle
+        // timeout, too many bad frames): the reason the connection ends.
+        return match obj.get("err").and_then(Value::as_str) {
+            Some(err) => Incoming::Refusal(server_error(err, &obj)),
+            None => Incoming::Junk,
+        };
+    };
     if let Some(err) = obj.get("err").and_then(Value::as_str) {
         return Incoming::Reply(id, Err(server_error(err, &obj)));
     }
