@@ -10,7 +10,7 @@ pub const USAGE: &str =
   --max-sessions N  sessions at once (default 64)
   --buffers N    bytes of each session's line and reply buffers: 512, 1024
                  (default) or 16384; the tokio demo only (aimx-demo)
-  --tls-cert FILE  serve TLS on --tcp with this PEM certificate chain (tokio demo)
+  --tls-cert FILE  serve TLS on --tcp with this PEM certificate chain
   --tls-key FILE   the certificate's PEM private key
   --tls-client-ca FILE  also require client certificates signed by these CAs
   --idle-timeout SECS  close a TCP session with no subscription that sends

@@ -34,6 +34,18 @@ pub fn config(args: &DemoArgs, name: &'static str) -> Config<'static> {
     config
 }
 
+/// The TLS server config `--tls-cert`/`--tls-key`/`--tls-client-ca` ask
+/// for (`None`: plain TCP); exits with the reason when the files are bad.
+pub fn tls(args: &DemoArgs) -> Option<std::sync::Arc<aimx_std_net::rustls::ServerConfig>> {
+    let (cert, key) = (args.tls_cert.as_ref()?, args.tls_key.as_ref()?);
+    let ca = args.tls_client_ca.as_deref().map(std::path::Path::new);
+    let config = aimx_std_net::tls::server_config_from_files(cert.as_ref(), key.as_ref(), ca)
+        .unwrap_or_else(|e| fail(&format!("TLS: {e}")));
+    let clients = if ca.is_some() { "required" } else { "not asked for" };
+    println!("serving TLS on tcp (client certificates {clients})");
+    Some(config)
+}
+
 /// Prints what the server is about to do.
 pub fn announce(args: &DemoArgs) {
     let policy = if args.read_only { "read-only" } else { "read-write" };

@@ -1,5 +1,8 @@
 //! One accept loop for any `futures-io` listener: async-std's and smol's
-//! TCP and Unix listeners all fit [`Incoming`].
+//! TCP and Unix listeners all fit [`Incoming`]. With a rustls config in
+//! [`ServeOptions::tls`], each connection is a TLS stream to the session:
+//! the handshake runs on the session's own task, within the server's hello
+//! deadline, before the session takes a place.
 
 use std::future::Future;
 use std::io;
@@ -10,11 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aimx::server::SessionNote;
-use aimx::{Server, Spawn};
-use aimx_std_net::{accept_error, over_limit_line, PeerLimits, Peers};
+use aimx::{Server, SessionEnd, Spawn};
+use aimx_std_net::{accept_error, over_limit_line, rustls, PeerLimits, Peers};
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::or;
+use futures_rustls::TlsAcceptor;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
 
 use crate::IoClock;
@@ -48,11 +52,33 @@ pub struct ServeOptions {
     /// [`DEFAULT_IDLE_TIMEOUT`](aimx_std_net::DEFAULT_IDLE_TIMEOUT), 5
     /// minutes. Unix peers keep the server's `Config::idle_timeout_ms`.
     pub idle_timeout: Option<Duration>,
+    /// Serve TLS with this rustls config instead of the plain stream.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
 }
 
 impl Default for ServeOptions {
     fn default() -> Self {
-        ServeOptions { peers: PeerLimits::default(), idle_timeout: Some(aimx_std_net::DEFAULT_IDLE_TIMEOUT) }
+        ServeOptions { peers: PeerLimits::default(), idle_timeout: Some(aimx_std_net::DEFAULT_IDLE_TIMEOUT), tls: None }
+    }
+}
+
+impl ServeOptions {
+    /// Plain streams with the default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Serve TLS with `config` (e.g. from
+    /// [`tls::server_config_from_files`](crate::tls::server_config_from_files)).
+    pub fn tls(mut self, config: Arc<rustls::ServerConfig>) -> Self {
+        self.tls = Some(config);
+        self
+    }
+
+    /// Use these per-address limits.
+    pub fn peers(mut self, limits: PeerLimits) -> Self {
+        self.peers = limits;
+        self
     }
 }
 
@@ -85,6 +111,28 @@ pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S)
         async_io::Timer::after(LINGER).await;
     };
     or(drain, timeout).await;
+}
+
+/// The server side of a TLS handshake on `stream`, given at most `limit`: a
+/// peer that opens the connection and never finishes the handshake is
+/// dropped then, and meanwhile holds only its own task, not a session place.
+async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    acceptor: &TlsAcceptor,
+    stream: S,
+    limit: Duration,
+) -> Result<futures_rustls::server::TlsStream<S>, String> {
+    let accept = async { acceptor.accept(stream).await.map_err(|e| format!("TLS handshake failed: {e}")) };
+    let timeout = async {
+        async_io::Timer::after(limit).await;
+        Err("TLS handshake timed out".to_owned())
+    };
+    or(accept, timeout).await
+}
+
+/// Sends `line` (a refusal) and closes gracefully.
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, line: &[u8]) {
+    let _ = stream.write_all(line).await;
+    close_gracefully(&mut stream).await;
 }
 
 /// Serves every connection `incoming` yields, each in a task of `spawner`.
@@ -136,6 +184,9 @@ where
     server.mark_started();
     let peers = Peers::new(options.peers);
     let idle_ms = aimx_std_net::idle::idle_ms(options.idle_timeout);
+    let acceptor = options.tls.map(TlsAcceptor::from);
+    // The TLS handshake counts against the hello deadline too.
+    let handshake_limit = Duration::from_millis(server.config().handshake_timeout_ms);
     let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
@@ -145,7 +196,7 @@ where
             None
         };
         let Some(accepted) = or(next, stopped).await else { return Ok(()) };
-        let (mut stream, peer) = match accepted {
+        let (stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) if accept_error::is_transient(&error) => {
                 let delay = backoff.next_delay();
@@ -166,19 +217,26 @@ where
             Err(error) => return Err(error),
         };
         backoff.reset();
+        let acceptor = acceptor.clone();
         let Ok(pass) = peers.admit(peer.ip) else {
             notes(SessionNote::PeerOverLimit { peer: &peer.name });
             let line = over_limit_line(options.peers.max_per_peer);
-            // Best effort: a full task pool just drops the connection.
+            // Best effort: a full task pool just drops the connection. On a
+            // TLS port the refusal goes inside TLS, where the client reads it.
             let _ = spawner.spawn(async move {
-                let _ = stream.write_all(&line).await;
-                close_gracefully(&mut stream).await;
+                match acceptor {
+                    None => refuse(stream, &line).await,
+                    Some(acceptor) => {
+                        if let Ok(tls) = handshake(&acceptor, stream, handshake_limit).await {
+                            refuse(tls, &line).await;
+                        }
+                    }
+                }
             });
             continue;
         };
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         notes(SessionNote::Opened { id, peer: &peer.name });
-        let pass = Arc::new(pass);
         let network = peer.ip.is_some();
         spawner
             .spawn(async move {
@@ -186,17 +244,38 @@ where
                 if !pass.wait().is_zero() {
                     async_io::Timer::after(pass.wait()).await;
                 }
-                let end = if network {
-                    server.serve_idle(FromFutures::new(&mut stream), idle_ms).await
-                } else {
-                    server.serve(FromFutures::new(&mut stream)).await
+                let ended = |end| {
+                    pass.ended(end);
+                    notes(SessionNote::Closed { id, end });
                 };
-                pass.ended(end);
-                notes(SessionNote::Closed { id, end });
-                close_gracefully(&mut stream).await;
+                match acceptor {
+                    None => serve_then_close(server, stream, network.then_some(idle_ms), ended).await,
+                    Some(acceptor) => match handshake(&acceptor, stream, handshake_limit).await {
+                        Ok(tls) => serve_then_close(server, tls, network.then_some(idle_ms), ended).await,
+                        Err(reason) => notes(SessionNote::Dropped { id, reason: &reason }),
+                    },
+                }
             })
             .map_err(|e| io::Error::other(e.to_string()))?;
     }
+}
+
+/// Serves the session (with this idle timeout in ms, or the server's own
+/// when `None`), reports its end, then closes gracefully.
+async fn serve_then_close<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'static, IoClock, SUBS, LINE, OUT>,
+    mut stream: S,
+    idle_ms: Option<u64>,
+    ended: impl FnOnce(SessionEnd),
+) where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    let end = match idle_ms {
+        Some(idle_ms) => server.serve_idle(FromFutures::new(&mut stream), idle_ms).await,
+        None => server.serve(FromFutures::new(&mut stream)).await,
+    };
+    ended(end);
+    close_gracefully(&mut stream).await;
 }
 
 /// Graceful shutdown, after the accept loop stopped: every session finishes

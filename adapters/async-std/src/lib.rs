@@ -1,7 +1,8 @@
 //! async-std and smol support for `aimx`, written once against `futures-io`
 //! streams: a [`Clock`] on `async-io`'s timer (the reactor both runtimes use),
 //! a [`Spawn`] for each runtime, and an accept loop that serves each incoming
-//! connection in its own task.
+//! connection in its own task, over TLS when given a rustls config
+//! ([`ServeOptions::tls`], with [`tls::server_config_from_files`]).
 //!
 //! async-std is discontinued upstream (RUSTSEC-2025-0052); smol is its
 //! successor. Both work through the same code here; pick the spawner.
@@ -49,7 +50,7 @@ pub use accept::{
     close_gracefully, serve_incoming, serve_incoming_until, serve_incoming_with, shutdown, Incoming, Peer, ServeOptions,
 };
 pub use aimx::server::SessionNote;
-pub use aimx_std_net::PeerLimits;
+pub use aimx_std_net::{rustls, tls, PeerLimits};
 
 /// Wall-clock time since the Unix epoch.
 pub fn now() -> Timestamp {

@@ -8,7 +8,9 @@
 //!   failed hellos, so one address gets at most ~10 token guesses a second;
 //! * [`keepalive`]: TCP keep-alive, so a peer that vanished frees its slot;
 //! * [`idle`]: the idle timeout of TCP sessions (5 minutes by default);
-//! * [`tls`]: a rustls server config from PEM files.
+//! * [`tls`]: a rustls server config from PEM files;
+//! * `test_pki` (feature `test-pki`): certificates made at run time, for
+//!   tests and measurements of the TLS path.
 //!
 //! The core knows none of this: TLS is just another stream to it.
 #![deny(missing_docs)]
@@ -17,6 +19,8 @@ pub mod accept_error;
 pub mod idle;
 pub mod keepalive;
 pub mod peers;
+#[cfg(feature = "test-pki")]
+pub mod test_pki;
 pub mod tls;
 
 pub use accept_error::{is_transient, Backoff};

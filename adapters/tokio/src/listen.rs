@@ -108,6 +108,12 @@ pub async fn close_gracefully<S: AsyncRead + AsyncWrite + Unpin>(stream: &mut S)
     let _ = tokio::time::timeout(LINGER, drain).await;
 }
 
+/// Sends `line` (a refusal) and closes gracefully.
+async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, line: &[u8]) {
+    let _ = tokio::time::timeout(LINGER, stream.write_all(line)).await;
+    close_gracefully(&mut stream).await;
+}
+
 /// Serves the session (with `idle_ms` as its idle timeout, or the server's
 /// own when `None`), reports its end, then closes gracefully.
 async fn serve_then_close<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
@@ -248,10 +254,17 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
             Err(_) => {
                 notes(SessionNote::PeerOverLimit { peer: &peer });
                 let line = over_limit_line(options.peers.max_per_peer);
+                let (tls, limit) = (tls.clone(), Duration::from_millis(server.config().handshake_timeout_ms));
+                // On a TLS port the refusal goes inside TLS, where the client reads it.
                 tokio::spawn(async move {
-                    let mut stream = stream;
-                    let _ = tokio::time::timeout(LINGER, stream.write_all(&line)).await;
-                    close_gracefully(&mut stream).await;
+                    match tls {
+                        None => refuse(stream, &line).await,
+                        Some(acceptor) => {
+                            if let Ok(Ok(stream)) = tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                                refuse(stream, &line).await;
+                            }
+                        }
+                    }
                 });
             }
         }

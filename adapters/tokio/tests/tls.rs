@@ -1,6 +1,8 @@
 //! Sessions over TLS with certificates made at test time: a whole session
 //! works, a plain client gets a clear failure, a client trusting another CA
-//! refuses the server, and a required client certificate is enforced.
+//! refuses the server, a required client certificate is enforced, a peer
+//! that never finishes the handshake holds no session place, and a refusal
+//! over the per-address cap arrives inside TLS.
 
 mod common;
 
@@ -8,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aimx::Config;
-use aimx_tokio::{tls, TcpOptions};
+use aimx_tokio::{tls, PeerLimits, TcpOptions};
 use common::{hear, notes, server, Client, Heard};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
@@ -71,13 +73,26 @@ fn connector(
 async fn tls_server(
     config: Arc<rustls::ServerConfig>,
 ) -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Heard>) {
-    let server = server(Config::new().read_write());
+    tls_server_with(TcpOptions::new().tls(config)).await
+}
+
+async fn tls_server_with(
+    options: TcpOptions,
+) -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Heard>) {
+    let (addr, heard, _) = tls_server_configured(Config::new().read_write(), options).await;
+    (addr, heard)
+}
+
+async fn tls_server_configured(
+    config: Config<'static>,
+    options: TcpOptions,
+) -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Heard>, &'static common::TestServer) {
+    let server = server(config);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (notes, heard) = notes();
-    let options = TcpOptions::new().tls(config);
     tokio::spawn(aimx_tokio::serve_tcp_with(server, listener, options, notes, std::future::pending()));
-    (addr, heard)
+    (addr, heard, server)
 }
 
 fn localhost() -> ServerName<'static> {
@@ -172,4 +187,58 @@ async fn a_required_client_certificate_is_enforced() {
     let stream = connector(&pki.ca, Some(client_cert)).connect(localhost(), stream).await.unwrap();
     let mut c = Client::new(stream);
     assert_eq!(c.hello().await["version"], "1.0");
+}
+
+#[tokio::test]
+async fn over_the_address_cap_the_refusal_arrives_inside_tls() {
+    let pki = pki();
+    let config = tls::server_config(vec![pki.leaf.clone()], pki.leaf_key.clone_key(), None).unwrap();
+    let limits = PeerLimits { max_per_peer: 1, exempt_loopback: false, ..PeerLimits::default() };
+    let (addr, _heard) = tls_server_with(TcpOptions::new().tls(config).peers(limits)).await;
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut first = Client::new(connector(&pki.ca, None).connect(localhost(), stream).await.unwrap());
+    assert_eq!(first.hello().await["version"], "1.0");
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut second = Client::new(connector(&pki.ca, None).connect(localhost(), stream).await.unwrap());
+    assert_eq!(second.json().await.unwrap()["error"]["code"], "too_many_sessions");
+    assert!(second.next().await.unwrap().is_none());
+}
+
+/// A peer that opens TCP and sends nothing (or half a handshake) waits on
+/// its own task: others are served meanwhile, it takes no session place
+/// (`max_sessions` 1 still lets a real client in), and at the hello
+/// deadline its connection is closed.
+#[tokio::test]
+async fn a_stalled_handshake_holds_no_place() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let pki = pki();
+    let config = tls::server_config(vec![pki.leaf.clone()], pki.leaf_key.clone_key(), None).unwrap();
+    let server_config = Config::new().max_sessions(1).handshake_timeout_ms(1_000);
+    let (addr, mut heard, server) = tls_server_configured(server_config, TcpOptions::new().tls(config)).await;
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    let mut half = TcpStream::connect(addr).await.unwrap();
+    half.write_all(&[0x16, 0x03, 0x01, 0x00, 0x80]).await.unwrap(); // a record header, then nothing
+    let opened = std::time::Instant::now();
+
+    let stream = TcpStream::connect(addr).await.unwrap();
+    let mut c = Client::new(connector(&pki.ca, None).connect(localhost(), stream).await.unwrap());
+    assert_eq!(c.hello().await["version"], "1.0", "the real client is served at once");
+    assert_eq!(server.stats().sessions_open, 1, "the stalled peers hold no session");
+
+    for stream in [&mut silent, &mut half] {
+        let mut rest = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut rest)).await.unwrap();
+    }
+    let held = opened.elapsed();
+    assert!(held >= Duration::from_millis(900) && held < Duration::from_secs(5), "held {held:?}");
+    for _ in 0..2 {
+        let reason = hear(&mut heard, |h| match h {
+            Heard::Dropped(reason) => Some(reason.clone()),
+            _ => None,
+        })
+        .await;
+        assert_eq!(reason, "TLS handshake timed out");
+    }
+    c.send(&json!({"id": 1, "method": "ping"}).to_string()).await;
+    assert_eq!(c.json().await.unwrap()["result"]["pong"], true);
 }

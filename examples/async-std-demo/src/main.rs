@@ -1,5 +1,5 @@
 //! The demo server on async-std (discontinued upstream; see smol_demo):
-//! `cargo run --release -p aimx-async-std-demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
+//! `cargo run --release -p aimx-async-std-demo -- --unix /tmp/aimx.sock [--tcp ADDR [--tls-cert PEM --tls-key PEM]] …`
 
 use aimx::{Registry, Server};
 use aimx_async_std::{serve_incoming, serve_incoming_with, AsyncStdSpawner, IoClock, ServeOptions};
@@ -9,9 +9,6 @@ use futures_lite::StreamExt;
 
 fn main() {
     let args = demo::args();
-    if args.tls_cert.is_some() {
-        demo::fail("TLS is served by the tokio demo (aimx-demo) only");
-    }
     aimx_async_std::install_time();
     let config = demo::config(&args, concat!("aimx-async-std-demo/", env!("CARGO_PKG_VERSION")));
     let server: &'static Server<'static, IoClock> =
@@ -35,8 +32,10 @@ fn main() {
             if let Some(idle) = args.idle_timeout {
                 options.idle_timeout = idle;
             }
-            let accepting =
-                serve_incoming_with(server, listener, AsyncStdSpawner, options, log, std::future::pending());
+            if let Some(tls) = demo::tls(&args) {
+                options = options.tls(tls);
+            }
+            let accepting = serve_incoming_with(server, listener, AsyncStdSpawner, options, log, std::future::pending());
             listeners.push(async_std::task::spawn(accepting));
         }
         demo::announce(&args);

@@ -60,14 +60,7 @@ async fn serve<const LINE: usize, const OUT: usize>(args: aimx_demo_common::args
         if let Some(idle) = args.idle_timeout {
             options = options.idle_timeout(idle);
         }
-        if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
-            let ca = args.tls_client_ca.as_deref().map(std::path::Path::new);
-            let tls = aimx_tokio::tls::server_config_from_files(cert.as_ref(), key.as_ref(), ca)
-                .unwrap_or_else(|e| demo::fail(&format!("TLS: {e}")));
-            println!(
-                "serving TLS on tcp (client certificates {})",
-                if ca.is_some() { "required" } else { "not asked for" }
-            );
+        if let Some(tls) = demo::tls(&args) {
             options = options.tls(tls);
         }
         listeners.spawn(aimx_tokio::serve_tcp_with(server, listener, options, log, stopped()));

@@ -1,5 +1,5 @@
 //! The demo server on smol (the successor of async-std; same adapter code):
-//! `cargo run --release -p aimx-smol-demo -- --unix /tmp/aimx.sock [--tcp ADDR] …`
+//! `cargo run --release -p aimx-smol-demo -- --unix /tmp/aimx.sock [--tcp ADDR [--tls-cert PEM --tls-key PEM]] …`
 
 use aimx::{Registry, Server};
 use aimx_async_std::{serve_incoming, serve_incoming_with, IoClock, ServeOptions, SmolSpawner};
@@ -9,9 +9,6 @@ use futures_lite::StreamExt;
 
 fn main() {
     let args = demo::args();
-    if args.tls_cert.is_some() {
-        demo::fail("TLS is served by the tokio demo (aimx-demo) only");
-    }
     aimx_async_std::install_time();
     let config = demo::config(&args, concat!("aimx-smol-demo/", env!("CARGO_PKG_VERSION")));
     let server: &'static Server<'static, IoClock> =
@@ -32,6 +29,9 @@ fn main() {
             let mut options = ServeOptions::default();
             if let Some(idle) = args.idle_timeout {
                 options.idle_timeout = idle;
+            }
+            if let Some(tls) = demo::tls(&args) {
+                options = options.tls(tls);
             }
             let accepting = serve_incoming_with(server, listener, SmolSpawner, options, log, std::future::pending());
             listeners.push(smol::spawn(accepting));
