@@ -18,8 +18,8 @@ use aimx_std_net::{accept_error, over_limit_line, rustls, PeerLimits, Peers};
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_lite::future::or;
-use futures_rustls::TlsAcceptor;
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use futures_rustls::TlsAcceptor;
 
 use crate::IoClock;
 

@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 
 use aimx::record::AnyRecord;
 use aimx::{Config, Registry, Server};
-use aimx_async_std::{serve_incoming_with, AsyncStdSpawner, IoClock, PeerLimits, ServeOptions, SessionNote, SmolSpawner};
+use aimx_async_std::{
+    serve_incoming_with, AsyncStdSpawner, IoClock, PeerLimits, ServeOptions, SessionNote, SmolSpawner,
+};
 use aimx_std_net::test_pki::{client_config, localhost, Ca, Identity};
 use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use futures_lite::{AsyncRead, AsyncWrite, StreamExt};
@@ -77,7 +79,11 @@ impl Runtime {
     }
 
     /// Starts the accept loop with `options` on a fresh server; its address.
-    async fn serve(self, config: Config<'static>, options: ServeOptions) -> (SocketAddr, &'static Server<'static, IoClock>) {
+    async fn serve(
+        self,
+        config: Config<'static>,
+        options: ServeOptions,
+    ) -> (SocketAddr, &'static Server<'static, IoClock>) {
         let server = server(config);
         let stop = std::future::pending();
         let addr = match self {
@@ -146,7 +152,8 @@ async fn tls_client(
 fn a_whole_session_over_tls(runtime: Runtime) {
     runtime.block_on(async {
         let ca = Ca::new("aimx test CA");
-        let (addr, _) = runtime.serve(Config::new().read_write(), ServeOptions::new().tls(ca.server_config(false))).await;
+        let (addr, _) =
+            runtime.serve(Config::new().read_write(), ServeOptions::new().tls(ca.server_config(false))).await;
         let mut c = Client::new(tls_client(addr, &ca, None).await.unwrap());
         assert_eq!(c.hello().await["version"], "1.0");
         c.send(&json!({"id": 1, "method": "record.list", "params": {}}).to_string()).await;

@@ -76,9 +76,7 @@ async fn tls_server(
     tls_server_with(TcpOptions::new().tls(config)).await
 }
 
-async fn tls_server_with(
-    options: TcpOptions,
-) -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Heard>) {
+async fn tls_server_with(options: TcpOptions) -> (std::net::SocketAddr, tokio::sync::mpsc::UnboundedReceiver<Heard>) {
     let (addr, heard, _) = tls_server_configured(Config::new().read_write(), options).await;
     (addr, heard)
 }

@@ -35,7 +35,8 @@ fn main() {
             if let Some(tls) = demo::tls(&args) {
                 options = options.tls(tls);
             }
-            let accepting = serve_incoming_with(server, listener, AsyncStdSpawner, options, log, std::future::pending());
+            let accepting =
+                serve_incoming_with(server, listener, AsyncStdSpawner, options, log, std::future::pending());
             listeners.push(async_std::task::spawn(accepting));
         }
         demo::announce(&args);

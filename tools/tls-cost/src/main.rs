@@ -41,7 +41,8 @@ struct Args {
     window: usize,
 }
 
-const USAGE: &str = "usage: aimx-tls-cost [--demo PATH] [--runs N] [--connections N] [--requests N] [--replies N] [--window N]";
+const USAGE: &str =
+    "usage: aimx-tls-cost [--demo PATH] [--runs N] [--connections N] [--requests N] [--replies N] [--window N]";
 
 fn args() -> Result<Args, String> {
     let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
@@ -98,7 +99,10 @@ fn main() {
 fn machine() -> String {
     let read = |path: &str| std::fs::read_to_string(path).unwrap_or_default();
     let cpuinfo = read("/proc/cpuinfo");
-    let cpu = cpuinfo.lines().find_map(|l| l.strip_prefix("model name")).map_or("?", |l| l.trim_start_matches([' ', '\t', ':']));
+    let cpu = cpuinfo
+        .lines()
+        .find_map(|l| l.strip_prefix("model name"))
+        .map_or("?", |l| l.trim_start_matches([' ', '\t', ':']));
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let load = read("/proc/loadavg");
     let load: Vec<&str> = load.split_whitespace().take(3).collect();

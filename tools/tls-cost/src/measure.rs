@@ -40,7 +40,13 @@ fn us(d: Duration) -> f64 {
 }
 
 /// Plain, then TLS, on fresh demo processes.
-pub fn run(exe: &Path, connections: usize, requests: usize, replies: usize, window: usize) -> Result<(Figures, Figures), String> {
+pub fn run(
+    exe: &Path,
+    connections: usize,
+    requests: usize,
+    replies: usize,
+    window: usize,
+) -> Result<(Figures, Figures), String> {
     let dir = std::env::temp_dir().join(format!("aimx-tls-cost-{}", std::process::id()));
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let result = (|| {
