@@ -26,7 +26,7 @@ use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures_rustls::{client, server, TlsAcceptor, TlsConnector};
 
 thread_local! {
-    static EXECUTOR: smol::LocalExecutor<'static> = smol::LocalExecutor::new();
+    static EXECUTOR: smol::LocalExecutor<'static> = const { smol::LocalExecutor::new() };
 }
 
 /// Runs `test` to completion, with the pipes' tasks beside it.
@@ -135,7 +135,7 @@ struct Handoff {
 
 enum State {
     Waiting(Rc<RefCell<Handoff>>),
-    Ready(FromFutures<server::TlsStream<Io>>),
+    Ready(Box<FromFutures<server::TlsStream<Io>>>),
 }
 
 /// The server's end of a TLS pipe: a `futures-rustls` server stream in the
@@ -161,7 +161,7 @@ impl End {
                 }
             })
             .await;
-            self.state = State::Ready(FromFutures::new(stream));
+            self.state = State::Ready(Box::new(FromFutures::new(stream)));
         }
         match &mut self.state {
             State::Ready(stream) => stream,

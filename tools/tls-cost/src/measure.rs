@@ -129,9 +129,12 @@ fn measure(
     })
 }
 
+/// A row of the table: its name, and the figure it shows.
+type Row = (&'static str, fn(&Figures) -> f64);
+
 /// The markdown table: medians over the runs, and the median ratio.
 pub fn table(demo: &str, args: &Args, runs: &[(Figures, Figures)]) -> String {
-    let rows: [(&str, fn(&Figures) -> f64); 6] = [
+    let rows: [Row; 6] = [
         ("connect: TCP (+ TLS handshake), client, median", |f| f.connect_us),
         ("connect to welcome, client, median", |f| f.welcome_us),
         ("server CPU per connection (connect, hello, close)", |f| f.cpu_per_connection_us),
