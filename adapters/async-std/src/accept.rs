@@ -1,6 +1,6 @@
 //! One accept loop for any `futures-io` listener: async-std's and smol's
 //! TCP and Unix listeners all fit [`Incoming`]. With a rustls config in
-//! [`ServeOptions::tls`], each connection is a TLS stream to the session:
+//! [`ServeOptions::tls()`], each connection is a TLS stream to the session:
 //! the handshake runs on the session's own task, within the server's hello
 //! deadline, before the session takes a place.
 

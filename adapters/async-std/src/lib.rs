@@ -2,7 +2,7 @@
 //! streams: a [`Clock`] on `async-io`'s timer (the reactor both runtimes use),
 //! a [`Spawn`] for each runtime, and an accept loop that serves each incoming
 //! connection in its own task, over TLS when given a rustls config
-//! ([`ServeOptions::tls`], with [`tls::server_config_from_files`]).
+//! ([`ServeOptions::tls()`], with [`tls::server_config_from_files`]).
 //!
 //! async-std is discontinued upstream (RUSTSEC-2025-0052); smol is its
 //! successor. Both work through the same code here; pick the spawner.
