@@ -10,13 +10,15 @@
 //!
 //! Both need the session to see its reader is slow. The session counts a
 //! peer as slow when one write of its reply buffer took more than one
-//! `write` call (the stream took part of it and made the rest wait). A TLS
-//! stream never does that: rustls takes the whole write into its own buffer
-//! (up to 64 KiB of records per connection) and the wait happens in `flush`.
-//! So over TLS a slow subscriber is served at the pace it reads and its
-//! write deadline holds (`sessions::write_deadline_ends_only_the_stuck_session`
-//! passes here), but its events are chosen in batches, not one at a time as
-//! the one before is written: the first test reads value 17 at 10 s when 100
+//! `write` call (the stream took part of it and made the rest wait). Over
+//! TLS the records wait in buffers first: on the server's side up to the
+//! accept loops' bound (`aimx_std_net::tls::SEND_BUFFER_LIMIT`, 4 KiB; the
+//! pipe here uses it too), on the client's side rustls decrypts ahead of its
+//! reader (up to 16 KiB), which here holds every event the tests send. So a
+//! slow subscriber is served at the pace it reads and its write deadline
+//! holds (`sessions::write_deadline_ends_only_the_stuck_session` passes
+//! here), but its events are chosen in batches, not one at a time as the
+//! one before is written: the first test reads value 17 at 10 s when 100
 //! were published (it allows 40 behind), the second sees 0 `dropped` for
 //! intervals that were missed. On a plain stream the session notices.
 

@@ -20,10 +20,10 @@ pub mod values;
 /// Defines one `#[test]` per conformance test, run by `$run`.
 ///
 /// `all_tests!(run, buffered)` leaves out the tests that need a write to the
-/// stream to wait while the peer does not read: over a stream that takes a
-/// whole write into a buffer of its own and waits in `flush` instead (TLS:
-/// rustls buffers up to 64 KiB of records per connection), the session
-/// cannot tell a slow reader from a fast one (see `tests/tls.rs`).
+/// stream to wait while the peer does not read: over a stream with buffers
+/// of its own at both ends (TLS: records the server's rustls holds, and what
+/// the client's rustls decrypts ahead of its reader), the session cannot
+/// tell a slow reader from a fast one within a few events (see `tests/tls.rs`).
 macro_rules! all_tests {
     ($run:expr) => {
         $crate::conformance::all_tests!($run, buffered);

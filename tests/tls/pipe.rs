@@ -21,6 +21,7 @@ use std::task::{Context, Poll, Waker};
 
 use aimx_std_net::rustls::{ClientConfig, ServerConfig};
 use aimx_std_net::test_pki::{client_config, localhost, Ca};
+use aimx_std_net::tls::bound_send_buffer;
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_lite::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use futures_rustls::{client, server, TlsAcceptor, TlsConnector};
@@ -64,7 +65,7 @@ pub fn duplex(capacity: usize) -> (End, aimx_testing::End) {
 /// that end is gone (dropped before it read), the stream is dropped here.
 async fn connection(server_io: Io, client_io: Io, plain: Io, handoff: Rc<RefCell<Handoff>>) {
     let (server_config, client_config) = configs();
-    let accept = TlsAcceptor::from(server_config.clone()).accept(server_io);
+    let accept = TlsAcceptor::from(server_config.clone()).accept_with(server_io, bound_send_buffer);
     let connect = TlsConnector::from(client_config.clone()).connect(localhost(), client_io);
     let server_side = async move {
         let server = accept.await.expect("the server's handshake in memory");

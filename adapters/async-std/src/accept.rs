@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use aimx::server::SessionNote;
 use aimx::{Server, SessionEnd, Spawn};
+use aimx_std_net::tls::bound_send_buffer;
 use aimx_std_net::{accept_error, over_limit_line, rustls, PeerLimits, Peers};
 use embedded_io_adapters::futures_03::FromFutures;
 use futures_io::{AsyncRead, AsyncWrite};
@@ -121,7 +122,9 @@ async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
     stream: S,
     limit: Duration,
 ) -> Result<futures_rustls::server::TlsStream<S>, String> {
-    let accept = async { acceptor.accept(stream).await.map_err(|e| format!("TLS handshake failed: {e}")) };
+    let accept = async {
+        acceptor.accept_with(stream, bound_send_buffer).await.map_err(|e| format!("TLS handshake failed: {e}"))
+    };
     let timeout = async {
         async_io::Timer::after(limit).await;
         Err("TLS handshake timed out".to_owned())

@@ -18,6 +18,7 @@ use aimx::{Config, Registry, Server};
 use aimx_async_std::{
     serve_incoming_with, AsyncStdSpawner, IoClock, PeerLimits, ServeOptions, SessionNote, SmolSpawner,
 };
+use aimx_std_net::rustls;
 use aimx_std_net::test_pki::{client_config, localhost, Ca, Identity};
 use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use futures_lite::{AsyncRead, AsyncWrite, StreamExt};
@@ -293,4 +294,65 @@ fn over_the_address_cap_the_refusal_arrives_inside_tls() {
         assert_eq!(second.json().await["error"]["code"], "too_many_sessions");
         assert!(second.next().await.unwrap().is_none());
     })
+}
+
+/// Both sides of a handshake in memory, then whatever the server still has
+/// to send (session tickets) handed over, so its send buffer starts empty.
+fn handshake_in_memory(client: &mut rustls::ClientConnection, server: &mut rustls::ServerConnection) {
+    for _ in 0..16 {
+        let mut bytes = Vec::new();
+        while client.wants_write() {
+            client.write_tls(&mut bytes).unwrap();
+        }
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            server.read_tls(&mut rest).unwrap();
+            server.process_new_packets().unwrap();
+        }
+        let mut bytes = Vec::new();
+        while server.wants_write() {
+            server.write_tls(&mut bytes).unwrap();
+        }
+        let mut rest = &bytes[..];
+        while !rest.is_empty() {
+            client.read_tls(&mut rest).unwrap();
+            client.process_new_packets().unwrap();
+        }
+        if !client.is_handshaking() && !server.is_handshaking() && !server.wants_write() {
+            return;
+        }
+    }
+    panic!("the handshake in memory did not finish");
+}
+
+/// How many bytes of plaintext a server connection takes while its peer
+/// reads nothing (nothing is handed to a socket).
+fn taken_while_the_peer_does_not_read(bound: bool) -> usize {
+    use std::io::Write;
+    let ca = Ca::new("aimx test CA");
+    let mut server = rustls::ServerConnection::new(ca.server_config(false)).unwrap();
+    if bound {
+        aimx_std_net::tls::bound_send_buffer(&mut server);
+    }
+    let mut client = rustls::ClientConnection::new(client_config(&ca.cert(), None), localhost()).unwrap();
+    handshake_in_memory(&mut client, &mut server);
+    let mut taken = 0;
+    let event = [b'x'; 115];
+    for _ in 0..2_000 {
+        taken += server.writer().write(&event).unwrap();
+    }
+    taken
+}
+
+/// The accept loops bound what a TLS connection holds for a peer that does
+/// not read: rustls alone takes 64 KiB, so a write to a slow reader would
+/// never be taken in part and the session could not tell it is slow.
+#[test]
+fn a_tls_connection_holds_little_for_a_peer_that_does_not_read() {
+    let unbounded = taken_while_the_peer_does_not_read(false);
+    let bounded = taken_while_the_peer_does_not_read(true);
+    assert!(unbounded > 32 * 1024, "rustls's own limit (64 KiB of records): took {unbounded} B");
+    assert!(bounded <= aimx_std_net::tls::SEND_BUFFER_LIMIT, "took {bounded} B");
+    assert!(bounded > 0, "took nothing");
+    eprintln!("taken for a peer that does not read: {unbounded} B unbounded, {bounded} B bounded");
 }

@@ -68,3 +68,20 @@ pub fn server_config_from_files(cert: &Path, key: &Path, client_ca: Option<&Path
     let cas = client_ca.map(load_certs).transpose()?;
     server_config(load_certs(cert)?, load_key(key)?, cas)
 }
+
+/// How many bytes of TLS records a connection may hold that its socket has
+/// not taken yet (rustls's default is 64 KiB).
+///
+/// The session notices a slow reader when a write of its reply buffer is
+/// taken only in part; with 64 KiB of room rustls takes every write whole and
+/// the wait moves into `flush`, so a slow TLS subscriber would get old values
+/// in batches and no `dropped` count. A few KiB keep a write's wait visible
+/// (and bound the memory a stalled TLS peer holds) while a reader that keeps
+/// up never meets the limit: rustls hands records to the socket as it goes.
+pub const SEND_BUFFER_LIMIT: usize = 4 * 1024;
+
+/// Bounds a new server connection's send buffer to [`SEND_BUFFER_LIMIT`];
+/// the accept loops pass it to `TlsAcceptor::accept_with`.
+pub fn bound_send_buffer(connection: &mut rustls::ServerConnection) {
+    connection.set_buffer_limit(Some(SEND_BUFFER_LIMIT));
+}

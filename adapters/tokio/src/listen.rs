@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use aimx::server::SessionNote;
 use aimx::{Server, SessionEnd, Spawn};
+use aimx_std_net::tls::bound_send_buffer;
 use aimx_std_net::{accept_error, keepalive, over_limit_line, Pass, PeerLimits, Peers};
 use embedded_io_adapters::tokio_1::FromTokio;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -159,7 +160,7 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
             Some(acceptor) => {
                 // The TLS handshake counts against the hello deadline too.
                 let limit = Duration::from_millis(server.config().handshake_timeout_ms);
-                match tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                match tokio::time::timeout(limit, acceptor.accept_with(stream, bound_send_buffer)).await {
                     Ok(Ok(tls)) => serve_then_close(server, tls, idle_ms, ended).await,
                     Ok(Err(e)) => {
                         let reason = format!("TLS handshake failed: {e}");
@@ -260,7 +261,9 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
                     match tls {
                         None => refuse(stream, &line).await,
                         Some(acceptor) => {
-                            if let Ok(Ok(stream)) = tokio::time::timeout(limit, acceptor.accept(stream)).await {
+                            if let Ok(Ok(stream)) =
+                                tokio::time::timeout(limit, acceptor.accept_with(stream, bound_send_buffer)).await
+                            {
                                 refuse(stream, &line).await;
                             }
                         }
