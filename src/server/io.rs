@@ -1,12 +1,13 @@
 //! The only code that touches the stream: reading, and writing the reply
 //! buffer out under the write deadline.
 
+use core::marker::PhantomData;
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::or;
 
-use super::SessionEnd;
+use super::{Accept, SessionEnd};
 use crate::runtime::Clock;
 use crate::time::Timestamp;
 use crate::wire::{Full, JsonOut};
@@ -15,15 +16,46 @@ use crate::wire::{Full, JsonOut};
 /// kind only: the session ends with it, or, on a link that allows it, drops
 /// the line it damaged (see `Accept::recoverable`).
 pub(crate) trait Transport {
+    /// A link served again and again ([`super::Link`]): its sessions never
+    /// enter the pre-hello budget and are never evicted. A const, so a
+    /// firmware that serves only links builds no budget code at all.
+    const LINK: bool = false;
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind>;
     async fn write(&mut self, buf: &[u8]) -> Result<usize, ErrorKind>;
     async fn flush(&mut self) -> Result<(), ErrorKind>;
 }
 
-/// One stream that reads and writes.
-pub(crate) struct Whole<S>(pub S);
+/// What kind of stream a session is served over: a link (see
+/// [`Transport::LINK`]) or a connection. The acceptor that yielded the
+/// stream says which ([`Accept::CONNECTIONS`]); a stream served on its own
+/// is a [`Connection`]. A type, not a value, so that `serve_many` has one
+/// session future, built for the one kind its acceptors yield.
+pub(crate) trait Kind {
+    const LINK: bool;
+}
 
-impl<S: Read + Write> Transport for Whole<S> {
+/// A stream served on its own ([`super::Server::serve`]): a connection.
+pub(crate) struct Connection;
+
+impl Kind for Connection {
+    const LINK: bool = false;
+}
+
+impl<A: Accept> Kind for A {
+    const LINK: bool = !A::CONNECTIONS;
+}
+
+/// One stream that reads and writes, of kind `K`.
+pub(crate) struct Whole<S, K>(S, PhantomData<fn() -> K>);
+
+impl<S, K> Whole<S, K> {
+    pub(crate) fn new(stream: S) -> Self {
+        Whole(stream, PhantomData)
+    }
+}
+
+impl<S: Read + Write, K: Kind> Transport for Whole<S, K> {
+    const LINK: bool = K::LINK;
     async fn read(&mut self, buf: &mut [u8]) -> Result<usize, ErrorKind> {
         self.0.read(buf).await.map_err(|e| e.kind())
     }

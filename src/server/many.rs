@@ -136,10 +136,10 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     async fn slot<A: Accept>(&self, mut acceptor: A, slots: usize) {
         self.mark_started();
         loop {
-            // A const: a firmware serving only links builds no budget code.
+            // One call: the kind of stream is `A`'s, a type, so a firmware
+            // serving only links builds no budget code.
             let end = match acceptor.accept().await {
-                Some(stream) if A::CONNECTIONS => self.serve_with(stream, A::recoverable, slots).await,
-                Some(stream) => self.serve_link(stream, A::recoverable).await,
+                Some(stream) => self.serve_accepted::<A, _>(stream, slots).await,
                 None => return,
             };
             acceptor.ended(end).await;

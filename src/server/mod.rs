@@ -47,10 +47,7 @@ use crate::record::Registry;
 use crate::runtime::Clock;
 use crate::wire::ErrorCode;
 use admit::Admission;
-use io::{Whole, WriteHalf};
-
-/// `slots` of a link's session (see [`Server::serve_link`]).
-const LINK: usize = usize::MAX;
+use io::{Connection, Whole, WriteHalf};
 
 /// What one subscription costs in RAM, in bytes, on the target compiled for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -274,7 +271,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// assert_eq!(end, aimx::SessionEnd::PeerClosed);
     /// ```
     pub async fn serve<S: Read + Write>(&self, stream: S) -> SessionEnd {
-        self.run(Whole(stream), |_| false, 0).await
+        self.run(Whole::<_, Connection>::new(stream), |_| false, 0).await
     }
 
     /// [`Self::serve`] with this idle timeout (ms; 0: none) instead of
@@ -282,7 +279,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     /// close idle sessions of network peers while the server's other
     /// sessions (a Unix socket, a serial link) keep the server's setting.
     pub async fn serve_idle<S: Read + Write>(&self, stream: S, idle_timeout_ms: u64) -> SessionEnd {
-        let mut io = Whole(stream);
+        let mut io = Whole::<_, Connection>::new(stream);
         let (ticket, hello_by) = match self.open_session(&mut io, 0).await {
             Ok(admitted) => admitted,
             Err(end) => return end,
@@ -292,15 +289,13 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         session.run(&mut io).await
     }
 
-    /// [`Self::serve`], where a read error of a kind `recoverable` accepts
-    /// drops the line it damaged instead of ending the session.
-    pub(crate) async fn serve_with<S: Read + Write>(
-        &self,
-        stream: S,
-        recoverable: fn(ErrorKind) -> bool,
-        slots: usize,
-    ) -> SessionEnd {
-        self.run(Whole(stream), recoverable, slots).await
+    /// [`Self::serve`] for a stream from acceptor `A`: a read error of a
+    /// kind `A` calls recoverable drops the line it damaged instead of
+    /// ending the session; `slots` as in [`Self::admit`]. A link's session
+    /// (`A::CONNECTIONS` false) takes no place in the pre-hello budget, is
+    /// never evicted and never waits for a place.
+    pub(crate) async fn serve_accepted<A: Accept, S: Read + Write>(&self, stream: S, slots: usize) -> SessionEnd {
+        self.run(Whole::<_, A>::new(stream), A::recoverable, slots).await
     }
 
     /// Serves one session over a reader and a writer (UART Rx/Tx, CDC-ACM
@@ -337,16 +332,6 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
         Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by).run_split(&mut reader, io.0).await
     }
 
-    /// A session over a link served again and again: no pre-hello budget,
-    /// never evicted, never waits for a place.
-    pub(crate) async fn serve_link<S: Read + Write>(
-        &self,
-        stream: S,
-        recoverable: fn(ErrorKind) -> bool,
-    ) -> SessionEnd {
-        self.run(Whole(stream), recoverable, LINK).await
-    }
-
     /// Checks the registry's names once (and builds its index).
     fn check_registry(&self) {
         if !self.registry_checked.load(portable_atomic::Ordering::Relaxed) {
@@ -377,7 +362,7 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     ) -> Result<(Option<admit::Ticket>, crate::Timestamp), SessionEnd> {
         let hello_by = self.clock.monotonic().plus_millis(self.config.handshake_timeout_ms);
         self.check_registry();
-        if slots == LINK {
+        if T::LINK {
             return match self.admit_link() {
                 true => Ok((None, hello_by)),
                 false => Err(session::refuse_busy(self, io).await),

@@ -187,7 +187,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             let room = spare.len();
             let read = async { Wake::Read(io.read(spare).await) };
             // A read that loses no bytes when dropped (see `Server::serve`).
-            more = match self.core.wait(shutdown.as_mut(), read).await {
+            more = match self.core.wait::<T>(shutdown.as_mut(), read).await {
                 Wake::Read(read) => match self.took(read, room) {
                     Ok(filled) => filled,
                     Err(end) => return end,
@@ -226,7 +226,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 let mut read = pin!(reader.read(spare));
                 loop {
                     let reading = async { Wake::Read(read.as_mut().await.map_err(|e| e.kind())) };
-                    match self.core.wait(shutdown.as_mut(), reading).await {
+                    match self.core.wait::<WriteHalf<W>>(shutdown.as_mut(), reading).await {
                         Wake::Read(result) => break result,
                         // The read stays pinned above, alive, while events go out.
                         Wake::Events => {
@@ -300,7 +300,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     /// end of the first interval a paced subscription holds a value for
     /// (there are no subscriptions before the hello), or, with no
     /// subscription, the idle deadline.
-    async fn wait(&mut self, shutdown: Pin<&mut impl Future<Output = Wake>>, read: impl Future<Output = Wake>) -> Wake {
+    async fn wait<T: Transport>(
+        &mut self,
+        shutdown: Pin<&mut impl Future<Output = Wake>>,
+        read: impl Future<Output = Wake>,
+    ) -> Wake {
+        // A link is never in the pre-hello budget: nothing to check.
+        let ticket = if T::LINK { None } else { self.ticket };
         let server = self.server;
         let clock = &server.clock;
         let now = clock.monotonic();
@@ -312,7 +318,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let timer = async {
             match (self.deadline, soonest) {
                 (Some(by), _) if !self.greeted => loop {
-                    match server.silence(by, self.ticket) {
+                    match server.silence(by, ticket) {
                         Ok(check) => clock.sleep_until(check).await,
                         Err(end) => return Wake::Deadline(end),
                     }
@@ -506,7 +512,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             }
         };
         if !self.admitted {
-            match self.server.greet(self.ticket) {
+            match self.server.greet(if T::LINK { None } else { self.ticket }) {
                 Ok(()) => {}
                 Err(SessionEnd::Evicted) => return Err(SessionEnd::Evicted),
                 Err(_) => {
