@@ -11,8 +11,19 @@
 /// An error message from parts (`&str`s and numbers), written straight into
 /// the reply: `msg!("record '", name, "' not found")`. See [`msg::Msg`].
 macro_rules! msg {
-    ($($part:expr),+ $(,)?) => {
-        $crate::server::msg::Msg::new([$($crate::server::msg::Part::from($part)),+])
+    // Literals are joined into the text; each other part leaves a mark there
+    // and becomes an argument.
+    (@ [$($text:literal),*] [$($arg:expr),*] $lit:literal $(, $($rest:tt)*)?) => {
+        msg!(@ [$($text,)* $lit] [$($arg),*] $($($rest)*)?)
+    };
+    (@ [$($text:literal),*] [$($arg:expr),*] $part:expr $(, $($rest:tt)*)?) => {
+        msg!(@ [$($text,)* "\u{1}"] [$($arg,)* $part] $($($rest)*)?)
+    };
+    (@ [$($text:literal),*] [$($arg:expr),*]) => {
+        $crate::server::msg::Msg::new(concat!($($text),*), [$($crate::server::msg::Part::from($arg)),*])
+    };
+    ($($part:tt)+) => {
+        msg!(@ [] [] $($part)+)
     };
 }
 

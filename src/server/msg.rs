@@ -29,39 +29,52 @@ impl From<u64> for Part<'_> {
     }
 }
 
-/// The most parts a message has (`"the value of '", name, "' does not fit
-/// the reply buffer (", OUT, " bytes)"`).
-const MAX_PARTS: usize = 5;
+/// Where an argument goes in a message's text (a byte no message contains).
+const ARG: u8 = 1;
 
-/// A message: up to [`MAX_PARTS`] parts, written as one JSON string.
+/// The most arguments a message has (`"the value of '", name, "' does not
+/// fit the reply buffer (", OUT, " bytes)"`).
+const MAX_ARGS: usize = 2;
+
+/// A message: its literal text, joined at compile time with a mark for each
+/// argument, and up to [`MAX_ARGS`] arguments, written as one JSON string.
+/// Small (a `&str` and two parts) so that handing it back up through the
+/// handlers costs little; a message of text alone is a `&'static str`.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Msg<'a> {
-    parts: [Part<'a>; MAX_PARTS],
-    len: u8,
+    text: &'static str,
+    args: [Part<'a>; MAX_ARGS],
 }
 
 impl<'a> Msg<'a> {
-    /// Built by the `msg!` macro; more than [`MAX_PARTS`] parts do not compile.
-    pub(crate) const fn new<const N: usize>(parts: [Part<'a>; N]) -> Self {
-        assert!(N <= MAX_PARTS, "a message has at most 5 parts");
-        let mut all = [Part::Num(0); MAX_PARTS];
+    /// Built by the `msg!` macro; more than [`MAX_ARGS`] arguments do not compile.
+    pub(crate) const fn new<const N: usize>(text: &'static str, args: [Part<'a>; N]) -> Self {
+        assert!(N <= MAX_ARGS, "a message has at most 2 arguments");
+        let mut all = [Part::Num(0); MAX_ARGS];
         let mut i = 0;
         while i < N {
-            all[i] = parts[i];
+            all[i] = args[i];
             i += 1;
         }
-        Msg { parts: all, len: N as u8 }
+        Msg { text, args: all }
     }
 
     /// The message as a quoted, escaped JSON string.
     pub(crate) fn write(&self, o: &mut JsonOut) -> Result<(), Full> {
         o.raw(b"\"")?;
-        for part in &self.parts[..self.len.into()] {
-            match *part {
-                Part::Text(s) => o.escaped(s)?,
-                Part::Num(n) => o.u64(n)?,
+        let (mut rest, mut args) = (self.text, self.args.iter());
+        while let Some(at) = rest.bytes().position(|b| b == ARG) {
+            // `get`, not indexing: `at` is a char boundary (ARG is ASCII),
+            // and indexing would link the panic path for one that is not.
+            o.escaped(rest.get(..at).unwrap_or_default())?;
+            match args.next() {
+                Some(Part::Text(s)) => o.escaped(s)?,
+                Some(Part::Num(n)) => o.u64(*n)?,
+                None => {}
             }
+            rest = rest.get(at + 1..).unwrap_or_default();
         }
+        o.escaped(rest)?;
         o.raw(b"\"")
     }
 }
@@ -83,7 +96,12 @@ mod tests {
         assert_eq!(written(msg!("record '", name, "' not found")), r#""record 'a\"b\n' not found""#);
         assert_eq!(written(msg!("at most ", 4usize, " subscriptions")), r#""at most 4 subscriptions""#);
         assert_eq!(written(msg!("expected hello")), r#""expected hello""#);
-        assert_eq!(written(msg!("a", 18446744073709551615u64, "b", "c", 0usize)), r#""a18446744073709551615bc0""#);
+        let (big, zero) = (u64::MAX, 0usize);
+        assert_eq!(written(msg!("a", big, "b", "c", zero)), r#""a18446744073709551615bc0""#);
+        let (speaks, asked) = ("server speaks 1.x, client asked for ", "2.0");
+        assert_eq!(written(msg!(speaks, asked)), r#""server speaks 1.x, client asked for 2.0""#);
+        let n = 7u64;
+        assert_eq!(written(msg!("x", n)), r#""x7""#);
     }
 
     #[test]
