@@ -373,14 +373,17 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     ) -> Result<(Option<admit::Ticket>, crate::Timestamp), SessionEnd> {
         let hello_by = self.clock.monotonic().plus_millis(self.config.handshake_timeout_ms);
         self.check_registry();
-        if T::LINK {
-            return match self.admit_link() {
-                true => Ok((None, hello_by)),
-                false => Err(session::refuse_busy(self, io).await),
-            };
-        }
         loop {
-            match self.admit(slots) {
+            // Checked on every turn, not once before the loop: a link never
+            // waits, and this way the code after the wait below cannot
+            // reach `admit` in a link's build (the wait's resume path stays
+            // compiled even where it is never taken).
+            let admission = match T::LINK {
+                true if self.admit_link() => Admission::In(None),
+                true => Admission::Full,
+                false => self.admit(slots),
+            };
+            match admission {
                 Admission::In(ticket) => return Ok((ticket, hello_by)),
                 Admission::Full => return Err(session::refuse_busy(self, io).await),
                 Admission::WaitUntil(at) => {

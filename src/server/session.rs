@@ -305,8 +305,6 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         shutdown: Pin<&mut impl Future<Output = Wake>>,
         read: impl Future<Output = Wake>,
     ) -> Wake {
-        // A link is never in the pre-hello budget: nothing to check.
-        let ticket = if T::LINK { None } else { self.ticket };
         let server = self.server;
         let clock = &server.clock;
         let now = clock.monotonic();
@@ -318,6 +316,10 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let timer = async {
             match (self.deadline, soonest) {
                 (Some(by), _) if !self.greeted => loop {
+                    // A link is never in the pre-hello budget: nothing to
+                    // check. (Decided here, inside the future: a value held
+                    // in its state would not fold the check away.)
+                    let ticket = if T::LINK { None } else { self.ticket };
                     match server.silence(by, ticket) {
                         Ok(check) => clock.sleep_until(check).await,
                         Err(end) => return Wake::Deadline(end),
