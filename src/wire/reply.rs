@@ -156,15 +156,15 @@ pub fn subscription_id(out: &mut JsonOut, id: u32) -> Result<(), Full> {
 /// The `N` of a subscription id spelled exactly as [`subscription_id`]
 /// writes it: `sub-` and decimal digits, no sign, no leading zero.
 pub fn parse_subscription_id(s: &str) -> Option<u32> {
-    let digits = s.strip_prefix("sub-")?;
-    let canonical = !digits.is_empty()
-        && digits.bytes().all(|b| b.is_ascii_digit())
-        && !(digits.len() > 1 && digits.starts_with('0'));
-    if canonical {
-        digits.parse().ok()
-    } else {
-        None
+    let digits = s.strip_prefix("sub-")?.as_bytes();
+    if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
+        return None;
     }
+    // Not `str::parse`: its general integer parser costs flash on an MCU.
+    digits.iter().try_fold(0u32, |n, &b| match b {
+        b'0'..=b'9' => n.checked_mul(10)?.checked_add(u32::from(b - b'0')),
+        _ => None,
+    })
 }
 
 /// How a v3 update frame is tagged.
@@ -232,6 +232,27 @@ pub fn event_end(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn subscription_ids_are_read_only_as_written() {
+        for (text, id) in [("sub-0", Some(0)), ("sub-7", Some(7)), ("sub-4294967295", Some(u32::MAX))] {
+            assert_eq!(parse_subscription_id(text), id, "{text}");
+        }
+        for text in [
+            "sub-",
+            "sub-01",
+            "sub-+1",
+            "sub--1",
+            "sub- 1",
+            "sub-1 ",
+            "SUB-1",
+            "1",
+            "sub-4294967296",
+            "sub-99999999999",
+        ] {
+            assert_eq!(parse_subscription_id(text), None, "{text}");
+        }
+    }
 
     #[test]
     fn golden_error_and_event() {
