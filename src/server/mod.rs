@@ -43,6 +43,10 @@ mod subs;
 #[cfg(feature = "v3")]
 mod topics;
 
+use core::future::{poll_fn, Future};
+use core::pin::pin;
+use core::task::Poll;
+
 use embedded_io_async::{ErrorKind, Read, Write};
 
 pub use admit::{EVICT_AFTER_MS, MAX_PENDING};
@@ -373,32 +377,54 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
     ) -> Result<(Option<admit::Ticket>, crate::Timestamp), SessionEnd> {
         let hello_by = self.clock.monotonic().plus_millis(self.config.handshake_timeout_ms);
         self.check_registry();
-        loop {
-            // Checked on every turn, not once before the loop: a link never
-            // waits, and this way the code after the wait below cannot
-            // reach `admit` in a link's build (the wait's resume path stays
-            // compiled even where it is never taken).
+        // A hand-written poll, not an `async` loop: with `T::LINK` a const,
+        // a link's build (which never waits for a place) has no trace of
+        // the budget. (Code after an `.await` stays compiled even where it
+        // is never reached.) `Err(None)`: every greeted place is taken.
+        let wait_for = |at: crate::Timestamp| {
+            let closing = async {
+                let _ = self.closing.wait().await;
+            };
+            futures_lite::future::or(self.room(at.min(hello_by)), closing)
+        };
+        let mut waiting = pin!(nothing_from(&wait_for));
+        let placed = poll_fn(|cx| loop {
+            if !T::LINK {
+                if let Some(wait) = waiting.as_mut().as_pin_mut() {
+                    if wait.poll(cx).is_pending() {
+                        return Poll::Pending;
+                    }
+                    waiting.set(None);
+                    if self.closing.is_closed() {
+                        return Poll::Ready(Err(Some(SessionEnd::Shutdown)));
+                    }
+                    if self.clock.monotonic() >= hello_by {
+                        return Poll::Ready(Err(Some(SessionEnd::HandshakeTimeout)));
+                    }
+                }
+            }
             let admission = match T::LINK {
                 true if self.admit_link() => Admission::In(None),
                 true => Admission::Full,
                 false => self.admit(slots),
             };
             match admission {
-                Admission::In(ticket) => return Ok((ticket, hello_by)),
-                Admission::Full => return Err(session::refuse_busy(self, io).await),
-                Admission::WaitUntil(at) => {
-                    let closing = async {
-                        let _ = self.closing.wait().await;
-                    };
-                    futures_lite::future::or(self.room(at.min(hello_by)), closing).await;
-                    if self.closing.is_closed() {
-                        return Err(SessionEnd::Shutdown);
-                    }
-                    if self.clock.monotonic() >= hello_by {
-                        return Err(SessionEnd::HandshakeTimeout);
-                    }
-                }
+                Admission::In(ticket) => return Poll::Ready(Ok(ticket)),
+                Admission::Full => return Poll::Ready(Err(None)),
+                Admission::WaitUntil(at) => waiting.set(Some(wait_for(at))),
             }
+        })
+        .await;
+        match placed {
+            Ok(ticket) => Ok((ticket, hello_by)),
+            Err(Some(end)) => Err(end),
+            Err(None) => Err(session::refuse_busy(self, io).await),
         }
     }
+}
+
+/// `None` of what `f` returns: an empty slot for a future of a type that
+/// cannot be named.
+fn nothing_from<A, F>(_: &impl Fn(A) -> F) -> Option<F> {
+    None
 }
