@@ -16,8 +16,6 @@ use crate::wire::request::Frame;
 use crate::wire::request::{Method, Request};
 use crate::wire::{reply, ErrorCode, Full, JsonOut};
 
-type Handled = Result<(), SessionEnd>;
-
 /// Why a handler stopped early: the session ends, or the request gets an
 /// error reply (sent once, by [`handle`], so there is one copy of that path).
 pub(crate) enum Stop<'a> {
@@ -84,30 +82,33 @@ async fn run<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
     methods!(core, io, req)
 }
 
-pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+/// Runs the handler of `req`; its error reply (`Stop::Answer`) is left to
+/// the session, which sends every error reply from one place.
+pub(crate) async fn handle<
+    'a,
+    'r: 'a,
+    C: Clock,
+    T: Transport,
+    const SUBS: usize,
+    const LINE: usize,
+    const OUT: usize,
+>(
+    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     io: &mut T,
-    mut req: Request<'_>,
-) -> Handled {
-    let id = req.id;
+    req: &'a mut Request<'_>,
+) -> Answered<'a> {
     #[cfg(feature = "v3")]
     match req.frame {
         Frame::Ping => {
             core.emit(io, &mut |o| o.raw(b"{\"t\":\"pong\"}\n")).await?;
             return Ok(());
         }
-        Frame::Write => return super::topics::write(core, &mut req),
+        Frame::Write => return super::topics::write(core, req).map_err(Stop::End),
         Frame::Unsub => {
-            super::topics::unsubscribe(core, &req);
+            super::topics::unsubscribe(core, req);
             return Ok(());
         }
-        Frame::Sub => {
-            return match super::topics::subscribe(core, io, &req).await {
-                Ok(()) => Ok(()),
-                Err(Stop::End(end)) => Err(end),
-                Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
-            }
-        }
+        Frame::Sub => return super::topics::subscribe(core, io, req).await,
         Frame::V1 | Frame::Req => {}
     }
     // A v3 length-prefixed reply that may outgrow the reply buffer is
@@ -122,7 +123,7 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
         if big && core.out.is_length_prefixed() {
             core.flush(io).await?;
             core.out.measure(true);
-            let measured = run(core, io, &mut req).await;
+            let measured = run(core, io, &mut *req).await;
             let (bytes, pieces) = core.out.measure(false);
             // The measured bytes end with the frame's `\n`, which is not sent.
             let fits = bytes <= OUT - 4;
@@ -139,34 +140,26 @@ pub(crate) async fn handle<C: Clock, T: Transport, const SUBS: usize, const LINE
         }
     };
     #[cfg(feature = "v3")]
-    let done = run(core, io, &mut req).await;
+    let done = run(core, io, req).await;
     #[cfg(not(feature = "v3"))]
-    let done = methods!(core, io, &mut req);
+    let done = methods!(core, io, req);
     #[cfg(feature = "v3")]
     if declared {
         core.flush(io).await?;
         // A declared frame that came out longer, or stopped short, leaves
         // the peer unable to find the next frame: the session ends.
         if core.out.broken() || done.is_err() {
-            return Err(SessionEnd::WriteError(embedded_io_async::ErrorKind::InvalidData));
+            return Err(Stop::End(SessionEnd::WriteError(embedded_io_async::ErrorKind::InvalidData)));
         }
     }
     match done {
-        Ok(()) => Ok(()),
         // A v3 length-prefixed reply larger than the reply buffer: its frame
         // cannot be sent in parts, so it is dropped and the request refused.
         #[cfg(feature = "v3")]
         Err(Stop::End(SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))) if core.out.abandon() => {
-            core.error(
-                io,
-                id,
-                ErrorCode::InternalError,
-                msg!("the reply does not fit the reply buffer (", OUT, " bytes)"),
-            )
-            .await
+            answer(ErrorCode::InternalError, msg!("the reply does not fit the reply buffer (", OUT, " bytes)"))
         }
-        Err(Stop::End(end)) => Err(end),
-        Err(Stop::Answer(code, msg)) => core.error(io, id, code, msg).await,
+        done => done,
     }
 }
 

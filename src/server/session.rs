@@ -7,12 +7,13 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::{or, pending, poll_once};
 
 use super::admit::Ticket;
+use super::dispatch::{self, Stop};
 use super::drain::Drains;
 use super::io::{Out, SendPiece, Transport, WriteHalf};
 use super::msg::Msg;
 use super::pace::ms;
 use super::subs::Subs;
-use super::{dispatch, Server, SessionEnd};
+use super::{Server, SessionEnd};
 use crate::runtime::Clock;
 use crate::time::Timestamp;
 #[cfg(feature = "v3")]
@@ -104,6 +105,13 @@ fn reply_id(id: ReplyTo) -> Option<u64> {
 #[cfg(not(feature = "v3"))]
 fn reply_id(_: ReplyTo) -> Option<u64> {
     None
+}
+
+/// What a line is answered with when no handler answers it: an error
+/// reply to request `id` (the session goes on), or a refusal (it ends).
+enum Answer<'m> {
+    Error(u64, ErrorCode, Msg<'m>),
+    Refuse(ReplyTo, ErrorCode, Msg<'m>),
 }
 
 enum Wake {
@@ -376,39 +384,47 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let bytes = match line {
             Line::TooLong => {
                 self.server.count().parse_errors.add(1);
-                self.bad_line_before_hello(io).await?;
-                if self.wire.is_v3() {
-                    return Ok(()); // No id to answer: skipped, counted.
-                }
-                let max = LINE - 1;
-                return self.error(io, 0, ErrorCode::LineTooLong, msg!("line longer than ", max, " bytes")).await;
+                let answer = match self.bad_line_before_hello() {
+                    Some(refusal) => refusal,
+                    None if self.wire.is_v3() => return Ok(()), // No id to answer: skipped, counted.
+                    None => Answer::Error(0, ErrorCode::LineTooLong, msg!("line longer than ", LINE - 1, " bytes")),
+                };
+                return self.answer(io, answer).await;
             }
             #[cfg(feature = "v3")]
             Line::FrameTooLong(len) => {
                 self.server.count().parse_errors.add(1);
                 let (len, max) = (u64::from(len), LINE - 4);
                 let msg = msg!("frame of ", len, " bytes; the limit is ", max);
-                return self.refuse(io, NO_ID, ErrorCode::LineTooLong, msg).await;
+                return self.answer(io, Answer::Refuse(NO_ID, ErrorCode::LineTooLong, msg)).await;
             }
             Line::Complete(bytes) => bytes,
         };
         let parsed = request::parse(bytes);
         #[cfg(feature = "v3")]
-        let Some(parsed) = self.generation(io, parsed).await?
+        let Some(mut parsed) = self.generation(io, parsed).await?
         else {
             return Ok(());
         };
-        match parsed {
-            Ok(None) => Ok(()),
+        #[cfg(not(feature = "v3"))]
+        let mut parsed = parsed;
+        // The error replies and refusals of every path below are sent at
+        // one place (one `await`: each costs flash on an MCU).
+        let answer = match &mut parsed {
+            Ok(None) => return Ok(()),
             Err(e) => {
                 self.server.count().parse_errors.add(1);
-                self.bad_line_before_hello(io).await?;
-                if self.wire.is_v3() && !e.has_id {
-                    return Ok(()); // v3 skips what it cannot answer; counted above.
+                match self.bad_line_before_hello() {
+                    Some(refusal) => refusal,
+                    // v3 skips what it cannot answer; counted above.
+                    None if self.wire.is_v3() && !e.has_id => return Ok(()),
+                    None => Answer::Error(e.id, e.code, msg!(e.message)),
                 }
-                self.error(io, e.id, e.code, msg!(e.message)).await
             }
-            Ok(Some(Message::Hello(hello))) => self.hello(io, hello).await,
+            Ok(Some(Message::Hello(hello))) => match self.hello(io, hello).await? {
+                Some(refusal) => refusal,
+                None => return Ok(()),
+            },
             Ok(Some(Message::Request(req))) if !self.greeted => {
                 #[cfg(feature = "v3")]
                 let id = Some(req.id).filter(|_| self.wire.is_v3());
@@ -417,13 +433,19 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                     let _ = req;
                     NO_ID
                 };
-                self.refuse(io, id, ErrorCode::ProtocolError, msg!("expected hello")).await
+                Answer::Refuse(id, ErrorCode::ProtocolError, msg!("expected hello"))
             }
             Ok(Some(Message::Request(req))) => {
                 self.server.count().requests.add(1);
-                dispatch::handle(self, io, req).await
+                let id = req.id;
+                match dispatch::handle(self, io, req).await {
+                    Ok(()) => return Ok(()),
+                    Err(Stop::End(end)) => return Err(end),
+                    Err(Stop::Answer(code, msg)) => Answer::Error(id, code, msg),
+                }
             }
-        }
+        };
+        self.answer(io, answer).await
     }
 
     /// Fixes the session's generation from its first message; a message of
@@ -449,7 +471,9 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             return Ok(Some(parsed));
         }
         self.server.count().parse_errors.add(1);
-        self.bad_line_before_hello(io).await?;
+        if let Some(refusal) = self.bad_line_before_hello() {
+            self.answer(io, refusal).await?;
+        }
         let id = match &parsed {
             Ok(Some(Message::Request(r))) => Some(r.id),
             Ok(Some(Message::Hello(h))) => h.v3_id(),
@@ -458,31 +482,36 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         };
         let msg = msg!("this session speaks the other AimX generation");
         match id {
-            Some(id) => self.error(io, id, ErrorCode::ProtocolError, msg).await?,
+            Some(id) => self.answer(io, Answer::Error(id, ErrorCode::ProtocolError, msg)).await?,
             None if self.wire.is_v3() => {}
-            None => self.error(io, 0, ErrorCode::ProtocolError, msg).await?,
+            None => self.answer(io, Answer::Error(0, ErrorCode::ProtocolError, msg)).await?,
         }
         Ok(None)
     }
 
-    /// Counts a bad line while not greeted; past the bound, refuses and ends
-    /// the session.
-    async fn bad_line_before_hello<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
+    /// Counts a bad line while not greeted; past the bound, the refusal
+    /// that ends the session.
+    fn bad_line_before_hello(&mut self) -> Option<Answer<'static>> {
         if self.greeted {
-            return Ok(());
+            return None;
         }
         if self.bad_lines >= BAD_LINES_BEFORE_HELLO {
-            return self.refuse(io, NO_ID, ErrorCode::ProtocolError, msg!("too many bad lines before hello")).await;
+            return Some(Answer::Refuse(NO_ID, ErrorCode::ProtocolError, msg!("too many bad lines before hello")));
         }
         self.bad_lines += 1;
-        Ok(())
+        None
     }
 
     /// A hello, first or again: drop the old subscriptions, check version and
     /// token, send the welcome.
     // Without v3 the reply id is `()` (zero-sized, so the v3 paths fold away).
     #[cfg_attr(not(feature = "v3"), allow(clippy::let_unit_value))]
-    async fn hello<T: Transport>(&mut self, io: &mut T, hello: Hello) -> Result<(), SessionEnd> {
+    /// `Some`: the refusal to send (it ends the session).
+    async fn hello<'h, T: Transport>(
+        &mut self,
+        io: &mut T,
+        hello: &'h Hello,
+    ) -> Result<Option<Answer<'h>>, SessionEnd> {
         self.subs.clear(&self.server.registry);
         self.drains.clear();
         self.greeted = false;
@@ -498,19 +527,19 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             } else {
                 "server speaks 1.x, client asked for "
             };
-            return self.refuse(io, id, ErrorCode::VersionMismatch, msg!(speaks, asked)).await;
+            return Ok(Some(Answer::Refuse(id, ErrorCode::VersionMismatch, msg!(speaks, asked))));
         }
         let authenticated = match (self.server.config.token, &hello.auth_token) {
             (None, _) => false,
             (Some(_), None) if !hello.token_unusable => {
                 self.server.count().auth_failures.add(1);
                 let msg = msg!("this server requires an auth token");
-                return self.refuse(io, id, ErrorCode::AuthRequired, msg).await;
+                return Ok(Some(Answer::Refuse(id, ErrorCode::AuthRequired, msg)));
             }
             (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
             (Some(_), _) => {
                 self.server.count().auth_failures.add(1);
-                return self.refuse(io, id, ErrorCode::AuthFailed, msg!("invalid auth token")).await;
+                return Ok(Some(Answer::Refuse(id, ErrorCode::AuthFailed, msg!("invalid auth token"))));
             }
         };
         if !self.admitted {
@@ -520,7 +549,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 Err(_) => {
                     let max = self.server.config.max_sessions;
                     let msg = msg!("server is at its limit of ", max, " sessions");
-                    return self.refuse(io, id, ErrorCode::TooManySessions, msg).await;
+                    return Ok(Some(Answer::Refuse(id, ErrorCode::TooManySessions, msg)));
                 }
             }
             self.admitted = true;
@@ -529,7 +558,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         self.welcome(io, id, authenticated).await?;
         // `touched` replaces the handshake deadline with the idle one.
         self.greeted = true;
-        Ok(())
+        Ok(None)
     }
 
     /// The welcome; a v3 one (`id` of the hello) is the hello's reply.
@@ -591,7 +620,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let ms = u64::from(self.idle_ms);
         self.server.count().sessions_idle.add(1);
         // Whether that line could be written or not, idleness ended it.
-        let _ = self.refuse(io, NO_ID, ErrorCode::IdleTimeout, msg!("no request for ", ms, " ms")).await;
+        let _ = self.answer(io, Answer::Refuse(NO_ID, ErrorCode::IdleTimeout, msg!("no request for ", ms, " ms"))).await;
         SessionEnd::IdleTimeout
     }
 
@@ -623,35 +652,24 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         }
     }
 
-    /// An error reply; the session goes on.
-    pub(crate) async fn error<T: Transport>(
-        &mut self,
-        io: &mut T,
-        id: u64,
-        code: ErrorCode,
-        message: Msg<'_>,
-    ) -> Result<(), SessionEnd> {
+    /// Sends an error reply (the session goes on) or a refusal (it ends):
+    /// every error reply of a session goes out here.
+    async fn answer<T: Transport>(&mut self, io: &mut T, answer: Answer<'_>) -> Result<(), SessionEnd> {
+        let (id, code, message, ends) = match answer {
+            Answer::Error(id, code, msg) => (Some(id), code, msg, false),
+            Answer::Refuse(id, code, msg) => (reply_id(id), code, msg, true),
+        };
         let wire = self.wire;
-        if !self.try_emit(io, &mut |o| reply::error(o, wire, Some(id), code, |o| message.write(o))).await? {
-            // Only a message built from a long, heavily escaped name gets here.
-            self.emit(io, &mut |o| reply::error(o, wire, Some(id), code, |o| o.str(code.as_str()))).await?;
+        if !self.try_emit(io, &mut |o| reply::error(o, wire, id, code, |o| message.write(o))).await? {
+            // Only a message built from a long, heavily escaped name gets
+            // here (a refusal's always fits: its parts are short).
+            self.emit(io, &mut |o| reply::error(o, wire, id, code, |o| o.str(code.as_str()))).await?;
+        }
+        if ends {
+            self.flush(io).await?;
+            return Err(SessionEnd::Refused(code));
         }
         Ok(())
-    }
-
-    /// A one-line refusal (in v3 the reply to request `id`, a hello's); the
-    /// session ends.
-    async fn refuse<T: Transport>(
-        &mut self,
-        io: &mut T,
-        id: ReplyTo,
-        code: ErrorCode,
-        message: Msg<'_>,
-    ) -> Result<(), SessionEnd> {
-        let wire = self.wire;
-        self.emit(io, &mut |o| reply::error(o, wire, reply_id(id), code, |o| message.write(o))).await?;
-        self.flush(io).await?;
-        Err(SessionEnd::Refused(code))
     }
 
     pub(crate) async fn flush<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
