@@ -45,6 +45,9 @@ impl Timestamp {
     }
 
     /// This timestamp plus `millis` milliseconds (saturating).
+    // Not inlined: a saturating 64-bit multiply costs flash at each caller
+    // on a 32-bit MCU.
+    #[inline(never)]
     pub const fn plus_millis(self, millis: u64) -> Self {
         Timestamp(self.0.saturating_add(millis.saturating_mul(1_000_000)))
     }
