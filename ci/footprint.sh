@@ -46,8 +46,16 @@ cd "$(dirname "$0")/.."
 # (+160 B: the cursor stays 20 B, +8 B session state, the rest future and
 # stack): both limits are that plus 2 %. To win back: the RAM is over
 # issue 10's 8,192 B target.
-FLASH_LIMIT=${FLASH_LIMIT:-52530}
-RAM_LIMIT=${RAM_LIMIT:-8593}
+# Issue 10, third pass (each step in its commit message): a link-only
+# firmware builds no pre-hello budget code (the stream's kind is a type),
+# error messages are one compile-time text with two arguments, unsubscribe
+# reads sub-N without str::parse, handlers take the request by reference
+# (the session future held a second copy: -1,024 B .bss) and every error
+# reply goes out from one place: 49,100 B flash and 6,856-7,000 B RAM (3
+# runs). Both limits are that plus 2 % (the worst RAM run); RAM is now
+# under issue 10's target, flash still 8.1 KB over it.
+FLASH_LIMIT=${FLASH_LIMIT:-50082}
+RAM_LIMIT=${RAM_LIMIT:-7140}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf
