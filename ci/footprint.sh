@@ -51,10 +51,11 @@ cd "$(dirname "$0")/.."
 # error messages are one compile-time text with two arguments, unsubscribe
 # reads sub-N without str::parse, handlers take the request by reference
 # (the session future held a second copy: -1,024 B .bss) and every error
-# reply goes out from one place: 49,100 B flash and 6,856-7,000 B RAM (3
-# runs). Both limits are that plus 2 % (the worst RAM run); RAM is now
-# under issue 10's target, flash still 8.1 KB over it.
-FLASH_LIMIT=${FLASH_LIMIT:-50082}
+# reply goes out from one place: 49,100 B flash and 6,856-7,000 B RAM (4
+# runs); with issue 16's idle timeout (landed meanwhile, +576 B) 49,676 B
+# and 6,912-6,936 B. Both limits are that plus 2 % (the worst RAM run); RAM
+# is now under issue 10's target, flash still 8.7 KB over it.
+FLASH_LIMIT=${FLASH_LIMIT:-50670}
 RAM_LIMIT=${RAM_LIMIT:-7140}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm

@@ -620,7 +620,8 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let ms = u64::from(self.idle_ms);
         self.server.count().sessions_idle.add(1);
         // Whether that line could be written or not, idleness ended it.
-        let _ = self.answer(io, Answer::Refuse(NO_ID, ErrorCode::IdleTimeout, msg!("no request for ", ms, " ms"))).await;
+        let _ =
+            self.answer(io, Answer::Refuse(NO_ID, ErrorCode::IdleTimeout, msg!("no request for ", ms, " ms"))).await;
         SessionEnd::IdleTimeout
     }
 
