@@ -53,10 +53,12 @@ cd "$(dirname "$0")/.."
 # (the session future held a second copy: -1,024 B .bss) and every error
 # reply goes out from one place: 49,100 B flash and 6,856-7,000 B RAM (4
 # runs); with issue 16's idle timeout (landed meanwhile, +576 B) 49,676 B
-# and 6,912-6,936 B. Both limits are that plus 2 % (the worst RAM run); RAM
-# is now under issue 10's target, flash still 8.7 KB over it.
+# and 6,912-6,936 B. The flash limit is that plus 2 %. The RAM limit is the
+# worst run (7,000 B) plus the ~220 B the stack mark has been seen to move
+# between runs at opt-level z, plus 2 %: 2 % alone (7,140 B) would fail a
+# run by chance. RAM is now under issue 10's target, flash 8.7 KB over it.
 FLASH_LIMIT=${FLASH_LIMIT:-50670}
-RAM_LIMIT=${RAM_LIMIT:-7140}
+RAM_LIMIT=${RAM_LIMIT:-7365}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf
