@@ -157,17 +157,23 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
         };
         match tls {
             None => serve_then_close(server, stream, idle_ms, ended).await,
+            // Boxed: the TLS stream and its handshake future are larger than
+            // a plain session, and every plain session's task would
+            // otherwise be sized for them (issue 11: per-session RSS).
             Some(acceptor) => {
-                // The TLS handshake counts against the hello deadline too.
-                let limit = Duration::from_millis(server.config().handshake_timeout_ms);
-                match tokio::time::timeout(limit, acceptor.accept_with(stream, bound_send_buffer)).await {
-                    Ok(Ok(tls)) => serve_then_close(server, tls, idle_ms, ended).await,
-                    Ok(Err(e)) => {
-                        let reason = format!("TLS handshake failed: {e}");
-                        notes(SessionNote::Dropped { id, reason: &reason });
+                Box::pin(async {
+                    // The TLS handshake counts against the hello deadline too.
+                    let limit = Duration::from_millis(server.config().handshake_timeout_ms);
+                    match tokio::time::timeout(limit, acceptor.accept_with(stream, bound_send_buffer)).await {
+                        Ok(Ok(tls)) => serve_then_close(server, tls, idle_ms, ended).await,
+                        Ok(Err(e)) => {
+                            let reason = format!("TLS handshake failed: {e}");
+                            notes(SessionNote::Dropped { id, reason: &reason });
+                        }
+                        Err(_) => notes(SessionNote::Dropped { id, reason: "TLS handshake timed out" }),
                     }
-                    Err(_) => notes(SessionNote::Dropped { id, reason: "TLS handshake timed out" }),
-                }
+                })
+                .await
             }
         }
     });
