@@ -98,7 +98,7 @@ mod tests {
     use super::*;
     use crate::wire::number::Fixed;
 
-    fn params(hz: Option<&str>, ms: Option<&str>) -> Params {
+    fn params(hz: Option<&str>, ms: Option<&str>) -> Params<'static> {
         Params {
             max_rate_hz: hz.map(|t| Fixed::parse(t.as_bytes(), 6).unwrap()),
             min_interval_ms: ms.map(|t| Fixed::parse(t.as_bytes(), 0).unwrap()),

@@ -158,7 +158,7 @@ impl<const N: usize> LineReader<N> {
             Framing::Lines => {}
         }
         loop {
-            let newline = self.buf[self.scanned..self.end].iter().position(|&b| b == b'\n');
+            let newline = super::swar::find(&self.buf[self.scanned..self.end], b'\n');
             let Some(offset) = newline else {
                 self.scanned = self.end;
                 if self.discarding {

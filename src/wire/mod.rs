@@ -3,6 +3,7 @@
 //! * [`line`](mod@line): the bounded line accumulator (over-long lines are skipped).
 //! * [`scan`]: a validating JSON scanner with a depth bound, and an iterator
 //!   over an object's members (raw spans, used for opaque values).
+//! * `swar`: byte searches a word at a time, for those scans.
 //! * [`request`]: one line to a [`request::Message`].
 //! * [`number`]: exact decimal numbers for fractional parameters.
 //! * [`out`]: a JSON writer into a borrowed buffer.
@@ -15,6 +16,7 @@ pub mod out;
 pub mod reply;
 pub mod request;
 pub mod scan;
+mod swar;
 pub mod value;
 
 pub use line::{Framing, Line, LineReader};

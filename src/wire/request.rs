@@ -144,40 +144,44 @@ pub enum Method {
 }
 
 impl Method {
-    fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "record.list" => Method::List,
-            "record.get" => Method::Get,
-            "record.set" => Method::Set,
-            "record.subscribe" => Method::Subscribe,
-            "record.unsubscribe" => Method::Unsubscribe,
-            "ping" => Method::Ping,
-            "server.stats" => Method::Stats,
-            "record.drain" => Method::Drain,
-            "record.schema" => Method::Schema,
-            "graph.nodes" => Method::GraphNodes,
-            "graph.edges" => Method::GraphEdges,
-            "graph.topo_order" => Method::GraphTopoOrder,
+    fn from_name(name: &[u8]) -> Option<Self> {
+        // A table, not a `match` on byte strings: that compiles to a
+        // comparison per byte (~900 B of flash on a Cortex-M).
+        const NAMES: &[(&str, Method)] = &[
+            ("record.get", Method::Get),
+            ("record.set", Method::Set),
+            ("record.subscribe", Method::Subscribe),
+            ("record.list", Method::List),
+            ("record.unsubscribe", Method::Unsubscribe),
+            ("ping", Method::Ping),
+            ("server.stats", Method::Stats),
+            ("record.drain", Method::Drain),
+            ("record.schema", Method::Schema),
+            ("graph.nodes", Method::GraphNodes),
+            ("graph.edges", Method::GraphEdges),
+            ("graph.topo_order", Method::GraphTopoOrder),
             #[cfg(feature = "v3")]
-            "record.query" => Method::Query,
-            _ => return None,
-        })
+            ("record.query", Method::Query),
+        ];
+        NAMES.iter().find(|(n, _)| n.as_bytes() == name).map(|&(_, m)| m)
     }
 }
 
-/// The parameters the methods use; unknown ones are ignored.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params {
-    /// Record name (the spec's form).
-    pub name: Option<Name>,
-    /// Record name (the form `aimdb-cli` sends for `record.get`).
-    pub record: Option<Name>,
+/// The parameters the methods use; unknown ones are ignored. Strings are
+/// borrowed from the line (unescaped in place), not copied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Params<'a> {
+    /// Record name (the spec's form), at most [`NAME_MAX`] bytes.
+    pub name: Option<&'a str>,
+    /// Record name (the form `aimdb-cli` sends for `record.get`), at most
+    /// [`NAME_MAX`] bytes.
+    pub record: Option<&'a str>,
     /// `record.subscribe`: send the current value first (default true).
     pub send_initial: Option<bool>,
     /// `record.subscribe`: requested queue depth.
     pub queue_size: Option<u32>,
-    /// `record.unsubscribe`: which subscription.
-    pub subscription_id: Option<String<32>>,
+    /// `record.unsubscribe`: which subscription (at most 32 bytes).
+    pub subscription_id: Option<&'a str>,
     /// `record.drain`: the most values to return.
     pub limit: Option<u32>,
     /// `record.subscribe`: at most this many events a second (may be
@@ -189,10 +193,10 @@ pub struct Params {
     pub min_interval_ms: Option<Fixed>,
 }
 
-impl Params {
+impl<'a> Params<'a> {
     /// The record name, from `name` or `record`.
-    pub fn record_name(&self) -> Option<&str> {
-        self.name.as_deref().or(self.record.as_deref())
+    pub fn record_name(&self) -> Option<&'a str> {
+        self.name.or(self.record)
     }
 }
 
@@ -204,7 +208,7 @@ pub struct Request<'a> {
     /// What to do.
     pub method: Method,
     /// The decoded parameters (all absent when `params` was omitted).
-    pub params: Params,
+    pub params: Params<'a>,
     /// The raw JSON of `params.value`, for `record.set` (the record's
     /// deserializer unescapes its strings in place).
     pub value: Option<&'a mut [u8]>,
@@ -229,46 +233,29 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     if line.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(None);
     }
-    if core::str::from_utf8(line).is_err() {
-        return Err(ParseError::new(0, ErrorCode::ParseError, "line is not valid UTF-8"));
+    // One pass validates the line (its strings' UTF-8 included) and finds
+    // the members a request needs; each is then read from its own span.
+    let mut found = Found::default();
+    let text: &[u8] = line;
+    let scanned = scan::validate_members(text, &mut |m| found.member(text, m));
+    if let Err(e) = scanned {
+        // As if checked first: a line that is not UTF-8 is reported so.
+        if core::str::from_utf8(line).is_err() {
+            return Err(ParseError::new(0, ErrorCode::ParseError, "line is not valid UTF-8"));
+        }
+        return Err(match e {
+            ScanError::Invalid => ParseError::new(0, ErrorCode::ParseError, "invalid JSON"),
+            ScanError::TooDeep => ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply"),
+        });
     }
-    match scan::validate(line) {
-        Ok(()) => {}
-        Err(ScanError::Invalid) => return Err(ParseError::new(0, ErrorCode::ParseError, "invalid JSON")),
-        Err(ScanError::TooDeep) => return Err(ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply")),
-    }
-    let mut de = Deserializer::new(line, false);
-    if de.peek() != Some(b'{') {
+    if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
         return Err(ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object"));
     }
-    let mut top = Top::default();
-    de.members(|key, de| {
-        let slot = match key {
-            "id" => &mut top.id,
-            "method" => &mut top.method,
-            "params" => &mut top.params,
-            "hello" => &mut top.hello,
-            "version" => &mut top.hello_fields.version,
-            "client" => &mut top.hello_fields.client,
-            "auth_token" => &mut top.hello_fields.auth_token,
-            #[cfg(feature = "v3")]
-            "t" => &mut top.v3.t,
-            #[cfg(feature = "v3")]
-            "topic" => &mut top.v3.topic,
-            #[cfg(feature = "v3")]
-            "sub" => &mut top.v3.sub,
-            #[cfg(feature = "v3")]
-            "payload" => &mut top.v3.payload,
-            #[cfg(feature = "v3")]
-            "max_rate_hz" => &mut top.v3.max_rate_hz,
-            #[cfg(feature = "v3")]
-            "min_interval_ms" => &mut top.v3.min_interval_ms,
-            _ => return de.skip_value(),
-        };
-        *slot = Some(de.raw_value()?);
-        Ok(())
-    })
-    .map_err(|_| ParseError::new(0, ErrorCode::ParseError, "invalid JSON"))?;
+    if found.bad_key {
+        // A key with an escape that decodes to no character.
+        return Err(ParseError::new(0, ErrorCode::ParseError, "invalid JSON"));
+    }
+    let top = found.top(line);
 
     #[cfg(feature = "v3")]
     if top.v3.t.is_some() {
@@ -284,18 +271,14 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
 
     let id = match top.id {
         None => return Err(ParseError::new(0, ErrorCode::ProtocolError, "missing id")),
-        Some(raw) => Deserializer::new(raw, false)
-            .u64()
-            .map_err(|_| ParseError::new(0, ErrorCode::ProtocolError, "id must be an unsigned integer"))?,
+        Some(raw) => {
+            read_id(raw).ok_or(ParseError::new(0, ErrorCode::ProtocolError, "id must be an unsigned integer"))?
+        }
     };
     let method = top.method.ok_or(ParseError::new(id, ErrorCode::ProtocolError, "missing method"))?;
-    let method = Deserializer::new(method, false).str().ok().and_then(Method::from_name).ok_or(ParseError::new(
-        id,
-        ErrorCode::MethodNotFound,
-        "unknown method",
-    ))?;
+    let method = read_method(method).ok_or(ParseError::new(id, ErrorCode::MethodNotFound, "unknown method"))?;
 
-    let (params, value) = parse_params(id, top.params)?;
+    let (params, value) = parse_params(id, top.params, top.kept)?;
     Ok(Some(Message::Request(Request {
         id,
         method,
@@ -306,33 +289,259 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     })))
 }
 
+/// A request id: a JSON integer that fits a `u64` (`-0` is 0).
+fn read_id(raw: &mut [u8]) -> Option<u64> {
+    // The plain form, read at once; any other goes through the full reader.
+    if raw.len() <= 19 && raw.first() != Some(&b'0') && raw.iter().all(u8::is_ascii_digit) {
+        return Some(raw.iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0')));
+    }
+    Deserializer::new(raw, false).u64().ok()
+}
+
+/// A method name: a JSON string naming a known method.
+fn read_method(raw: &mut [u8]) -> Option<Method> {
+    // Without an escape the name is the text between the quotes.
+    match raw {
+        [b'"', name @ .., b'"'] if !escaped(name) => Method::from_name(name),
+        _ => Deserializer::new(raw, false).str().ok().and_then(|name| Method::from_name(name.as_bytes())),
+    }
+}
+
+/// The top-level members a line may have, in [`Found`]'s slots.
+const TOP_KEYS: &[&str] = &[
+    "id",
+    "method",
+    "params",
+    "hello",
+    "version",
+    "client",
+    "auth_token",
+    #[cfg(feature = "v3")]
+    "t",
+    #[cfg(feature = "v3")]
+    "topic",
+    #[cfg(feature = "v3")]
+    "sub",
+    #[cfg(feature = "v3")]
+    "payload",
+    #[cfg(feature = "v3")]
+    "max_rate_hz",
+    #[cfg(feature = "v3")]
+    "min_interval_ms",
+];
+const PARAMS: usize = 2;
+
+/// The parameters a method may have, in [`Found::params`]' keys.
+const PARAM_KEYS: &[&str] = &[
+    "name",
+    "record",
+    "send_initial",
+    "queue_size",
+    "limit",
+    "max_rate_hz",
+    "min_interval_ms",
+    "subscription_id",
+    "value",
+];
+
+/// The known params members kept in order; more fall back to a walk.
+const PARAMS_KEPT: usize = 8;
+
+type Span = core::ops::Range<usize>;
+
+/// Which of `keys` the raw (still escaped) key `raw` is.
+fn which(raw: &[u8], keys: &[&str]) -> Option<usize> {
+    if escaped(raw) {
+        keys.iter().position(|k| scan::key_eq(raw, k))
+    } else {
+        keys.iter().position(|k| k.as_bytes() == raw)
+    }
+}
+
+/// Whether raw JSON string text holds an escape.
+fn escaped(raw: &[u8]) -> bool {
+    crate::wire::swar::find(raw, b'\\').is_some()
+}
+
+/// What the validating pass found: the last span of each top-level member
+/// named in [`TOP_KEYS`], and the known members of the last `params`
+/// object, in order.
+#[derive(Default)]
+struct Found {
+    top: [Option<Span>; TOP_KEYS.len()],
+    /// The slots of `top` that are set, in the order of their spans.
+    order: heapless::Vec<u8, { TOP_KEYS.len() }>,
+    /// The key of the `params` member the kept members belong to.
+    params_key: Option<Span>,
+    kept: Kept,
+    /// A top-level key has an escape that decodes to no character.
+    bad_key: bool,
+}
+
+/// The known members of a `params` object, in order (spans relative to
+/// the line until [`Found::top`] makes them relative to the object).
+#[derive(Default)]
+struct Kept {
+    members: heapless::Vec<(u8, Span), PARAMS_KEPT>,
+    /// More known members than kept, or a key that does not decode: the
+    /// object is walked the long way, which answers exactly.
+    walk: bool,
+}
+
+impl Found {
+    fn member(&mut self, text: &[u8], m: scan::Member) {
+        let key = &text[m.key.clone()];
+        let decodes = !escaped(key) || scan::key_decodes(key);
+        if m.depth == 1 {
+            self.bad_key |= !decodes;
+            let Some(slot) = which(key, TOP_KEYS) else { return };
+            if slot == PARAMS && self.params_key.as_ref() != Some(&m.key) {
+                // This `params` had no member (an empty object, or no object).
+                self.kept = Kept::default();
+                self.params_key = Some(m.key);
+            }
+            // A repeated member: its last span counts, and comes last.
+            if self.top[slot].is_some() {
+                self.order.retain(|&s| usize::from(s) != slot);
+            }
+            let _ = self.order.push(slot as u8); // One place per slot: never full.
+            self.top[slot] = Some(m.value);
+            return;
+        }
+        // A member of an object inside a top-level member: kept only for
+        // `params` (the last one: another `params` starts over).
+        if self.params_key.as_ref() != Some(&m.parent) {
+            if which(&text[m.parent.clone()], TOP_KEYS) != Some(PARAMS) {
+                return;
+            }
+            self.params_key = Some(m.parent);
+            self.kept = Kept::default();
+        }
+        self.kept.walk |= !decodes;
+        if let Some(k) = which(key, PARAM_KEYS) {
+            self.kept.walk |= self.kept.members.push((k as u8, m.value)).is_err();
+        }
+    }
+
+    /// The top-level members as disjoint pieces of `line`.
+    fn top(mut self, line: &mut [u8]) -> Top<'_> {
+        // The kept members, relative to their object.
+        if let Some(params) = &self.top[PARAMS] {
+            for (_, span) in self.kept.members.iter_mut() {
+                *span = span.start - params.start..span.end - params.start;
+            }
+        }
+        let mut pieces = carve(line, &self.top, &self.order).into_iter();
+        let mut next = || pieces.next().flatten();
+        // In the order of `TOP_KEYS`.
+        Top {
+            id: next(),
+            method: next(),
+            params: next(),
+            hello: next(),
+            hello_fields: HelloFields { version: next(), client: next(), auth_token: next() },
+            #[cfg(feature = "v3")]
+            v3: v3::Members {
+                t: next(),
+                topic: next(),
+                sub: next(),
+                payload: next(),
+                max_rate_hz: next(),
+                min_interval_ms: next(),
+            },
+            kept: self.kept,
+        }
+    }
+}
+
+/// Cuts the disjoint `spans` that are set out of `line`; `order` lists
+/// them by position.
+fn carve<'a, const N: usize>(line: &'a mut [u8], spans: &[Option<Span>; N], order: &[u8]) -> [Option<&'a mut [u8]>; N] {
+    let mut pieces = [const { None }; N];
+    let (mut rest, mut at) = (line, 0);
+    for &i in order {
+        let Some(span) = &spans[usize::from(i)] else { continue };
+        let (_, tail) = core::mem::take(&mut rest).split_at_mut(span.start - at);
+        let (piece, tail) = tail.split_at_mut(span.len());
+        pieces[usize::from(i)] = Some(piece);
+        (rest, at) = (tail, span.end);
+    }
+    pieces
+}
+
 /// The params object (absent or `null`: all absent), and `value`'s raw span.
-fn parse_params(id: u64, raw: Option<&mut [u8]>) -> Result<(Params, Option<&mut [u8]>), ParseError> {
+fn parse_params<'a>(
+    id: u64,
+    raw: Option<&'a mut [u8]>,
+    kept: Kept,
+) -> Result<(Params<'a>, Option<&'a mut [u8]>), ParseError> {
     let mut params = Params::default();
     let mut value = None;
+    let wrong = ParseError::new(id, ErrorCode::InvalidParams, "params have the wrong types");
     if let Some(raw) = raw.filter(|p| **p != *b"null") {
-        let mut de = Deserializer::new(raw, false);
-        if de.peek() != Some(b'{') {
+        if raw.first() != Some(&b'{') {
             return Err(ParseError::new(id, ErrorCode::InvalidParams, "params must be an object"));
         }
-        de.members(|key, de| {
-            match key {
-                "name" => params.name = Some(bounded(de.str()?)?),
-                "record" => params.record = Some(bounded(de.str()?)?),
-                "send_initial" => params.send_initial = Some(de.bool()?),
-                "queue_size" => params.queue_size = Some(u32_param(de)?),
-                "limit" => params.limit = Some(u32_param(de)?),
-                "max_rate_hz" => params.max_rate_hz = Some(fixed_param(de, 6)?),
-                "min_interval_ms" => params.min_interval_ms = Some(fixed_param(de, 0)?),
-                "subscription_id" => params.subscription_id = Some(bounded(de.str()?)?),
-                "value" => value = Some(de.raw_value()?),
-                _ => de.skip_value()?,
+        if kept.walk {
+            Deserializer::new(raw, false)
+                .members(|key, de| match PARAM_KEYS.iter().position(|k| *k == key) {
+                    Some(VALUE) => {
+                        value = Some(de.raw_value()?);
+                        Ok(())
+                    }
+                    Some(k) => param(&mut params, k, de.raw_value()?),
+                    None => de.skip_value(),
+                })
+                .map_err(|_| wrong)?;
+        } else {
+            // The members the validating pass found, in order, cut apart.
+            let (mut rest, mut at) = (raw, 0);
+            for (k, span) in kept.members {
+                let (_, tail) = rest.split_at_mut(span.start - at);
+                let (piece, tail) = tail.split_at_mut(span.len());
+                (rest, at) = (tail, span.end);
+                if usize::from(k) == VALUE {
+                    value = Some(piece);
+                } else {
+                    param(&mut params, k.into(), piece).map_err(|_| wrong)?;
+                }
             }
-            Ok(())
-        })
-        .map_err(|_| ParseError::new(id, ErrorCode::InvalidParams, "params have the wrong types"))?;
+        }
     }
     Ok((params, value))
+}
+
+/// Where `value` is in [`PARAM_KEYS`].
+const VALUE: usize = 8;
+
+/// Sets parameter `k` of [`PARAM_KEYS`] (not `value`) from its raw JSON.
+fn param<'a>(params: &mut Params<'a>, k: usize, raw: &'a mut [u8]) -> Result<(), DeError> {
+    if matches!(k, 0 | 1 | 7) {
+        let text = string(raw)?;
+        match k {
+            0 => params.name = Some(fits(text, NAME_MAX)?),
+            1 => params.record = Some(fits(text, NAME_MAX)?),
+            _ => params.subscription_id = Some(fits(text, 32)?),
+        }
+        return Ok(());
+    }
+    let mut de = Deserializer::new(raw, false);
+    match k {
+        2 => params.send_initial = Some(de.bool()?),
+        3 => params.queue_size = Some(u32_param(&mut de)?),
+        4 => params.limit = Some(u32_param(&mut de)?),
+        5 => params.max_rate_hz = Some(fixed_param(&mut de, 6)?),
+        _ => params.min_interval_ms = Some(fixed_param(&mut de, 0)?),
+    }
+    Ok(())
+}
+
+/// A JSON string's text, unescaped in place (`raw` is exactly the string).
+fn string(raw: &mut [u8]) -> Result<&str, DeError> {
+    let wrong = DeError("expected a string");
+    let [b'"', body @ .., b'"'] = raw else { return Err(wrong) };
+    let n = scan::unescape_in_place(body).ok_or(wrong)?;
+    core::str::from_utf8(&body[..n]).map_err(|_| wrong)
 }
 
 /// A count parameter: an unsigned integer that fits a `u32`.
@@ -345,13 +554,21 @@ fn fixed_param(de: &mut Deserializer<'_>, decimals: i32) -> Result<Fixed, DeErro
     Fixed::parse(de.raw_value()?, decimals).ok_or(DeError("expected a number"))
 }
 
+/// A string of at most `N` bytes.
+pub(super) fn fits(s: &str, n: usize) -> Result<&str, DeError> {
+    if s.len() <= n {
+        Ok(s)
+    } else {
+        Err(DeError("string too long"))
+    }
+}
+
 /// A string that must fit `N` bytes.
 fn bounded<const N: usize>(s: &str) -> Result<String<N>, DeError> {
     String::try_from(s).map_err(|_| DeError("string too long"))
 }
 
 /// The top-level members of a line, as raw spans.
-#[derive(Default)]
 struct Top<'a> {
     id: Option<&'a mut [u8]>,
     method: Option<&'a mut [u8]>,
@@ -360,6 +577,8 @@ struct Top<'a> {
     hello_fields: HelloFields<'a>,
     #[cfg(feature = "v3")]
     v3: v3::Members<'a>,
+    /// The known members of `params`, found by the validating pass.
+    kept: Kept,
 }
 
 /// The members of a hello, as raw spans.
@@ -518,6 +737,54 @@ mod tests {
         );
         assert_eq!(error(b"{\"hello\":{\"version\":2}}"), (0, ErrorCode::ProtocolError));
         assert!(matches!(parse(&mut b"  \t".to_vec()), Ok(None)));
+    }
+
+    #[test]
+    fn one_pass_finds_members_as_the_walk_did() {
+        // The last of a repeated member counts; any bad one is an error.
+        let name = |line: &str| request(line).params.record_name().map(std::string::String::from);
+        let get = r#"{"id":1,"method":"record.get","params":"#;
+        assert_eq!(name(&[get, r#"{"name":"a","name":"b"}}"#].concat()).as_deref(), Some("b"));
+        assert_eq!(error(&[get, r#"{"name":5,"name":"b"}}"#].concat().into_bytes()), (1, ErrorCode::InvalidParams));
+        // Only the last `params` object counts, even an empty one.
+        assert_eq!(name(&[get, r#"{"name":"a"},"params":{}}"#].concat()), None);
+        assert_eq!(name(&[get, r#"{"name":"a"},"params":null}"#].concat()), None);
+        assert_eq!(name(&[get, r#"{"x":1},"params":{"name":"c"}}"#].concat()).as_deref(), Some("c"));
+        assert_eq!(error(&[get, r#"{"name":"a"},"params":[]}"#].concat().into_bytes()), (1, ErrorCode::InvalidParams));
+        // Members of other objects, or deeper, are not parameters.
+        let line = r#"{"id":1,"x":{"name":"no"},"method":"record.get","params":{"v":{"name":"no"},"record":"r"}}"#;
+        assert_eq!(name(line).as_deref(), Some("r"));
+        // More known members than the pass keeps: walked, same answers.
+        let many = r#"{"name":"a","limit":1,"limit":2,"limit":3,"limit":4,"limit":5,"limit":6,"limit":7,"limit":8}}"#;
+        let r = request(&[get, many].concat());
+        assert_eq!((r.params.record_name(), r.params.limit), (Some("a"), Some(8)));
+        let bad = r#"{"limit":1,"limit":2,"limit":3,"limit":4,"limit":5,"limit":6,"limit":7,"limit":8,"limit":-1}}"#;
+        assert_eq!(error(&[get, bad].concat().into_bytes()), (1, ErrorCode::InvalidParams));
+        // Keys: escaped ones match; one that decodes to no character is an
+        // error (in `params`: invalid params; at the top: invalid JSON).
+        assert_eq!(name(r#"{"\u0069d":1,"method":"record.get","params":{"n\u0061me":"e"}}"#).as_deref(), Some("e"));
+        assert_eq!(error(&[get, r#"{"\ud800":1}}"#].concat().into_bytes()), (1, ErrorCode::InvalidParams));
+        assert_eq!(error(br#"{"id":1,"method":"ping","\ud800":1}"#), (0, ErrorCode::ParseError));
+        // The `value` span stays raw, in place.
+        let r = request(r#"{"id":2,"method":"record.set","params":{"value":"a\nb","name":"n"}}"#);
+        assert_eq!((r.value.as_deref(), r.params.record_name()), (Some(&br#""a\nb""#[..]), Some("n")));
+    }
+
+    #[test]
+    fn utf8_is_checked_in_the_same_pass() {
+        assert_eq!(
+            request("{\"id\":1,\"method\":\"record.get\",\"params\":{\"name\":\"t\u{e9}\u{1F600}\"}}")
+                .params
+                .record_name(),
+            Some("t\u{e9}\u{1F600}")
+        );
+        let message = |line: &[u8]| parse(&mut line.to_vec()).unwrap_err().message;
+        assert_eq!(message(b"{\"id\":1,\"method\":\"ping\",\"x\":\"\xff\"}"), "line is not valid UTF-8");
+        assert_eq!(message(b"{\"id\":1,\"x\":\"\xe9t\"}"), "line is not valid UTF-8");
+        assert_eq!(message(b"{\"id\":1,\"x\":\"\xed\xa0\x80\"}"), "line is not valid UTF-8");
+        // Invalid JSON before invalid UTF-8 is still reported as UTF-8.
+        assert_eq!(message(b"{{ \xff"), "line is not valid UTF-8");
+        assert_eq!(message("{\"id\":1}\u{e9}".as_bytes()), "invalid JSON");
     }
 
     #[test]

@@ -10,6 +10,8 @@
 /// Deepest nesting of objects and arrays accepted in a line.
 pub const MAX_DEPTH: usize = 32;
 
+use super::swar;
+
 /// Why a line is not acceptable JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanError {
@@ -26,11 +28,13 @@ fn skip_ws(s: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// Validates a string starting at the opening quote; returns the index after
-/// the closing quote.
+/// Validates a string starting at the opening quote (its non-ASCII bytes
+/// must be UTF-8); returns the index after the closing quote.
 fn string(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
     i += 1;
-    while i < s.len() {
+    loop {
+        // Plain printable ASCII needs no look: skip it in one tight loop.
+        i += special(s.get(i..).ok_or(ScanError::Invalid)?).ok_or(ScanError::Invalid)?;
         match s[i] {
             b'"' => return Ok(i + 1),
             b'\\' => match s.get(i + 1) {
@@ -44,11 +48,41 @@ fn string(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
                 }
                 _ => return Err(ScanError::Invalid),
             },
-            0..=0x1f => return Err(ScanError::Invalid),
-            _ => i += 1,
+            0x80.. => {
+                // A run of non-ASCII bytes ends where ASCII resumes, and no
+                // UTF-8 sequence spans an ASCII byte: check the run whole.
+                let run = s[i..].iter().position(|&b| b < 0x80).map_or(s.len(), |n| i + n);
+                core::str::from_utf8(&s[i..run]).map_err(|_| ScanError::Invalid)?;
+                i = run;
+            }
+            _ => return Err(ScanError::Invalid), // a control character
         }
     }
-    Err(ScanError::Invalid)
+}
+
+/// The index of the first byte in `s` that a string scan must look at: a
+/// quote, a backslash, a control character or a non-ASCII byte. A word
+/// at a time (a word's worth of plain text costs a few instructions).
+#[cfg(target_pointer_width = "64")]
+fn special(s: &[u8]) -> Option<usize> {
+    let mut chunks = s.chunks_exact(swar::WORD);
+    for (n, chunk) in chunks.by_ref().enumerate() {
+        let w = swar::word(chunk);
+        let hits = swar::eq(w, b'"') | swar::eq(w, b'\\') | swar::below(w, 0x20) | (w & swar::HIGH);
+        if hits != 0 {
+            return Some(n * swar::WORD + swar::first(hits));
+        }
+    }
+    let tail = chunks.remainder();
+    let at = s.len() - tail.len();
+    tail.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80).map(|n| at + n)
+}
+
+/// [`special`] a byte at a time where words are small (an MCU, where the
+/// word loop would cost more flash than it saves time).
+#[cfg(not(target_pointer_width = "64"))]
+fn special(s: &[u8]) -> Option<usize> {
+    s.iter().position(|&b| b == b'"' || b == b'\\' || b.wrapping_sub(0x20) >= 0x60)
 }
 
 fn digits(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
@@ -94,11 +128,36 @@ fn literal(s: &[u8], i: usize, word: &[u8]) -> Result<usize, ScanError> {
 }
 
 /// Checks that `s` holds exactly one JSON value (with optional surrounding
-/// whitespace), nested at most [`MAX_DEPTH`] deep.
+/// whitespace), nested at most [`MAX_DEPTH`] deep, its strings UTF-8.
 pub fn validate(s: &[u8]) -> Result<(), ScanError> {
+    validate_members(s, &mut |_| {})
+}
+
+/// A member of the top-level object (`depth` 1) or of an object that is
+/// the value of one (`depth` 2, `parent` the span of that member's key),
+/// found by [`validate_members`]. Spans index the validated text; keys are
+/// the raw text between their quotes, values the exact span of their JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    /// 1 or 2.
+    pub depth: u8,
+    /// The key of the depth-1 member this one is inside (depth 2 only).
+    pub parent: core::ops::Range<usize>,
+    /// The raw key.
+    pub key: core::ops::Range<usize>,
+    /// The value.
+    pub value: core::ops::Range<usize>,
+}
+
+/// [`validate`], reporting each member at depth 1 and 2 to `found` as it
+/// ends (so a depth-2 member comes before the depth-1 member holding it):
+/// one pass finds what a request needs, nothing is scanned twice.
+pub fn validate_members(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), ScanError> {
     // Bit n of `stack` is 1 when nesting level n is an object, 0 for an array.
     let mut stack: u64 = 0;
     let mut depth = 0usize;
+    // The key and value start of the member open at depth 1 and at depth 2.
+    let mut open: [Option<(core::ops::Range<usize>, usize)>; 2] = [None, None];
     let mut i = skip_ws(s, 0);
     'value: loop {
         // Parse one value at `i`.
@@ -116,7 +175,7 @@ pub fn validate(s: &[u8]) -> Result<(), ScanError> {
                     depth -= 1;
                     i += 1;
                 } else if is_object {
-                    i = key(s, i)?;
+                    i = key(s, i, depth, &mut open)?;
                     continue 'value;
                 } else {
                     continue 'value;
@@ -131,6 +190,15 @@ pub fn validate(s: &[u8]) -> Result<(), ScanError> {
         }
         // After a value: close containers or move to the next element.
         loop {
+            // A value just ended at `i`: the member open at this depth, if
+            // any, is complete.
+            if let Some((k, start)) = open.get_mut(depth.wrapping_sub(1)).and_then(Option::take) {
+                let parent = match &open[0] {
+                    Some((p, _)) if depth == 2 => p.clone(),
+                    _ => 0..0,
+                };
+                found(Member { depth: depth as u8, parent, key: k, value: start..i });
+            }
             i = skip_ws(s, i);
             if depth == 0 {
                 return if i == s.len() { Ok(()) } else { Err(ScanError::Invalid) };
@@ -138,7 +206,7 @@ pub fn validate(s: &[u8]) -> Result<(), ScanError> {
             let in_object = stack & (1 << (depth - 1)) != 0;
             match (s.get(i), in_object) {
                 (Some(b','), true) => {
-                    i = key(s, skip_ws(s, i + 1))?;
+                    i = key(s, skip_ws(s, i + 1), depth, &mut open)?;
                     continue 'value;
                 }
                 (Some(b','), false) => {
@@ -155,16 +223,28 @@ pub fn validate(s: &[u8]) -> Result<(), ScanError> {
     }
 }
 
-/// Parses `"key" :` at `i` and returns the index of the value after it.
-fn key(s: &[u8], i: usize) -> Result<usize, ScanError> {
+/// Parses `"key" :` at `i` (in an object at `depth`) and returns the index
+/// of the value after it; a key at depth 1 or 2 opens a member in `open`
+/// (at depth 2 only inside a depth-1 member, not in an array).
+fn key(
+    s: &[u8],
+    i: usize,
+    depth: usize,
+    open: &mut [Option<(core::ops::Range<usize>, usize)>; 2],
+) -> Result<usize, ScanError> {
     if s.get(i) != Some(&b'"') {
         return Err(ScanError::Invalid);
     }
-    let i = skip_ws(s, string(s, i)?);
-    if s.get(i) != Some(&b':') {
+    let end = string(s, i)?;
+    let colon = skip_ws(s, end);
+    if s.get(colon) != Some(&b':') {
         return Err(ScanError::Invalid);
     }
-    Ok(skip_ws(s, i + 1))
+    let value = skip_ws(s, colon + 1);
+    if depth == 1 || (depth == 2 && open[0].is_some()) {
+        open[depth - 1] = Some((i + 1..end - 1, value));
+    }
+    Ok(value)
 }
 
 /// The index just past the value starting at `i`, in input already
@@ -342,6 +422,18 @@ pub fn key_eq(raw: &[u8], want: &str) -> bool {
         at += bytes.len();
     }
     at == want.len()
+}
+
+/// Whether every escape in the raw (escaped) key decodes to a character
+/// (a lone surrogate does not).
+pub fn key_decodes(raw: &[u8]) -> bool {
+    let mut i = 0;
+    while i < raw.len() {
+        if next_piece(raw, &mut i).is_none() {
+            return false;
+        }
+    }
+    true
 }
 
 /// The raw value of the member `name` of a validated `object`, if present.

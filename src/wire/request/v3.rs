@@ -9,7 +9,7 @@
 //! | `{"t":"write","topic":K,"payload":V}` | `record.set`, never answered |
 //! | `{"t":"ping"}` | `ping`, answered with `pong` |
 
-use super::{bounded, parse_hello, parse_params, Frame, Message, Method, Params, ParseError, Request, Top};
+use super::{fits, parse_hello, parse_params, Frame, Message, Method, Params, ParseError, Request, Top};
 use crate::wire::number::Fixed;
 use crate::wire::scan;
 use crate::wire::value::de::Deserializer;
@@ -32,7 +32,7 @@ fn text(raw: Option<&mut [u8]>) -> Option<&str> {
 }
 
 pub(super) fn parse(top: Top<'_>) -> Result<Message<'_>, ParseError> {
-    let Top { id, method, params, v3, .. } = top;
+    let Top { id, method, params, v3, kept, .. } = top;
     // An id that is present but not a u64 (`"21"`) is no id: the frame is
     // skipped, as AimDB does, rather than answered under a guessed id.
     let id = match id {
@@ -61,20 +61,21 @@ pub(super) fn parse(top: Top<'_>) -> Result<Message<'_>, ParseError> {
                 hello.v3_id = Some(id);
                 return Ok(Message::Hello(hello));
             }
-            let method = Method::from_name(method).ok_or(ParseError::v3(
+            let method = Method::from_name(method.as_bytes()).ok_or(ParseError::v3(
                 Some(id),
                 ErrorCode::MethodNotFound,
                 "unknown method",
             ))?;
-            let (params, value) = parse_params(id, params).map_err(|e| ParseError::v3(Some(id), e.code, e.message))?;
+            let (params, value) =
+                parse_params(id, params, kept).map_err(|e| ParseError::v3(Some(id), e.code, e.message))?;
             request(id, method, params, value, Frame::Req)
         }
         "sub" => {
             let id = id.ok_or(no_id("sub without an id"))?;
             let topic =
                 text(v3.topic).ok_or(ParseError::v3(Some(id), ErrorCode::InvalidParams, "sub needs a topic"))?;
-            let name =
-                bounded(topic).map_err(|_| ParseError::v3(Some(id), ErrorCode::InvalidParams, "topic too long"))?;
+            let name = fits(topic, super::NAME_MAX)
+                .map_err(|_| ParseError::v3(Some(id), ErrorCode::InvalidParams, "topic too long"))?;
             let rate = |raw: Option<&mut [u8]>, decimals| match raw {
                 None => Ok(None),
                 Some(raw) => Fixed::parse(raw, decimals).map(Some).ok_or(ParseError::v3(
@@ -92,12 +93,13 @@ pub(super) fn parse(top: Top<'_>) -> Result<Message<'_>, ParseError> {
             request(id, Method::Subscribe, params, None, Frame::Sub)
         }
         "unsub" => {
-            let sub = text(v3.sub).and_then(|s| bounded(s).ok()).ok_or(no_id("unsub needs a sub string"))?;
+            let sub = text(v3.sub).and_then(|s| fits(s, 32).ok()).ok_or(no_id("unsub needs a sub string"))?;
             let params = Params { subscription_id: Some(sub), ..Params::default() };
             request(0, Method::Unsubscribe, params, None, Frame::Unsub)
         }
         "write" => {
-            let topic = text(v3.topic).and_then(|s| bounded(s).ok()).ok_or(no_id("write needs a topic"))?;
+            let topic =
+                text(v3.topic).and_then(|s| fits(s, super::NAME_MAX).ok()).ok_or(no_id("write needs a topic"))?;
             let payload = v3.payload.ok_or(no_id("write needs a payload"))?;
             let params = Params { name: Some(topic), ..Params::default() };
             request(0, Method::Set, params, Some(unwrap_value(payload)), Frame::Write)

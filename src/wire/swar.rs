@@ -1,0 +1,93 @@
+//! Byte searches a word (8 bytes; 4 on a 32-bit MCU) at a time, for the scans every line goes
+//! through (finding its end, skipping plain string text). Portable integer
+//! arithmetic only: no `unsafe`, no SIMD, the same on an MCU.
+//!
+//! Each test sets the high bit of every byte that matches, and may also set
+//! it in bytes above a match (a borrow moves up), never below one: so the
+//! lowest set bit, [`first`], is always exact.
+
+/// A machine word: the unit of every test here.
+pub(crate) type Word = usize;
+/// Its size in bytes.
+pub(crate) const WORD: usize = core::mem::size_of::<Word>();
+
+const LOW: Word = Word::MAX / 255;
+/// The high bit of every byte.
+pub(crate) const HIGH: Word = LOW << 7;
+
+/// The word in `chunk` (`WORD` bytes), first byte lowest.
+pub(crate) fn word(chunk: &[u8]) -> Word {
+    Word::from_le_bytes(chunk.try_into().unwrap_or_default())
+}
+
+/// Bytes of `w` equal to `b`.
+pub(crate) fn eq(w: Word, b: u8) -> Word {
+    zero(w ^ (LOW * Word::from(b)))
+}
+
+/// Bytes of `w` that are zero.
+fn zero(w: Word) -> Word {
+    w.wrapping_sub(LOW) & !w & HIGH
+}
+
+/// Bytes of `w` below `n` (`n` at most 128).
+pub(crate) fn below(w: Word, n: u8) -> Word {
+    w.wrapping_sub(LOW * Word::from(n)) & !w & HIGH
+}
+
+/// The index of the lowest byte flagged in `hits` (not 0), for a word read
+/// with [`word`].
+pub(crate) fn first(hits: Word) -> usize {
+    (hits.trailing_zeros() / 8) as usize
+}
+
+/// The index of the first `b` in `s`.
+pub(crate) fn find(s: &[u8], b: u8) -> Option<usize> {
+    let mut chunks = s.chunks_exact(WORD);
+    for (n, chunk) in chunks.by_ref().enumerate() {
+        let hits = eq(word(chunk), b);
+        if hits != 0 {
+            return Some(n * WORD + first(hits));
+        }
+    }
+    let tail = chunks.remainder();
+    tail.iter().position(|&x| x == b).map(|n| s.len() - tail.len() + n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_exactly_the_first_match_at_every_position() {
+        for len in 0..40 {
+            for at in 0..=len {
+                for fill in [0u8, b'a', 0x7f, 0xff, b'\n' + 1, b'\n' - 1] {
+                    let mut s = std::vec![fill; len];
+                    if at < len {
+                        s[at] = b'\n';
+                    }
+                    // A second match later never hides the first.
+                    if at + 3 < len {
+                        s[at + 3] = b'\n';
+                    }
+                    let want = s.iter().position(|&b| b == b'\n');
+                    assert_eq!(find(&s, b'\n'), want, "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn word_tests_flag_every_byte_they_should() {
+        for b in 0..=255u8 {
+            let w = word(&[b'x', b'x', b'x', b, b'x', b'x', b'x', b'x'][..WORD]);
+            assert_eq!(eq(w, b'"') != 0, b == b'"', "{b}");
+            assert_eq!(below(w, 0x20) != 0, b < 0x20, "{b}");
+            if b == b'"' || b < 0x20 {
+                let hits = eq(w, b'"') | below(w, 0x20);
+                assert_eq!(first(hits), 3, "{b}");
+            }
+        }
+    }
+}
