@@ -518,7 +518,7 @@ async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
 ) -> Answered<'a> {
     let wire = core.wire();
     let id = req.id;
-    let Some(sub_id) = req.params.subscription_id.as_deref() else {
+    let Some(sub_id) = req.params.subscription_id else {
         return answer(ErrorCode::InvalidParams, msg!("params.subscription_id is required"));
     };
     #[cfg(feature = "v3")]

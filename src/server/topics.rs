@@ -174,7 +174,7 @@ pub(crate) fn unsubscribe<C: Clock, const SUBS: usize, const LINE: usize, const 
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
     req: &Request<'_>,
 ) {
-    let sub = req.params.subscription_id.as_deref().unwrap_or("");
+    let sub = req.params.subscription_id.unwrap_or("");
     let canonical =
         !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_digit()) && !(sub.len() > 1 && sub.starts_with('0'));
     if let Some(id) = sub.parse::<u32>().ok().filter(|_| canonical).and_then(|n| n.checked_add(1)) {

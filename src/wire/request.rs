@@ -698,11 +698,11 @@ mod tests {
             r#"{"id":4,"method":"record.subscribe","params":{"name":"a","send_initial":false,"queue_size":8,"limit":3,"subscription_id":"sub-2"}}"#,
         );
         let want = Params {
-            name: Some("a".try_into().unwrap()),
+            name: Some("a"),
             send_initial: Some(false),
             queue_size: Some(8),
             limit: Some(3),
-            subscription_id: Some("sub-2".try_into().unwrap()),
+            subscription_id: Some("sub-2"),
             ..Params::default()
         };
         assert_eq!(r.params, want);

@@ -10,8 +10,6 @@
 /// Deepest nesting of objects and arrays accepted in a line.
 pub const MAX_DEPTH: usize = 32;
 
-use super::swar;
-
 /// Why a line is not acceptable JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScanError {
@@ -65,6 +63,7 @@ fn string(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
 /// at a time (a word's worth of plain text costs a few instructions).
 #[cfg(target_pointer_width = "64")]
 fn special(s: &[u8]) -> Option<usize> {
+    use super::swar;
     let mut chunks = s.chunks_exact(swar::WORD);
     for (n, chunk) in chunks.by_ref().enumerate() {
         let w = swar::word(chunk);
@@ -75,7 +74,7 @@ fn special(s: &[u8]) -> Option<usize> {
     }
     let tail = chunks.remainder();
     let at = s.len() - tail.len();
-    tail.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20 || b >= 0x80).map(|n| at + n)
+    tail.iter().position(|&b| b == b'"' || b == b'\\' || b.wrapping_sub(0x20) >= 0x60).map(|n| at + n)
 }
 
 /// [`special`] a byte at a time where words are small (an MCU, where the

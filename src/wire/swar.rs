@@ -13,6 +13,7 @@ pub(crate) const WORD: usize = core::mem::size_of::<Word>();
 
 const LOW: Word = Word::MAX / 255;
 /// The high bit of every byte.
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))] // Only string scans use it.
 pub(crate) const HIGH: Word = LOW << 7;
 
 /// The word in `chunk` (`WORD` bytes), first byte lowest.
@@ -31,6 +32,7 @@ fn zero(w: Word) -> Word {
 }
 
 /// Bytes of `w` below `n` (`n` at most 128).
+#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))] // Only string scans use it.
 pub(crate) fn below(w: Word, n: u8) -> Word {
     w.wrapping_sub(LOW * Word::from(n)) & !w & HIGH
 }

@@ -178,10 +178,7 @@ mod tests {
             (2, Method::Subscribe, Frame::Sub, Some("sensor.#"))
         );
         let r = req(r#"{"t":"unsub","sub":"2"}"#);
-        assert_eq!(
-            (r.method, r.frame, r.params.subscription_id.as_deref()),
-            (Method::Unsubscribe, Frame::Unsub, Some("2"))
-        );
+        assert_eq!((r.method, r.frame, r.params.subscription_id), (Method::Unsubscribe, Frame::Unsub, Some("2")));
         let r = req(r#"{"t":"ping","id":99}"#);
         assert_eq!((r.method, r.frame), (Method::Ping, Frame::Ping));
     }
