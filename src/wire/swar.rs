@@ -1,10 +1,11 @@
-//! Byte searches a word (8 bytes; 4 on a 32-bit MCU) at a time, for the scans every line goes
+//! Byte searches a word (8 bytes) at a time on 64-bit hosts, for the scans every line goes
 //! through (finding its end, skipping plain string text). Portable integer
 //! arithmetic only: no `unsafe`, no SIMD, the same on an MCU.
 //!
 //! Each test sets the high bit of every byte that matches, and may also set
 //! it in bytes above a match (a borrow moves up), never below one: so the
 //! lowest set bit, [`first`], is always exact.
+#![cfg_attr(not(target_pointer_width = "64"), allow(dead_code))] // MCUs search a byte at a time.
 
 /// A machine word: the unit of every test here.
 pub(crate) type Word = usize;
@@ -13,7 +14,6 @@ pub(crate) const WORD: usize = core::mem::size_of::<Word>();
 
 const LOW: Word = Word::MAX / 255;
 /// The high bit of every byte.
-#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))] // Only string scans use it.
 pub(crate) const HIGH: Word = LOW << 7;
 
 /// The word in `chunk` (`WORD` bytes), first byte lowest.
@@ -32,7 +32,6 @@ fn zero(w: Word) -> Word {
 }
 
 /// Bytes of `w` below `n` (`n` at most 128).
-#[cfg_attr(not(target_pointer_width = "64"), allow(dead_code))] // Only string scans use it.
 pub(crate) fn below(w: Word, n: u8) -> Word {
     w.wrapping_sub(LOW * Word::from(n)) & !w & HIGH
 }
@@ -43,7 +42,15 @@ pub(crate) fn first(hits: Word) -> usize {
     (hits.trailing_zeros() / 8) as usize
 }
 
+/// The index of the first `b` in `s`, a byte at a time where words are
+/// small (an MCU: the word loop would cost more flash than it saves time).
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) fn find(s: &[u8], b: u8) -> Option<usize> {
+    s.iter().position(|&x| x == b)
+}
+
 /// The index of the first `b` in `s`.
+#[cfg(target_pointer_width = "64")]
 pub(crate) fn find(s: &[u8], b: u8) -> Option<usize> {
     let mut chunks = s.chunks_exact(WORD);
     for (n, chunk) in chunks.by_ref().enumerate() {
