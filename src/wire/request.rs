@@ -291,20 +291,12 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
 
 /// A request id: a JSON integer that fits a `u64` (`-0` is 0).
 fn read_id(raw: &mut [u8]) -> Option<u64> {
-    // The plain form, read at once; any other goes through the full reader.
-    if raw.len() <= 19 && raw.first() != Some(&b'0') && raw.iter().all(u8::is_ascii_digit) {
-        return Some(raw.iter().fold(0, |n, &d| n * 10 + u64::from(d - b'0')));
-    }
     Deserializer::new(raw, false).u64().ok()
 }
 
 /// A method name: a JSON string naming a known method.
 fn read_method(raw: &mut [u8]) -> Option<Method> {
-    // Without an escape the name is the text between the quotes.
-    match raw {
-        [b'"', name @ .., b'"'] if !escaped(name) => Method::from_name(name),
-        _ => Deserializer::new(raw, false).str().ok().and_then(|name| Method::from_name(name.as_bytes())),
-    }
+    string(raw).ok().and_then(|name| Method::from_name(name.as_bytes()))
 }
 
 /// The top-level members a line may have, in [`Found`]'s slots.
