@@ -1,6 +1,8 @@
 //! The futures-io adapter over real sockets, on async-std (TCP) and smol
 //! (Unix): many sessions, abrupt disconnects, the session limit, shutdown.
 
+mod common;
+
 #[path = "../../../examples/common/records.rs"]
 #[allow(dead_code)]
 mod records;
@@ -11,9 +13,9 @@ use std::time::Duration;
 use aimx::record::AnyRecord;
 use aimx::{Config, Registry, Server, SessionEnd};
 use aimx_async_std::{serve_incoming, serve_incoming_until, AsyncStdSpawner, IoClock, SessionNote, SmolSpawner};
-use futures_lite::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-use futures_lite::{AsyncRead, AsyncWrite, StreamExt};
-use serde_json::{json, Value};
+use common::Client;
+use futures_lite::io::AsyncWriteExt;
+use serde_json::json;
 
 type TestServer = Server<'static, IoClock>;
 
@@ -33,33 +35,6 @@ static ENDS: Mutex<Vec<SessionEnd>> = Mutex::new(Vec::new());
 fn note(n: SessionNote<'_>) {
     if let SessionNote::Closed { end, .. } = n {
         ENDS.lock().unwrap().push(end);
-    }
-}
-
-struct Client<S: AsyncRead + AsyncWrite + Unpin> {
-    lines: futures_lite::io::Lines<BufReader<futures_lite::io::ReadHalf<S>>>,
-    tx: futures_lite::io::WriteHalf<S>,
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
-    fn new(stream: S) -> Self {
-        let (rx, tx) = futures_lite::io::split(stream);
-        Client { lines: BufReader::new(rx).lines(), tx }
-    }
-
-    async fn send(&mut self, line: &str) {
-        self.tx.write_all(format!("{line}\n").as_bytes()).await.unwrap();
-        self.tx.flush().await.unwrap();
-    }
-
-    async fn json(&mut self) -> Option<Value> {
-        let line = self.lines.next().await?.unwrap();
-        Some(serde_json::from_str(&line).unwrap())
-    }
-
-    async fn hello(&mut self) -> Value {
-        self.send(r#"{"version":"1.0"}"#).await;
-        self.json().await.unwrap()
     }
 }
 
@@ -90,11 +65,11 @@ fn async_std_tcp_many_sessions_and_the_limit() {
             c.send(&json!({"id": i, "method": "record.get", "params": {"name": "config.log_level"}}).to_string()).await;
         }
         for c in open.iter_mut() {
-            assert_eq!(c.json().await.unwrap()["result"], "info");
+            assert_eq!(c.json().await["result"], "info");
         }
         let mut over = Client::new(async_std::net::TcpStream::connect(addr).await.unwrap());
-        assert_eq!(over.json().await.unwrap()["error"]["code"], "too_many_sessions");
-        assert!(over.json().await.is_none());
+        assert_eq!(over.json().await["error"]["code"], "too_many_sessions");
+        assert!(over.next().await.unwrap().is_none());
         drop(open);
         wait_until_closed(server).await;
         assert_eq!(server.stats().sessions_refused, 1);
@@ -117,7 +92,7 @@ fn smol_unix_abrupt_disconnects_and_shutdown() {
             let mut c = Client::new(smol::net::unix::UnixStream::connect(&path).await.unwrap());
             c.hello().await;
             c.send(r#"{"id":1,"method":"record.subscribe","params":{"name":"sensor.temperature"}}"#).await;
-            c.json().await.unwrap();
+            c.json().await;
             c.tx.write_all(br#"{"id":2,"meth"#).await.unwrap();
             drop(c);
         }
@@ -131,7 +106,7 @@ fn smol_unix_abrupt_disconnects_and_shutdown() {
         stop_tx.send(()).await.unwrap();
         accept.await.unwrap();
         assert_eq!(aimx_async_std::shutdown(server, Duration::from_secs(5)).await, 0);
-        assert!(a.json().await.is_none() && b.json().await.is_none());
+        assert!(a.next().await.unwrap().is_none() && b.next().await.unwrap().is_none());
         let ends = ENDS.lock().unwrap().clone();
         assert_eq!(ends.iter().filter(|e| **e == SessionEnd::Shutdown).count(), 2, "{ends:?}");
     });

@@ -5,6 +5,8 @@
 //! handshake holds neither a session place nor the accept loop, and a
 //! refusal over the per-address cap arrives inside TLS.
 
+mod common;
+
 #[path = "../../../examples/common/records.rs"]
 #[allow(dead_code)]
 mod records;
@@ -20,10 +22,10 @@ use aimx_async_std::{
 };
 use aimx_std_net::rustls;
 use aimx_std_net::test_pki::{client_config, localhost, Ca, Identity};
-use futures_lite::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use futures_lite::{AsyncRead, AsyncWrite, StreamExt};
+use common::Client;
+use futures_lite::io::{AsyncReadExt, AsyncWriteExt};
 use futures_rustls::TlsConnector;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn server(config: Config<'static>) -> &'static Server<'static, IoClock> {
     let records: Vec<&'static dyn AnyRecord> = vec![
@@ -107,39 +109,6 @@ impl Runtime {
 
 async fn connect(addr: SocketAddr) -> async_std::net::TcpStream {
     async_std::net::TcpStream::connect(addr).await.unwrap()
-}
-
-/// A line client over any stream.
-struct Client<S> {
-    lines: futures_lite::io::Lines<BufReader<futures_lite::io::ReadHalf<S>>>,
-    tx: futures_lite::io::WriteHalf<S>,
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> Client<S> {
-    fn new(stream: S) -> Self {
-        let (rx, tx) = futures_lite::io::split(stream);
-        Client { lines: BufReader::new(rx).lines(), tx }
-    }
-
-    async fn send(&mut self, line: &str) {
-        self.tx.write_all(format!("{line}\n").as_bytes()).await.unwrap();
-        self.tx.flush().await.unwrap();
-    }
-
-    /// The next line as JSON; `Ok(None)` at a clean end, `Err` on an error.
-    async fn next(&mut self) -> std::io::Result<Option<Value>> {
-        let line = self.lines.next().await.transpose()?;
-        Ok(line.map(|l| serde_json::from_str(&l).unwrap()))
-    }
-
-    async fn json(&mut self) -> Value {
-        self.next().await.unwrap().expect("closed instead of a line")
-    }
-
-    async fn hello(&mut self) -> Value {
-        self.send(r#"{"version":"1.0"}"#).await;
-        self.json().await
-    }
 }
 
 async fn tls_client(
@@ -296,28 +265,25 @@ fn over_the_address_cap_the_refusal_arrives_inside_tls() {
     })
 }
 
+/// Hands everything `from` has to send to `to`, which processes it.
+fn pass<A, B>(from: &mut rustls::ConnectionCommon<A>, to: &mut rustls::ConnectionCommon<B>) {
+    let mut bytes = Vec::new();
+    while from.wants_write() {
+        from.write_tls(&mut bytes).unwrap();
+    }
+    let mut rest = &bytes[..];
+    while !rest.is_empty() {
+        to.read_tls(&mut rest).unwrap();
+        to.process_new_packets().unwrap();
+    }
+}
+
 /// Both sides of a handshake in memory, then whatever the server still has
 /// to send (session tickets) handed over, so its send buffer starts empty.
 fn handshake_in_memory(client: &mut rustls::ClientConnection, server: &mut rustls::ServerConnection) {
     for _ in 0..16 {
-        let mut bytes = Vec::new();
-        while client.wants_write() {
-            client.write_tls(&mut bytes).unwrap();
-        }
-        let mut rest = &bytes[..];
-        while !rest.is_empty() {
-            server.read_tls(&mut rest).unwrap();
-            server.process_new_packets().unwrap();
-        }
-        let mut bytes = Vec::new();
-        while server.wants_write() {
-            server.write_tls(&mut bytes).unwrap();
-        }
-        let mut rest = &bytes[..];
-        while !rest.is_empty() {
-            client.read_tls(&mut rest).unwrap();
-            client.process_new_packets().unwrap();
-        }
+        pass(client, server);
+        pass(server, client);
         if !client.is_handshaking() && !server.is_handshaking() && !server.wants_write() {
             return;
         }
