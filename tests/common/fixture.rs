@@ -72,6 +72,14 @@ impl<const SUBS: usize, const LINE: usize, const OUT: usize> Fixture<SUBS, LINE,
         self.connect_with(64 * 1024)
     }
 
+    /// A session over separate halves, as on a UART's Rx and Tx: requests
+    /// travel one pipe, replies another (4 KiB each).
+    pub fn connect_split(&self) -> (impl Future<Output = SessionEnd> + 'static, Client) {
+        let (server_rx, client_tx) = duplex(4096);
+        let (server_tx, client_rx) = duplex(4096);
+        (self.server.serve_split(server_rx, server_tx), Client::split(client_rx, client_tx))
+    }
+
     /// A session with a v3 client that frames as `framing`.
     pub fn connect_v3(&self, framing: V3Framing) -> (impl Future<Output = SessionEnd> + 'static, V3Client) {
         let (server_end, client_end) = duplex(64 * 1024);

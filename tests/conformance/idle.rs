@@ -116,11 +116,7 @@ pub async fn default_config_never_idles() {
 pub async fn idle_over_split_halves() {
     let fx = idle_fixture();
     let clock = fx.clock.clone();
-    let (server_rx, client_tx) = crate::common::duplex(4096);
-    let (server_tx, client_rx) = crate::common::duplex(4096);
-    let server = fx.server.serve_split(server_rx, server_tx);
-    let client = Client::split(client_rx, client_tx);
-    let (end, ()) = session((server, client), async |c| {
+    let (end, ()) = session(fx.connect_split(), async |c| {
         c.hello().await;
         clock.advance_ms(IDLE_MS / 2);
         assert_eq!(c.ok("ping", json!({})).await["pong"], true);

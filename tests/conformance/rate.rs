@@ -223,11 +223,7 @@ pub async fn rate_limits_over_split_halves() {
     let fx = fixture();
     let small = fx.records.small;
     let clock = fx.clock.clone();
-    let (server_rx, client_tx) = crate::common::duplex(4096);
-    let (server_tx, client_rx) = crate::common::duplex(4096);
-    let server = fx.server.serve_split(server_rx, server_tx);
-    let client = Client::split(client_rx, client_tx);
-    let (end, ()) = session((server, client), async |c| {
+    let (end, ()) = session(fx.connect_split(), async |c| {
         c.hello().await;
         c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false, "min_interval_ms": 40})).await;
         small.publish(1);

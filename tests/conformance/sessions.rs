@@ -245,12 +245,7 @@ pub async fn shutdown_finishes_replies_then_ends_every_session() {
 
 pub async fn serve_split_over_separate_halves() {
     let fx = fixture();
-    // Requests travel one pipe, replies another, as on a UART's Rx and Tx.
-    let (server_rx, client_tx) = crate::common::duplex(4096);
-    let (server_tx, client_rx) = crate::common::duplex(4096);
-    let server = fx.server.serve_split(server_rx, server_tx);
-    let client = crate::common::Client::split(client_rx, client_tx);
-    let (end, ()) = session((server, client), async |c| {
+    let (end, ()) = session(fx.connect_split(), async |c| {
         c.hello().await;
         c.ok("record.subscribe", json!({"name": "test.small", "send_initial": false})).await;
         fx.records.small.publish(3);
