@@ -57,7 +57,11 @@ cd "$(dirname "$0")/.."
 # worst run (7,000 B) plus the ~220 B the stack mark has been seen to move
 # between runs at opt-level z, plus 2 %: 2 % alone (7,140 B) would fail a
 # run by chance. RAM is now under issue 10's target, flash 8.7 KB over it.
-FLASH_LIMIT=${FLASH_LIMIT:-50670}
+# Then issue 11's one-pass parser (+776 B: 50,452 B), and the session that
+# answers each line synchronously into its reply buffer (handlers return
+# what to write; one writer, run again after a flush): 47,456 B, RAM
+# 7,000 B. The flash limit is that plus 2 %.
+FLASH_LIMIT=${FLASH_LIMIT:-48405}
 RAM_LIMIT=${RAM_LIMIT:-7365}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm

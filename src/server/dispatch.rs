@@ -1,23 +1,27 @@
-//! One handler per method. Each writes its reply into the session's reply
-//! buffer; only [`Core::flush`] touches the stream.
+//! One handler per method. Each does its effect (a set stores, a subscribe
+//! subscribes) and returns what its reply is ([`Reply`]); the reply is then
+//! written by [`write`], a plain function of that description and the
+//! server's state, which the session may run again after a flush (see
+//! [`super::io::Sink`]). No handler awaits anything.
 
-use super::drain::drain;
-use super::graph::{graph, Graph};
-use super::io::Transport;
+use super::drain;
+use super::graph::{self, Graph};
+use super::io::{Halt, Sink};
 use super::msg::Msg;
 use super::pace;
-use super::session::Core;
+use super::session::{reply_id, Core, ReplyTo};
 use super::subs::Sub;
-use super::{Policy, SessionEnd};
+use super::{Policy, Server, SessionEnd};
 use crate::record::{AnyRecord, Origin, Registry};
 use crate::runtime::Clock;
+use crate::time::Timestamp;
 #[cfg(feature = "v3")]
 use crate::wire::request::Frame;
 use crate::wire::request::{Method, Request};
-use crate::wire::{reply, ErrorCode, Full, JsonOut};
+use crate::wire::{reply, ErrorCode, Full, JsonOut, Wire};
 
 /// Why a handler stopped early: the session ends, or the request gets an
-/// error reply (sent once, by [`handle`], so there is one copy of that path).
+/// error reply.
 pub(crate) enum Stop<'a> {
     End(SessionEnd),
     Answer(ErrorCode, Msg<'a>),
@@ -29,204 +33,291 @@ impl From<SessionEnd> for Stop<'_> {
     }
 }
 
-pub(crate) type Answered<'a> = Result<(), Stop<'a>>;
+pub(crate) type Answered<'a> = Result<Reply<'a>, Stop<'a>>;
 
-pub(crate) fn answer<'a>(code: ErrorCode, msg: Msg<'a>) -> Answered<'a> {
+pub(crate) fn answer<'a, T>(code: ErrorCode, msg: Msg<'a>) -> Result<T, Stop<'a>> {
     Err(Stop::Answer(code, msg))
 }
 
-/// The handler of each method: a macro, so the v1-only build dispatches
-/// inline as it always did, and the v3 build can run it twice (see
-/// `handle`) through [`run`].
-macro_rules! methods {
-    ($core:ident, $io:ident, $req:expr) => {{
-        let core = &mut *$core;
-        let io = &mut *$io;
-        let req = $req;
-        let id = req.id;
-        match req.method {
-            Method::List => list(core, io, id).await,
-            Method::Get => get(core, io, req).await,
-            Method::Set => set(core, io, req).await,
-            Method::Subscribe => subscribe(core, io, req).await,
-            Method::Unsubscribe => unsubscribe(core, io, req).await,
-            Method::Ping => ping(core, io, id).await,
-            Method::Stats => stats(core, io, id).await,
-            Method::Drain => drain(core, io, req).await,
-            Method::Schema => schema(core, io, req).await,
-            Method::GraphNodes => graph(core, io, id, Graph::Nodes).await,
-            Method::GraphEdges => graph(core, io, id, Graph::Edges).await,
-            Method::GraphTopoOrder => graph(core, io, id, Graph::TopoOrder).await,
+/// What a line is answered with, once its effect is done: everything
+/// [`write`] needs to write the reply (again, after a flush).
+pub(crate) enum Reply<'a> {
+    /// No reply (a v3 frame that is never answered, a skipped line).
+    Nothing,
+    /// An error reply to request `id`; the session goes on.
+    Error(u64, ErrorCode, Msg<'a>),
+    /// A refusal: it is flushed, and the session ends.
+    Refuse(ReplyTo, ErrorCode, Msg<'a>),
+    /// The welcome to a hello (a v3 one answers the hello's id).
+    Welcome(ReplyTo, bool),
+    Pong(u64, Timestamp),
+    #[cfg(feature = "v3")]
+    PongFrame,
+    Stats(u64),
+    List(u64),
+    Graph(u64, Graph),
+    Schema(u64, &'a dyn AnyRecord),
+    /// `record.get` (`false`) or `record.set` (`true`): the latest value.
+    Value(u64, &'a dyn AnyRecord, bool),
+    /// A v1 subscription `sub` (a v3 one is named by `id`).
+    Subscribed {
+        id: u64,
+        sub: u32,
+        window: u16,
+        interval: Option<u16>,
+    },
+    Unsubscribed(u64, &'a str),
+    /// `record.drain`: its values are taken from the record as they are
+    /// written, so it is sent on its own path ([`drain::send`]).
+    Drain(drain::Plan<'a>),
+    /// A v3 `sub` of a pattern: its `snap` burst ([`super::topics::snaps`]).
+    #[cfg(feature = "v3")]
+    Snaps {
+        label: u64,
+        topic: &'a str,
+        snaps: usize,
+    },
+}
+
+impl Reply<'_> {
+    /// The request this answers, for an error reply in its place.
+    pub(crate) fn id(&self) -> u64 {
+        match *self {
+            Reply::Error(id, ..)
+            | Reply::Pong(id, _)
+            | Reply::Stats(id)
+            | Reply::List(id)
+            | Reply::Graph(id, _)
+            | Reply::Schema(id, _)
+            | Reply::Value(id, ..)
+            | Reply::Subscribed { id, .. }
+            | Reply::Unsubscribed(id, _) => id,
+            Reply::Drain(ref plan) => plan.id,
             #[cfg(feature = "v3")]
-            Method::Query if core.wire().is_v3() => {
-                // AimDB answers `record.query` from a history store; this server
-                // keeps none, so it says so (as AimDB does without one).
-                answer(
-                    ErrorCode::InternalError,
-                    msg!("record.query needs a history store; use record.get or record.drain"),
-                )
-            }
-            #[cfg(feature = "v3")]
-            Method::Query => answer(ErrorCode::MethodNotFound, msg!("unknown method")),
+            Reply::Snaps { label, .. } => label,
+            _ => 0,
         }
-    }};
+    }
+
+    /// Whether it answers a request (a reply too large for a v3 frame is
+    /// then refused with an error reply; any other ends the session).
+    #[cfg(feature = "v3")]
+    pub(crate) fn is_request(&self) -> bool {
+        !matches!(self, Reply::Nothing | Reply::Error(..) | Reply::Refuse(..) | Reply::Welcome(..))
+    }
+
+    /// Whether it may outgrow a length-prefixed frame's buffer (measured
+    /// first then: see `Out::declare`).
+    #[cfg(feature = "v3")]
+    pub(crate) fn is_big(&self) -> bool {
+        matches!(self, Reply::List(_) | Reply::Graph(..) | Reply::Schema(..))
+    }
 }
 
-/// [`methods!`] as one future (v3: measured once, then sent).
-#[cfg(feature = "v3")]
-async fn run<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+/// Runs the handler of `req`: its effect now, its reply described.
+pub(crate) fn handle<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
-    req: &'a mut Request<'_>,
-) -> Answered<'a> {
-    methods!(core, io, req)
-}
-
-/// Runs the handler of `req`; its error reply (`Stop::Answer`) is left to
-/// the session, which sends every error reply from one place.
-pub(crate) async fn handle<
-    'a,
-    'r: 'a,
-    C: Clock,
-    T: Transport,
-    const SUBS: usize,
-    const LINE: usize,
-    const OUT: usize,
->(
-    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
     req: &'a mut Request<'_>,
 ) -> Answered<'a> {
     #[cfg(feature = "v3")]
     match req.frame {
-        Frame::Ping => {
-            core.emit(io, &mut |o| o.raw(b"{\"t\":\"pong\"}\n")).await?;
-            return Ok(());
-        }
-        Frame::Write => return super::topics::write(core, req).map_err(Stop::End),
+        Frame::Ping => return Ok(Reply::PongFrame),
+        Frame::Write => return super::topics::write(core, req).map(|()| Reply::Nothing).map_err(Stop::End),
         Frame::Unsub => {
             super::topics::unsubscribe(core, req);
-            return Ok(());
+            return Ok(Reply::Nothing);
         }
-        Frame::Sub => return super::topics::subscribe(core, io, req).await,
+        Frame::Sub => return super::topics::subscribe(core, req),
         Frame::V1 | Frame::Req => {}
     }
-    // A v3 length-prefixed reply that may outgrow the reply buffer is
-    // measured first (these methods change nothing), then sent behind a
-    // header that declares its length (see `Out::declare`).
-    #[cfg(feature = "v3")]
-    let declared = {
-        let big = matches!(
-            req.method,
-            Method::List | Method::GraphNodes | Method::GraphEdges | Method::GraphTopoOrder | Method::Schema
-        );
-        if big && core.out.is_length_prefixed() {
-            core.flush(io).await?;
-            core.out.measure(true);
-            let measured = run(core, io, &mut *req).await;
-            let (bytes, pieces) = core.out.measure(false);
-            // The measured bytes end with the frame's `\n`, which is not sent.
-            let fits = bytes <= OUT - 4;
-            if measured.is_ok() && !fits {
-                // Slack for a value that grows between the passes (a count
-                // gaining a digit, a first `last_update`).
-                core.out
-                    .declare(bytes - 1 + 48 * pieces)
-                    .map_err(|_| SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))?;
-            }
-            measured.is_ok() && !fits
-        } else {
-            false
-        }
-    };
-    #[cfg(feature = "v3")]
-    let done = run(core, io, req).await;
-    #[cfg(not(feature = "v3"))]
-    let done = methods!(core, io, req);
-    #[cfg(feature = "v3")]
-    if declared {
-        core.flush(io).await?;
-        // A declared frame that came out longer, or stopped short, leaves
-        // the peer unable to find the next frame: the session ends.
-        if core.out.broken() || done.is_err() {
-            return Err(Stop::End(SessionEnd::WriteError(embedded_io_async::ErrorKind::InvalidData)));
-        }
-    }
-    match done {
-        // A v3 length-prefixed reply larger than the reply buffer: its frame
-        // cannot be sent in parts, so it is dropped and the request refused.
+    let id = req.id;
+    match req.method {
+        Method::List => Ok(Reply::List(id)),
+        Method::Get => Ok(Reply::Value(id, find(&core.server.registry, req)?.1, false)),
+        Method::Set => set(core, req),
+        Method::Subscribe => subscribe(core, req),
+        Method::Unsubscribe => unsubscribe(core, req),
+        Method::Ping => Ok(Reply::Pong(id, core.server.clock.now())),
+        Method::Stats => Ok(Reply::Stats(id)),
+        Method::Drain => drain::plan(core, req),
+        Method::Schema => Ok(Reply::Schema(id, find(&core.server.registry, req)?.1)),
+        Method::GraphNodes => Ok(Reply::Graph(id, Graph::Nodes)),
+        Method::GraphEdges => Ok(Reply::Graph(id, Graph::Edges)),
+        Method::GraphTopoOrder => Ok(Reply::Graph(id, Graph::TopoOrder)),
         #[cfg(feature = "v3")]
-        Err(Stop::End(SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))) if core.out.abandon() => {
-            answer(ErrorCode::InternalError, msg!("the reply does not fit the reply buffer (", OUT, " bytes)"))
+        Method::Query if core.wire().is_v3() => {
+            // AimDB answers `record.query` from a history store; this server
+            // keeps none, so it says so (as AimDB does without one).
+            answer(ErrorCode::InternalError, msg!("record.query needs a history store; use record.get or record.drain"))
         }
-        done => done,
+        #[cfg(feature = "v3")]
+        Method::Query => answer(ErrorCode::MethodNotFound, msg!("unknown method")),
     }
 }
 
-async fn ping<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
-    id: u64,
-) -> Answered<'static> {
-    let wire = core.wire();
-    let now = core.server.clock.now();
-    core.emit(io, &mut |o| {
-        reply::result_start(o, wire, id)?;
-        o.raw(b"{\"pong\":true,\"timestamp\":")?;
-        o.timestamp(now)?;
-        o.raw(b"}")?;
-        reply::result_end(o)
-    })
-    .await?;
+/// Writes `reply` into the sink, piece by piece (the pieces the sink
+/// already holds are skipped). A plain function of the description and the
+/// server's state: no effect, so it can run again after a flush, or once
+/// only measured.
+pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, C, SUBS, LINE, OUT>,
+    wire: Wire,
+    reply: &Reply<'a>,
+    s: &mut Sink<'_, OUT>,
+) -> Result<(), Halt<'a>> {
+    match *reply {
+        Reply::Nothing | Reply::Drain(_) => Ok(()),
+        #[cfg(feature = "v3")]
+        Reply::Snaps { .. } => Ok(()),
+        Reply::Error(id, code, message) => error(s, wire, Some(id), code, message),
+        Reply::Refuse(id, code, message) => error(s, wire, reply_id(id), code, message),
+        Reply::Welcome(id, authenticated) => welcome(server, s, id, authenticated),
+        #[cfg(feature = "v3")]
+        Reply::PongFrame => s.piece(&mut |o| o.raw(b"{\"t\":\"pong\"}\n")),
+        Reply::Pong(id, now) => s.piece(&mut |o| {
+            reply::result_start(o, wire, id)?;
+            o.raw(b"{\"pong\":true,\"timestamp\":")?;
+            o.timestamp(now)?;
+            o.raw(b"}")?;
+            reply::result_end(o)
+        }),
+        Reply::Stats(id) => stats(server, s, wire, id),
+        Reply::List(id) => list(server, s, wire, id),
+        Reply::Graph(id, which) => graph::write(server, s, wire, id, which),
+        Reply::Schema(id, record) => schema(s, wire, id, record),
+        Reply::Value(id, record, set) => value(s, wire, id, record, set),
+        Reply::Subscribed { id, sub, window, interval } => s.piece(&mut |o| {
+            reply::result_start(o, wire, id)?;
+            if wire.is_v3() {
+                o.raw(b"{\"subscription_id\":\"")?;
+                o.u64(id)?;
+                o.raw(b"\"")?;
+            } else {
+                o.raw(b"{\"subscription_id\":")?;
+                reply::subscription_id(o, sub)?;
+            }
+            o.raw(b",\"queue_size\":")?;
+            o.u64(window.into())?;
+            if let Some(interval) = interval {
+                o.raw(b",\"min_interval_ms\":")?;
+                o.u64(interval.into())?;
+            }
+            o.raw(b"}")?;
+            reply::result_end(o)
+        }),
+        Reply::Unsubscribed(id, sub_id) => s.piece(&mut |o| {
+            reply::result_start(o, wire, id)?;
+            o.raw(b"{\"subscription_id\":")?;
+            o.str(sub_id)?;
+            o.raw(b",\"status\":\"cancelled\"}")?;
+            reply::result_end(o)
+        }),
+    }
+}
+
+/// An error reply (or a refusal, `id` `None` in v1).
+fn error<'a, const OUT: usize>(
+    s: &mut Sink<'_, OUT>,
+    wire: Wire,
+    id: Option<u64>,
+    code: ErrorCode,
+    message: Msg<'_>,
+) -> Result<(), Halt<'a>> {
+    if !s.try_piece(&mut |o| reply::error(o, wire, id, code, |o| message.write(o)))? {
+        // Only a message built from a long, heavily escaped name gets
+        // here (a refusal's always fits: its parts are short).
+        s.piece(&mut |o| reply::error(o, wire, id, code, |o| o.str(code.as_str())))?;
+    }
     Ok(())
 }
 
-async fn stats<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
+/// The welcome; a v3 one (`id` of the hello) is the hello's reply.
+fn welcome<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, C, SUBS, LINE, OUT>,
+    s: &mut Sink<'_, OUT>,
+    id: ReplyTo,
+    authenticated: bool,
+) -> Result<(), Halt<'a>> {
+    let config = &server.config;
+    let write = config.policy == Policy::ReadWrite;
+    s.piece(&mut |o| {
+        if let Some(id) = reply_id(id) {
+            reply::result_start(o, Wire::V3, id)?;
+            o.raw(b"{\"version\":\"3.0\",\"server\":")?;
+            o.str(config.name)?;
+            o.raw(b",\"permissions\":[\"read\"")?;
+        } else {
+            o.raw(b"{\"version\":\"1.0\",\"server\":")?;
+            o.str(config.name)?;
+            o.raw(b",\"permissions\":[\"read\",\"subscribe\"")?;
+        }
+        if write {
+            o.raw(b",\"write\"")?;
+        }
+        o.raw(b"],\"writable_records\":[")
+    })?;
+    let writable = server.registry().iter().filter(|r| write && r.meta().writable);
+    for (i, record) in writable.enumerate() {
+        s.piece(&mut |o| {
+            if i > 0 {
+                o.raw(b",")?;
+            }
+            o.str(record.meta().name)
+        })?;
+    }
+    s.piece(&mut |o| {
+        o.raw(b"],\"max_subscriptions\":")?;
+        o.u64(SUBS as u64)?;
+        o.raw(b",\"authenticated\":")?;
+        o.bool(authenticated)?;
+        o.raw(if reply_id(id).is_some() { b"}}\n" } else { b"}\n" })
+    })
+}
+
+fn stats<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, C, SUBS, LINE, OUT>,
+    s: &mut Sink<'_, OUT>,
+    wire: Wire,
     id: u64,
-) -> Answered<'static> {
-    let wire = core.wire();
-    // Two pieces: the whole reply may not fit a 256-byte buffer.
-    let s = core.server.stats();
-    core.emit(io, &mut |o| {
+) -> Result<(), Halt<'a>> {
+    // Two pieces: the whole reply may not fit a 256-byte buffer. (Counted
+    // when written: after a flush between them, the second half is newer.)
+    let c = server.stats();
+    s.piece(&mut |o| {
         reply::result_start(o, wire, id)?;
         counters(
             o,
             b"{",
             &[
-                ("sessions_open", s.sessions_open),
-                ("sessions_total", s.sessions_total),
-                ("sessions_refused", s.sessions_refused),
-                ("sessions_evicted", s.sessions_evicted),
-                ("requests", s.requests),
-                ("events_sent", s.events_sent),
+                ("sessions_open", c.sessions_open),
+                ("sessions_total", c.sessions_total),
+                ("sessions_refused", c.sessions_refused),
+                ("sessions_evicted", c.sessions_evicted),
+                ("requests", c.requests),
+                ("events_sent", c.events_sent),
             ],
         )
-    })
-    .await?;
-    core.emit(io, &mut |o| {
+    })?;
+    s.piece(&mut |o| {
         counters(
             o,
             b",",
             &[
-                ("events_dropped", s.events_dropped),
-                ("events_coalesced", s.events_coalesced),
-                ("auth_failures", s.auth_failures),
-                ("parse_errors", s.parse_errors),
-                ("bytes_in", s.bytes_in),
-                ("bytes_out", s.bytes_out),
+                ("events_dropped", c.events_dropped),
+                ("events_coalesced", c.events_coalesced),
+                ("auth_failures", c.auth_failures),
+                ("parse_errors", c.parse_errors),
+                ("bytes_in", c.bytes_in),
+                ("bytes_out", c.bytes_out),
             ],
         )?;
-        if let Some(started) = s.started_at {
+        if let Some(started) = c.started_at {
             o.raw(b",\"started_at\":")?;
             o.timestamp(started)?;
         }
         o.raw(b"}")?;
         reply::result_end(o)
     })
-    .await?;
-    Ok(())
 }
 
 /// `"name":value` pairs, the first after `open`, the others after commas.
@@ -252,25 +343,22 @@ pub(crate) fn find<'a, 'r: 'a>(
 }
 
 /// `record.list`, streamed record by record: no buffer holds the whole reply.
-async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
+fn list<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, C, SUBS, LINE, OUT>,
+    s: &mut Sink<'_, OUT>,
+    wire: Wire,
     id: u64,
-) -> Answered<'static> {
-    let wire = core.wire();
-    core.emit(io, &mut |o| {
+) -> Result<(), Halt<'a>> {
+    s.piece(&mut |o| {
         reply::result_start(o, wire, id)?;
         o.raw(b"[")
-    })
-    .await?;
-    let registry = core.server.registry;
-    let created_at = core.server.created_at();
-    for (i, record) in registry.iter().enumerate() {
-        let info = record.info();
-        let last_update = info.last_update.map(|t| core.server.stamp(t));
-        core.emit(io, &mut |o| list_entry_head(o, i, record)).await?;
-        core.emit(io, &mut |o| {
+    })?;
+    let created_at = server.created_at();
+    for (i, record) in server.registry.iter().enumerate() {
+        s.piece(&mut |o| list_entry_head(o, i, record))?;
+        s.piece(&mut |o| {
             let meta = record.meta();
+            let info = record.info();
             o.raw(b",\"buffer_type\":\"")?;
             o.raw(record.buffer_type().as_str().as_bytes())?;
             o.raw(b"\",\"buffer_capacity\":")?;
@@ -283,20 +371,17 @@ async fn list<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, cons
             o.bool(meta.writable)?;
             o.raw(b",\"created_at\":")?;
             o.timestamp(created_at)?;
-            if let Some(t) = last_update {
+            if let Some(t) = info.last_update {
                 o.raw(b",\"last_update\":")?;
-                o.timestamp(t)?;
+                o.timestamp(server.stamp(t))?;
             }
             o.raw(b",\"outbound_connector_count\":0}")
-        })
-        .await?;
+        })?;
     }
-    core.emit(io, &mut |o| {
+    s.piece(&mut |o| {
         o.raw(b"]")?;
         reply::result_end(o)
     })
-    .await?;
-    Ok(())
 }
 
 fn list_entry_head(o: &mut JsonOut, index: usize, record: &dyn AnyRecord) -> Result<(), Full> {
@@ -329,60 +414,49 @@ pub(crate) fn write_origin(o: &mut JsonOut, origin: Origin) -> Result<(), Full> 
     }
 }
 
-/// Writes `{"id":…,"result":<prefix><value><suffix>}` as one piece, or an
-/// error when the record has no value or the value is too large.
-async fn reply_with_value<'r, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
+/// `{"id":…,"result":<value>}` (a set: `{"status":"success","value":…}`)
+/// as one piece, or the error when the record has no value or the value
+/// is too large.
+fn value<'a, const OUT: usize>(
+    s: &mut Sink<'_, OUT>,
+    wire: Wire,
     id: u64,
-    record: &'r dyn AnyRecord,
-    wrap: (&[u8], &[u8]),
-) -> Answered<'r> {
-    let wire = core.wire();
+    record: &'a dyn AnyRecord,
+    set: bool,
+) -> Result<(), Halt<'a>> {
+    let wrap: (&[u8], &[u8]) = if set { (b"{\"status\":\"success\",\"value\":", b"}") } else { (b"", b"") };
     let mut had_value = true;
     let mut refused = None;
-    let fits = core
-        .try_emit(io, &mut |o| {
-            reply::result_start(o, wire, id)?;
-            o.raw(wrap.0)?;
-            let at = o.len();
-            had_value = record.write_latest(o).inspect_err(|_| refused = o.refused())?;
-            // v3 clients cannot read `"ok":null`: a null value is no value.
-            if wire.is_v3() && wrap.0.is_empty() && o.as_bytes()[at..] == *b"null" {
-                had_value = false;
-            }
-            if !had_value {
-                return Err(Full);
-            }
-            o.raw(wrap.1)?;
-            reply::result_end(o)
-        })
-        .await?;
+    let fits = s.try_piece(&mut |o| {
+        reply::result_start(o, wire, id)?;
+        o.raw(wrap.0)?;
+        let at = o.len();
+        had_value = record.write_latest(o).inspect_err(|_| refused = o.refused())?;
+        // v3 clients cannot read `"ok":null`: a null value is no value.
+        if wire.is_v3() && wrap.0.is_empty() && o.as_bytes()[at..] == *b"null" {
+            had_value = false;
+        }
+        if !had_value {
+            return Err(Full);
+        }
+        o.raw(wrap.1)?;
+        reply::result_end(o)
+    });
     let name = record.meta().name;
     if !had_value {
-        answer(ErrorCode::NoValue, msg!("record '", name, "' has no value yet"))
+        Err(Halt::Answer(ErrorCode::NoValue, msg!("record '", name, "' has no value yet")))
     } else if let Some(why) = refused {
-        answer(ErrorCode::InternalError, msg!("the value of '", name, "' has no JSON form: ", why))
-    } else if !fits {
+        Err(Halt::Answer(ErrorCode::InternalError, msg!("the value of '", name, "' has no JSON form: ", why)))
+    } else if !fits? {
         let msg = msg!("the value of '", name, "' does not fit the reply buffer (", OUT, " bytes)");
-        answer(ErrorCode::InternalError, msg)
+        Err(Halt::Answer(ErrorCode::InternalError, msg))
     } else {
         Ok(())
     }
 }
 
-async fn get<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+fn set<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
-    req: &'a Request<'_>,
-) -> Answered<'a> {
-    let (_, record) = find(&core.server.registry, req)?;
-    reply_with_value(core, io, req.id, record, (b"", b"")).await
-}
-
-async fn set<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
     req: &'a mut Request<'_>,
 ) -> Answered<'a> {
     let value = req.value.take();
@@ -401,15 +475,13 @@ async fn set<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: 
     if let Err(e) = record.set_json(value) {
         return answer(ErrorCode::ValidationError, msg!(e.0));
     }
-    reply_with_value(core, io, req.id, record, (b"{\"status\":\"success\",\"value\":", b"}")).await
+    Ok(Reply::Value(req.id, record, true))
 }
 
-async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+fn subscribe<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
-    let wire = core.wire();
     let id = req.id;
     let (index, record) = find(&core.server.registry, req)?;
     if !core.subs.has_room() {
@@ -430,7 +502,7 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
     // In v3 a subscription is named by the id of the request that opened
     // it, whichever frame that was (see `topics`).
     #[cfg(feature = "v3")]
-    if wire.is_v3() {
+    if core.wire().is_v3() {
         let slot = super::topics::slot_id(id)?;
         if core.subs.has(slot.get()) {
             return answer(ErrorCode::InvalidParams, msg!("subscription id in use"));
@@ -439,17 +511,7 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
         let base = if send_initial { head.saturating_sub(1) } else { head };
         let pace = interval.map(|interval| (interval, pace::ms(core.server.clock.monotonic())));
         core.subs.add_v3(Sub::new(slot, index as u16, window as u16, base, pace), false);
-        core.emit(io, &mut |o| {
-            reply::result_start(o, wire, id)?;
-            o.raw(b"{\"subscription_id\":\"")?;
-            o.u64(id)?;
-            o.raw(b"\",\"queue_size\":")?;
-            o.u64(window.into())?;
-            o.raw(b"}")?;
-            reply::result_end(o)
-        })
-        .await?;
-        return Ok(());
+        return Ok(Reply::Subscribed { id, sub: 0, window: window as u16, interval: None });
     }
     let head = record.attach();
     let base = if send_initial { head.saturating_sub(1) } else { head };
@@ -459,83 +521,55 @@ async fn subscribe<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const 
         .subs
         .add(|sub_id| Sub::new(sub_id, index as u16, window as u16, base, pace))
         .expect("room was checked above");
-    core.emit(io, &mut |o| {
-        reply::result_start(o, wire, id)?;
-        o.raw(b"{\"subscription_id\":")?;
-        reply::subscription_id(o, sub.id.get())?;
-        o.raw(b",\"queue_size\":")?;
-        o.u64(sub.window().into())?;
-        if let Some(interval) = interval {
-            o.raw(b",\"min_interval_ms\":")?;
-            o.u64(interval.into())?;
-        }
-        o.raw(b"}")?;
-        reply::result_end(o)
-    })
-    .await?;
-    Ok(())
+    Ok(Reply::Subscribed { id, sub: sub.id.get(), window: sub.window(), interval })
 }
 
 /// `{"record":…,"type_id":…,"schema":…}`; `schema` is `null` when the
 /// record publishes none.
-async fn schema<'a, 'r: 'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
-    req: &'a Request<'_>,
-) -> Answered<'a> {
-    let wire = core.wire();
-    let id = req.id;
-    let (_, record) = find(&core.server.registry, req)?;
+fn schema<'a, const OUT: usize>(
+    s: &mut Sink<'_, OUT>,
+    wire: Wire,
+    id: u64,
+    record: &'a dyn AnyRecord,
+) -> Result<(), Halt<'a>> {
     let meta = record.meta();
-    let fits = core
-        .try_emit(io, &mut |o| {
-            reply::result_start(o, wire, id)?;
-            o.raw(b"{\"record\":")?;
-            o.str(meta.name)?;
-            o.raw(b",\"type_id\":")?;
-            o.str(record.type_id())?;
-            o.raw(b",\"schema\":")?;
-            match meta.schema {
-                Some(s) => crate::schema::write(o, s.0)?,
-                None => o.raw(b"null")?,
-            }
-            o.raw(b"}")?;
-            reply::result_end(o)
-        })
-        .await?;
+    let fits = s.try_piece(&mut |o| {
+        reply::result_start(o, wire, id)?;
+        o.raw(b"{\"record\":")?;
+        o.str(meta.name)?;
+        o.raw(b",\"type_id\":")?;
+        o.str(record.type_id())?;
+        o.raw(b",\"schema\":")?;
+        match meta.schema {
+            Some(s) => crate::schema::write(o, s.0)?,
+            None => o.raw(b"null")?,
+        }
+        o.raw(b"}")?;
+        reply::result_end(o)
+    })?;
     if fits {
         Ok(())
     } else {
         let msg = msg!("the schema of '", meta.name, "' does not fit the reply buffer (", OUT, " bytes)");
-        answer(ErrorCode::InternalError, msg)
+        Err(Halt::Answer(ErrorCode::InternalError, msg))
     }
 }
 
-async fn unsubscribe<'a, C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+fn unsubscribe<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
-    let wire = core.wire();
-    let id = req.id;
     let Some(sub_id) = req.params.subscription_id else {
         return answer(ErrorCode::InvalidParams, msg!("params.subscription_id is required"));
     };
     #[cfg(feature = "v3")]
-    let number = if wire.is_v3() { super::topics::parse_sub(sub_id) } else { reply::parse_subscription_id(sub_id) };
+    let number =
+        if core.wire().is_v3() { super::topics::parse_sub(sub_id) } else { reply::parse_subscription_id(sub_id) };
     #[cfg(not(feature = "v3"))]
     let number = reply::parse_subscription_id(sub_id);
     let registry = core.server.registry;
     if !number.is_some_and(|n| core.subs.remove(n, &registry)) {
         return answer(ErrorCode::NotFound, msg!("subscription '", sub_id, "' not found"));
     }
-    core.emit(io, &mut |o| {
-        reply::result_start(o, wire, id)?;
-        o.raw(b"{\"subscription_id\":")?;
-        o.str(sub_id)?;
-        o.raw(b",\"status\":\"cancelled\"}")?;
-        reply::result_end(o)
-    })
-    .await?;
-    Ok(())
+    Ok(Reply::Unsubscribed(req.id, sub_id))
 }

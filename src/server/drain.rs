@@ -7,10 +7,11 @@
 //! a record starts its cursor at the newest value and returns nothing, so a
 //! tool polling `record.drain` sees each value once, from its first call on.
 
-use super::dispatch::{answer, find, Answered};
+use super::dispatch::{answer, find, Answered, Reply};
 use super::io::Transport;
 use super::session::Core;
-use crate::record::Next;
+use super::SessionEnd;
+use crate::record::{AnyRecord, Next};
 use crate::runtime::Clock;
 use crate::wire::request::Request;
 use crate::wire::{reply, ErrorCode, Full};
@@ -63,33 +64,46 @@ impl Drains {
     }
 }
 
-/// `{"record_name":…,"values":[…],"count":n,"dropped":d}`, streamed value
-/// by value (the reply may be longer than the buffer). `dropped` counts the
-/// values the record no longer held (or that were too large to send);
-/// `"more":true` says `limit` stopped it before the newest value.
-pub(crate) async fn drain<
-    'a,
-    'r: 'a,
-    C: Clock,
-    T: Transport,
-    const SUBS: usize,
-    const LINE: usize,
-    const OUT: usize,
->(
+/// A drain checked and ready to send: the request's id, the record and
+/// its index, the most values to send.
+pub(crate) struct Plan<'a> {
+    pub(crate) id: u64,
+    index: u16,
+    record: &'a dyn AnyRecord,
+    limit: u64,
+}
+
+/// Checks a `record.drain` request; its reply is sent by [`send`].
+pub(crate) fn plan<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
-    let wire = core.wire();
-    let id = req.id;
     let (index, record) = find(&core.server.registry, req)?;
     let limit = match req.params.limit {
         Some(0) => return answer(ErrorCode::InvalidParams, msg!("limit must be at least 1")),
         Some(n) => u64::from(n),
         None => u64::MAX,
     };
+    Ok(Reply::Drain(Plan { id: req.id, index: index as u16, record, limit }))
+}
+
+/// `{"record_name":…,"values":[…],"count":n,"dropped":d}`, streamed value
+/// by value (the reply may be longer than the buffer). `dropped` counts the
+/// values the record no longer held (or that were too large to send);
+/// `"more":true` says `limit` stopped it before the newest value.
+///
+/// Still written through the async `emit`: each value moves the cursor as
+/// it is written, so it is not a reply that can simply be written again
+/// after a flush (see `dispatch::write`).
+pub(crate) async fn send<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    plan: &Plan<'_>,
+) -> Result<(), SessionEnd> {
+    let wire = core.wire();
+    let Plan { id, index, record, limit } = *plan;
     let head = record.info().head;
-    let mut seen = core.drains.take(index as u16, head).unwrap_or(head);
+    let mut seen = core.drains.take(index, head).unwrap_or(head);
     let name = record.meta().name;
     core.emit(io, &mut |o| {
         reply::result_start(o, wire, id)?;
@@ -156,8 +170,7 @@ pub(crate) async fn drain<
         o.raw(b"}")?;
         reply::result_end(o)
     })
-    .await?;
-    Ok(())
+    .await
 }
 
 #[cfg(test)]

@@ -5,12 +5,12 @@
 //! record's inbound origin (a local source or a link) and the topological
 //! order is the registry's order. Each reply is streamed record by record.
 
-use super::dispatch::{write_origin, Answered};
-use super::io::Transport;
-use super::session::Core;
+use super::dispatch::write_origin;
+use super::io::{Halt, Sink};
+use super::Server;
 use crate::record::{AnyRecord, BufferType, Origin};
 use crate::runtime::Clock;
-use crate::wire::{reply, Full, JsonOut};
+use crate::wire::{reply, Full, JsonOut, Wire};
 
 /// Which of the three methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,45 +20,42 @@ pub(crate) enum Graph {
     TopoOrder,
 }
 
-pub(crate) async fn graph<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
+/// Writes the reply to `which` (see `dispatch::write`).
+pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &Server<'_, C, SUBS, LINE, OUT>,
+    s: &mut Sink<'_, OUT>,
+    wire: Wire,
     id: u64,
     which: Graph,
-) -> Answered<'static> {
-    let wire = core.wire();
-    core.emit(io, &mut |o| {
+) -> Result<(), Halt<'a>> {
+    s.piece(&mut |o| {
         reply::result_start(o, wire, id)?;
         o.raw(b"[")
-    })
-    .await?;
+    })?;
+    // Whether a record came before that wrote something: known without
+    // writing (a passive record has no edge), so a piece skipped when the
+    // reply is written again after a flush still counts.
     let mut first = true;
-    for record in core.server.registry.iter() {
-        let mut wrote = false;
-        core.emit(io, &mut |o| {
-            let mark = o.len();
-            if !first {
-                o.raw(b",")?;
-            }
-            wrote = match which {
-                Graph::Nodes => node(o, record).map(|()| true)?,
-                Graph::Edges => edge(o, record)?,
-                Graph::TopoOrder => o.str(record.meta().name).map(|()| true)?,
-            };
-            if !wrote {
-                o.truncate(mark);
-            }
-            Ok(())
-        })
-        .await?;
+    for record in server.registry.iter() {
+        let wrote = which != Graph::Edges || record.meta().origin != Origin::Passive;
+        if wrote {
+            s.piece(&mut |o| {
+                if !first {
+                    o.raw(b",")?;
+                }
+                match which {
+                    Graph::Nodes => node(o, record),
+                    Graph::Edges => edge(o, record),
+                    Graph::TopoOrder => o.str(record.meta().name),
+                }
+            })?;
+        }
         first &= !wrote;
     }
-    core.emit(io, &mut |o| {
+    s.piece(&mut |o| {
         o.raw(b"]")?;
         reply::result_end(o)
     })
-    .await?;
-    Ok(())
 }
 
 /// `{"key":…,"origin":…,"buffer_type":…,"buffer_capacity":…,"tap_count":0,"has_outbound_link":false}`;
@@ -79,25 +76,20 @@ fn node(o: &mut JsonOut, record: &dyn AnyRecord) -> Result<(), Full> {
     o.raw(b",\"tap_count\":0,\"has_outbound_link\":false}")
 }
 
-/// The inbound edge of a record, if it has one: `Ok(false)` for a passive
-/// record (written only through `record.set` or local code on demand).
-fn edge(o: &mut JsonOut, record: &dyn AnyRecord) -> Result<bool, Full> {
+/// The inbound edge of a record (not called for a passive one, which has
+/// none: it is written only through `record.set` or local code on demand).
+fn edge(o: &mut JsonOut, record: &dyn AnyRecord) -> Result<(), Full> {
     let meta = record.meta();
-    let protocol = match meta.origin {
-        Origin::Passive => return Ok(false),
-        Origin::Source => None,
-        Origin::Link { protocol, .. } => Some(protocol),
-    };
     o.raw(b"{\"from\":null,\"to\":")?;
     o.str(meta.name)?;
     o.raw(b",\"edge_type\":")?;
-    match protocol {
-        None => o.raw(b"\"source\"")?,
-        Some(p) => {
+    match meta.origin {
+        Origin::Link { protocol, .. } => {
             o.raw(b"{\"link\":{\"protocol\":")?;
-            o.str(p)?;
+            o.str(protocol)?;
             o.raw(b"}}")?;
         }
+        _ => o.raw(b"\"source\"")?,
     }
-    o.raw(b"}").map(|()| true)
+    o.raw(b"}")
 }

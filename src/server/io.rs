@@ -274,6 +274,78 @@ impl<const N: usize> Out<N> {
     }
 }
 
+/// Why a reply writer stopped before its end.
+pub(crate) enum Halt<'a> {
+    /// The buffer is too full for the next piece: it must be written out,
+    /// then the writer run again from the piece after the first `n`
+    /// (which stay in the buffer, ahead of the rest).
+    Flush(u32),
+    /// A piece does not fit even an empty buffer.
+    TooBig,
+    /// The request is answered with this error instead; nothing of its
+    /// reply was written.
+    Answer(crate::wire::ErrorCode, super::msg::Msg<'a>),
+}
+
+/// Why the session could not write a reply at once, kept small: it is
+/// held while the session waits.
+#[derive(Clone, Copy)]
+pub(crate) enum Stall {
+    /// As [`Halt::Flush`].
+    Flush(u32),
+    /// As [`Halt::TooBig`].
+    TooBig,
+    /// The reply is not written by a plain writer: the session sends it on
+    /// its async path (`Core::finish`).
+    Later,
+}
+
+/// The reply buffer as a reply writer sees it: pieces go in until one does
+/// not fit, and the writer stops with [`Halt::Flush`]. Run again after the
+/// flush, the writer finds the pieces already written skipped (counted, not
+/// written twice), so a reply is written by a plain function, not a future.
+pub(crate) struct Sink<'o, const N: usize> {
+    out: &'o mut Out<N>,
+    /// Pieces written before the last flush: skipped.
+    done: u32,
+    /// Pieces of this reply met so far.
+    at: u32,
+}
+
+impl<'o, const N: usize> Sink<'o, N> {
+    /// A sink for a reply whose first `done` pieces are already written.
+    pub(crate) fn new(out: &'o mut Out<N>, done: u32) -> Self {
+        Sink { out, done, at: 0 }
+    }
+
+    /// Appends a piece that always fits an empty buffer (envelopes,
+    /// names); one that does not is [`Halt::TooBig`].
+    pub(crate) fn piece(&mut self, f: &mut Piece<'_>) -> Result<(), Halt<'static>> {
+        match self.try_piece(f)? {
+            true => Ok(()),
+            false => Err(Halt::TooBig),
+        }
+    }
+
+    /// Appends a piece; `Ok(false)`: it does not fit even an empty buffer,
+    /// and the writer writes something else in its place (which counts as
+    /// the same piece when the reply is written again).
+    pub(crate) fn try_piece(&mut self, f: &mut Piece<'_>) -> Result<bool, Halt<'static>> {
+        if self.at < self.done {
+            self.at += 1;
+            return Ok(true);
+        }
+        if self.out.piece(f).is_ok() {
+            self.at += 1;
+            return Ok(true);
+        }
+        if self.out.is_empty() {
+            return Ok(false);
+        }
+        Err(Halt::Flush(self.at))
+    }
+}
+
 /// What writes one piece of a reply (or of an event) into the buffer.
 /// Taken as `&mut dyn` so each helper that writes pieces exists once, not
 /// once per closure type (on an MCU that was a hundred copies, ~14 KB).

@@ -7,10 +7,9 @@ use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::{or, pending, poll_once};
 
 use super::admit::Ticket;
-use super::dispatch::{self, Stop};
+use super::dispatch::{self, Reply, Stop};
 use super::drain::Drains;
-use super::io::{Out, SendPiece, Transport, WriteHalf};
-use super::msg::Msg;
+use super::io::{Halt, Out, SendPiece, Sink, Stall, Transport, WriteHalf};
 use super::pace::ms;
 use super::subs::Subs;
 use super::{Server, SessionEnd};
@@ -18,7 +17,7 @@ use crate::runtime::Clock;
 use crate::time::Timestamp;
 #[cfg(feature = "v3")]
 use crate::wire::request::Frame;
-use crate::wire::request::{self, Hello, Message};
+use crate::wire::request::{self, Hello, Message, ParseError};
 use crate::wire::{reply, ErrorCode, Line, LineReader, Wire};
 
 /// Rounds of one event per subscription delivered before input is read
@@ -90,29 +89,26 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
 /// id. Nothing at all without the v3 feature, so v1 sessions carry no id
 /// through their futures.
 #[cfg(feature = "v3")]
-type ReplyTo = Option<u64>;
+pub(crate) type ReplyTo = Option<u64>;
 #[cfg(not(feature = "v3"))]
-type ReplyTo = ();
+pub(crate) type ReplyTo = ();
 #[cfg(feature = "v3")]
 const NO_ID: ReplyTo = None;
 #[cfg(not(feature = "v3"))]
 const NO_ID: ReplyTo = ();
 
 #[cfg(feature = "v3")]
-fn reply_id(id: ReplyTo) -> Option<u64> {
+pub(crate) fn reply_id(id: ReplyTo) -> Option<u64> {
     id
 }
 #[cfg(not(feature = "v3"))]
-fn reply_id(_: ReplyTo) -> Option<u64> {
+pub(crate) fn reply_id(_: ReplyTo) -> Option<u64> {
     None
 }
 
-/// What a line is answered with when no handler answers it: an error
-/// reply to request `id` (the session goes on), or a refusal (it ends).
-enum Answer<'m> {
-    Error(u64, ErrorCode, Msg<'m>),
-    Refuse(ReplyTo, ErrorCode, Msg<'m>),
-}
+/// A line's request, parsed: kept by the caller of `Core::on_line` while
+/// the reply, which may borrow from it, is written.
+type Parsed<'l> = Result<Option<Message<'l>>, ParseError>;
 
 enum Wake {
     Read(Result<usize, ErrorKind>),
@@ -294,8 +290,16 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 self.core.out.length_prefixed(true);
             }
             let Some(line) = self.lines.next_line() else { break };
-            self.core.on_line(io, line).await?;
+            let mut parsed = None;
+            let mut reply = self.core.on_line::<T>(line, &mut parsed)?;
             self.core.touched();
+            // Written at once; only a reply that meets a full buffer (or
+            // one with its own path, or a refusal) goes on to the async
+            // `finish`, which borrows it (held once, here, across the wait).
+            match self.core.reply_now(&mut reply) {
+                Ok(()) if !matches!(reply, Reply::Refuse(..)) => {}
+                written => self.core.finish(io, &mut reply, written).await?,
+            }
         }
         self.core.deliver_events(io).await
     }
@@ -378,53 +382,53 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         }
     }
 
+    /// Answers a line: its effect is done here, its reply returned to be
+    /// written (it may borrow from `parsed`, where the line's request is kept).
     // Without v3 the reply id is `()` (zero-sized, so the v3 paths fold away).
     #[cfg_attr(not(feature = "v3"), allow(clippy::let_unit_value))]
-    async fn on_line<T: Transport>(&mut self, io: &mut T, line: Line<'_>) -> Result<(), SessionEnd> {
+    fn on_line<'p, 'l: 'p, T: Transport>(
+        &mut self,
+        line: Line<'l>,
+        parsed: &'p mut Option<Parsed<'l>>,
+    ) -> Result<Reply<'p>, SessionEnd>
+    where
+        'r: 'p,
+    {
         let bytes = match line {
             Line::TooLong => {
                 self.server.count().parse_errors.add(1);
-                let answer = match self.bad_line_before_hello() {
+                return Ok(match self.bad_line_before_hello() {
                     Some(refusal) => refusal,
-                    None if self.wire.is_v3() => return Ok(()), // No id to answer: skipped, counted.
-                    None => Answer::Error(0, ErrorCode::LineTooLong, msg!("line longer than ", LINE - 1, " bytes")),
-                };
-                return self.answer(io, answer).await;
+                    None if self.wire.is_v3() => Reply::Nothing, // No id to answer: skipped, counted.
+                    None => Reply::Error(0, ErrorCode::LineTooLong, msg!("line longer than ", LINE - 1, " bytes")),
+                });
             }
             #[cfg(feature = "v3")]
             Line::FrameTooLong(len) => {
                 self.server.count().parse_errors.add(1);
                 let (len, max) = (u64::from(len), LINE - 4);
                 let msg = msg!("frame of ", len, " bytes; the limit is ", max);
-                return self.answer(io, Answer::Refuse(NO_ID, ErrorCode::LineTooLong, msg)).await;
+                return Ok(Reply::Refuse(NO_ID, ErrorCode::LineTooLong, msg));
             }
             Line::Complete(bytes) => bytes,
         };
-        let parsed = request::parse(bytes);
+        let parsed = parsed.insert(request::parse(bytes));
         #[cfg(feature = "v3")]
-        let Some(mut parsed) = self.generation(io, parsed).await?
-        else {
-            return Ok(());
-        };
-        #[cfg(not(feature = "v3"))]
-        let mut parsed = parsed;
-        // The error replies and refusals of every path below are sent at
-        // one place (one `await`: each costs flash on an MCU).
-        let answer = match &mut parsed {
-            Ok(None) => return Ok(()),
+        if let Some(reply) = self.generation(parsed) {
+            return Ok(reply);
+        }
+        Ok(match parsed {
+            Ok(None) => Reply::Nothing,
             Err(e) => {
                 self.server.count().parse_errors.add(1);
                 match self.bad_line_before_hello() {
                     Some(refusal) => refusal,
                     // v3 skips what it cannot answer; counted above.
-                    None if self.wire.is_v3() && !e.has_id => return Ok(()),
-                    None => Answer::Error(e.id, e.code, msg!(e.message)),
+                    None if self.wire.is_v3() && !e.has_id => Reply::Nothing,
+                    None => Reply::Error(e.id, e.code, msg!(e.message)),
                 }
             }
-            Ok(Some(Message::Hello(hello))) => match self.hello(io, hello).await? {
-                Some(refusal) => refusal,
-                None => return Ok(()),
-            },
+            Ok(Some(Message::Hello(hello))) => self.hello::<T>(hello)?,
             Ok(Some(Message::Request(req))) if !self.greeted => {
                 #[cfg(feature = "v3")]
                 let id = Some(req.id).filter(|_| self.wire.is_v3());
@@ -433,85 +437,74 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                     let _ = req;
                     NO_ID
                 };
-                Answer::Refuse(id, ErrorCode::ProtocolError, msg!("expected hello"))
+                Reply::Refuse(id, ErrorCode::ProtocolError, msg!("expected hello"))
             }
             Ok(Some(Message::Request(req))) => {
                 self.server.count().requests.add(1);
                 let id = req.id;
-                match dispatch::handle(self, io, req).await {
-                    Ok(()) => return Ok(()),
+                match dispatch::handle(self, req) {
+                    Ok(reply) => reply,
                     Err(Stop::End(end)) => return Err(end),
-                    Err(Stop::Answer(code, msg)) => Answer::Error(id, code, msg),
+                    Err(Stop::Answer(code, msg)) => Reply::Error(id, code, msg),
                 }
             }
-        };
-        self.answer(io, answer).await
+        })
     }
 
     /// Fixes the session's generation from its first message; a message of
     /// the other generation later is answered (where it has an id) in this
-    /// session's generation and goes no further (`None`).
+    /// session's generation and goes no further (`Some`).
     #[cfg(feature = "v3")]
-    async fn generation<'l, T: Transport>(
-        &mut self,
-        io: &mut T,
-        parsed: Result<Option<Message<'l>>, request::ParseError>,
-    ) -> Result<Option<Result<Option<Message<'l>>, request::ParseError>>, SessionEnd> {
-        let wire = match &parsed {
+    fn generation(&mut self, parsed: &Parsed<'_>) -> Option<Reply<'static>> {
+        let wire = match parsed {
             Ok(Some(Message::Hello(h))) if h.v3_id().is_some() => Wire::V3,
             Ok(Some(Message::Request(r))) if r.frame != Frame::V1 => Wire::V3,
             Err(e) => e.wire,
-            Ok(None) => return Ok(Some(parsed)),
+            Ok(None) => return None,
             Ok(Some(_)) => Wire::V1,
         };
         if parsed.is_ok() || wire.is_v3() {
             self.fix_wire(wire);
         }
         if wire == self.wire {
-            return Ok(Some(parsed));
+            return None;
         }
         self.server.count().parse_errors.add(1);
         if let Some(refusal) = self.bad_line_before_hello() {
-            self.answer(io, refusal).await?;
+            return Some(refusal);
         }
-        let id = match &parsed {
+        let id = match parsed {
             Ok(Some(Message::Request(r))) => Some(r.id),
             Ok(Some(Message::Hello(h))) => h.v3_id(),
             Err(e) if e.has_id => Some(e.id),
             _ => None,
         };
         let msg = msg!("this session speaks the other AimX generation");
-        match id {
-            Some(id) => self.answer(io, Answer::Error(id, ErrorCode::ProtocolError, msg)).await?,
-            None if self.wire.is_v3() => {}
-            None => self.answer(io, Answer::Error(0, ErrorCode::ProtocolError, msg)).await?,
-        }
-        Ok(None)
+        Some(match id {
+            Some(id) => Reply::Error(id, ErrorCode::ProtocolError, msg),
+            None if self.wire.is_v3() => Reply::Nothing,
+            None => Reply::Error(0, ErrorCode::ProtocolError, msg),
+        })
     }
 
     /// Counts a bad line while not greeted; past the bound, the refusal
     /// that ends the session.
-    fn bad_line_before_hello(&mut self) -> Option<Answer<'static>> {
+    fn bad_line_before_hello(&mut self) -> Option<Reply<'static>> {
         if self.greeted {
             return None;
         }
         if self.bad_lines >= BAD_LINES_BEFORE_HELLO {
-            return Some(Answer::Refuse(NO_ID, ErrorCode::ProtocolError, msg!("too many bad lines before hello")));
+            return Some(Reply::Refuse(NO_ID, ErrorCode::ProtocolError, msg!("too many bad lines before hello")));
         }
         self.bad_lines += 1;
         None
     }
 
     /// A hello, first or again: drop the old subscriptions, check version and
-    /// token, send the welcome.
+    /// token; the reply is the welcome, or the refusal that ends the session.
     // Without v3 the reply id is `()` (zero-sized, so the v3 paths fold away).
     #[cfg_attr(not(feature = "v3"), allow(clippy::let_unit_value))]
-    /// `Some`: the refusal to send (it ends the session).
-    async fn hello<'h, T: Transport>(
-        &mut self,
-        io: &mut T,
-        hello: &'h Hello,
-    ) -> Result<Option<Answer<'h>>, SessionEnd> {
+    fn hello<'h, T: Transport>(&mut self, hello: &'h Hello) -> Result<Reply<'h>, SessionEnd> {
         self.subs.clear(&self.server.registry);
         self.drains.clear();
         self.greeted = false;
@@ -527,80 +520,39 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             } else {
                 "server speaks 1.x, client asked for "
             };
-            return Ok(Some(Answer::Refuse(id, ErrorCode::VersionMismatch, msg!(speaks, asked))));
+            return Ok(Reply::Refuse(id, ErrorCode::VersionMismatch, msg!(speaks, asked)));
         }
         let authenticated = match (self.server.config.token, &hello.auth_token) {
             (None, _) => false,
             (Some(_), None) if !hello.token_unusable => {
                 self.server.count().auth_failures.add(1);
                 let msg = msg!("this server requires an auth token");
-                return Ok(Some(Answer::Refuse(id, ErrorCode::AuthRequired, msg)));
+                return Ok(Reply::Refuse(id, ErrorCode::AuthRequired, msg));
             }
             (Some(token), Some(given)) if token.matches(given.0.as_bytes()) => true,
             (Some(_), _) => {
                 self.server.count().auth_failures.add(1);
-                return Ok(Some(Answer::Refuse(id, ErrorCode::AuthFailed, msg!("invalid auth token"))));
+                return Ok(Reply::Refuse(id, ErrorCode::AuthFailed, msg!("invalid auth token")));
             }
         };
         if !self.admitted {
+            // A link is never in the pre-hello budget: nothing to check
+            // (`T::LINK` is a const, so a link's build has no such code).
             match self.server.greet(if T::LINK { None } else { self.ticket }) {
                 Ok(()) => {}
                 Err(SessionEnd::Evicted) => return Err(SessionEnd::Evicted),
                 Err(_) => {
                     let max = self.server.config.max_sessions;
                     let msg = msg!("server is at its limit of ", max, " sessions");
-                    return Ok(Some(Answer::Refuse(id, ErrorCode::TooManySessions, msg)));
+                    return Ok(Reply::Refuse(id, ErrorCode::TooManySessions, msg));
                 }
             }
             self.admitted = true;
             self.ticket = None;
         }
-        self.welcome(io, id, authenticated).await?;
         // `touched` replaces the handshake deadline with the idle one.
         self.greeted = true;
-        Ok(None)
-    }
-
-    /// The welcome; a v3 one (`id` of the hello) is the hello's reply.
-    async fn welcome<T: Transport>(&mut self, io: &mut T, id: ReplyTo, authenticated: bool) -> Result<(), SessionEnd> {
-        let config = &self.server.config;
-        let write = config.policy == super::Policy::ReadWrite;
-        self.emit(io, &mut |o| {
-            if let Some(id) = reply_id(id) {
-                reply::result_start(o, Wire::V3, id)?;
-                o.raw(b"{\"version\":\"3.0\",\"server\":")?;
-                o.str(config.name)?;
-                o.raw(b",\"permissions\":[\"read\"")?;
-            } else {
-                o.raw(b"{\"version\":\"1.0\",\"server\":")?;
-                o.str(config.name)?;
-                o.raw(b",\"permissions\":[\"read\",\"subscribe\"")?;
-            }
-            if write {
-                o.raw(b",\"write\"")?;
-            }
-            o.raw(b"],\"writable_records\":[")
-        })
-        .await?;
-        let mut first = true;
-        for record in self.server.registry().iter().filter(|r| write && r.meta().writable) {
-            self.emit(io, &mut |o| {
-                if !first {
-                    o.raw(b",")?;
-                }
-                o.str(record.meta().name)
-            })
-            .await?;
-            first = false;
-        }
-        self.emit(io, &mut |o| {
-            o.raw(b"],\"max_subscriptions\":")?;
-            o.u64(SUBS as u64)?;
-            o.raw(b",\"authenticated\":")?;
-            o.bool(authenticated)?;
-            o.raw(if reply_id(id).is_some() { b"}}\n" } else { b"}\n" })
-        })
-        .await
+        Ok(Reply::Welcome(id, authenticated))
     }
 
     /// A complete line was handled: a greeted session's idle deadline
@@ -620,8 +572,9 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         let ms = u64::from(self.idle_ms);
         self.server.count().sessions_idle.add(1);
         // Whether that line could be written or not, idleness ended it.
-        let _ =
-            self.answer(io, Answer::Refuse(NO_ID, ErrorCode::IdleTimeout, msg!("no request for ", ms, " ms"))).await;
+        let mut reply = Reply::Refuse(NO_ID, ErrorCode::IdleTimeout, msg!("no request for ", ms, " ms"));
+        let written = self.reply_now(&mut reply);
+        let _ = self.finish(io, &mut reply, written).await;
         SessionEnd::IdleTimeout
     }
 
@@ -653,22 +606,124 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         }
     }
 
-    /// Sends an error reply (the session goes on) or a refusal (it ends):
-    /// every error reply of a session goes out here.
-    async fn answer<T: Transport>(&mut self, io: &mut T, answer: Answer<'_>) -> Result<(), SessionEnd> {
-        let (id, code, message, ends) = match answer {
-            Answer::Error(id, code, msg) => (Some(id), code, msg, false),
-            Answer::Refuse(id, code, msg) => (reply_id(id), code, msg, true),
-        };
-        let wire = self.wire;
-        if !self.try_emit(io, &mut |o| reply::error(o, wire, id, code, |o| message.write(o))).await? {
-            // Only a message built from a long, heavily escaped name gets
-            // here (a refusal's always fits: its parts are short).
-            self.emit(io, &mut |o| reply::error(o, wire, id, code, |o| o.str(code.as_str()))).await?;
+    /// Writes `reply` into the reply buffer now, without waiting: `Err`
+    /// when it needs the async path ([`Self::finish`]): the buffer filled
+    /// up, or the reply is sent another way.
+    pub(crate) fn reply_now(&mut self, reply: &mut Reply<'_>) -> Result<(), Stall> {
+        match reply {
+            Reply::Drain(_) => return Err(Stall::Later),
+            #[cfg(feature = "v3")]
+            Reply::Snaps { .. } => return Err(Stall::Later),
+            #[cfg(feature = "v3")]
+            _ if reply.is_big() && self.out.is_length_prefixed() => return Err(Stall::Later),
+            _ => {}
         }
-        if ends {
+        self.write(reply, 0)
+    }
+
+    /// Writes `reply`, skipping its first `done` pieces (already written).
+    /// A reply its writer turns into an error reply (nothing of it written)
+    /// becomes that error reply.
+    fn write(&mut self, reply: &mut Reply<'_>, done: u32) -> Result<(), Stall> {
+        let mut halt = dispatch::write(self.server, self.wire, reply, &mut Sink::new(&mut self.out, done));
+        if let Err(Halt::Answer(code, msg)) = halt {
+            *reply = Reply::Error(reply.id(), code, msg);
+            halt = dispatch::write(self.server, self.wire, reply, &mut Sink::new(&mut self.out, 0));
+        }
+        match halt {
+            Ok(()) => Ok(()),
+            Err(Halt::Flush(done)) => Err(Stall::Flush(done)),
+            Err(_) => Err(Stall::TooBig),
+        }
+    }
+
+    /// Finishes what [`Self::reply_now`] could not: flushes and writes the
+    /// rest as often as the buffer fills, sends the replies with a path of
+    /// their own; after a refusal, flushes and ends the session.
+    pub(crate) async fn finish<T: Transport>(
+        &mut self,
+        io: &mut T,
+        reply: &mut Reply<'_>,
+        mut written: Result<(), Stall>,
+    ) -> Result<(), SessionEnd> {
+        loop {
+            written = match written {
+                Ok(()) => break,
+                Err(Stall::Flush(done)) => {
+                    self.flush(io).await?;
+                    self.write(reply, done)
+                }
+                // A v3 length-prefixed reply larger than the reply buffer:
+                // its frame cannot be sent in parts, so it is dropped and
+                // the request refused.
+                #[cfg(feature = "v3")]
+                Err(Stall::TooBig) if reply.is_request() && self.out.abandon() => {
+                    let msg = msg!("the reply does not fit the reply buffer (", OUT, " bytes)");
+                    *reply = Reply::Error(reply.id(), ErrorCode::InternalError, msg);
+                    self.write(reply, 0)
+                }
+                // A piece that does not fit even an empty buffer ends the
+                // session rather than send a broken line.
+                Err(Stall::TooBig) => return Err(SessionEnd::WriteError(ErrorKind::OutOfMemory)),
+                Err(Stall::Later) => match reply {
+                    Reply::Drain(plan) => return super::drain::send(self, io, plan).await,
+                    #[cfg(feature = "v3")]
+                    Reply::Snaps { label, topic, snaps } => {
+                        return super::topics::snaps(self, io, *label, topic, *snaps).await
+                    }
+                    // A big reply in a length-prefixed frame (see `reply_now`).
+                    #[cfg(feature = "v3")]
+                    _ => {
+                        self.flush(io).await?;
+                        if self.measure(reply)? {
+                            return self.declared(io, reply).await;
+                        }
+                        self.write(reply, 0)
+                    }
+                    #[cfg(not(feature = "v3"))]
+                    _ => Ok(()),
+                },
+            };
+        }
+        if let Reply::Refuse(_, code, _) = *reply {
             self.flush(io).await?;
             return Err(SessionEnd::Refused(code));
+        }
+        Ok(())
+    }
+
+    /// A v3 length-prefixed reply that may outgrow the reply buffer is
+    /// measured first (writing it changes nothing; the buffer was just
+    /// flushed); when it does not fit, the header that declares its length
+    /// goes in (see `Out::declare`), and `true`: send it with [`Self::declared`].
+    #[cfg(feature = "v3")]
+    fn measure(&mut self, reply: &mut Reply<'_>) -> Result<bool, SessionEnd> {
+        self.out.measure(true);
+        let measured = self.write(reply, 0).is_ok();
+        let (bytes, pieces) = self.out.measure(false);
+        // The measured bytes end with the frame's `\n`, which is not sent.
+        if !measured || bytes <= OUT - 4 {
+            return Ok(false);
+        }
+        // Slack for a value that grows between the passes (a count gaining
+        // a digit, a first `last_update`).
+        self.out.declare(bytes - 1 + 48 * pieces).map_err(|_| SessionEnd::WriteError(ErrorKind::OutOfMemory))?;
+        Ok(true)
+    }
+
+    /// Writes a declared frame through the buffer, flushing as it fills.
+    #[cfg(feature = "v3")]
+    async fn declared<T: Transport>(&mut self, io: &mut T, reply: &mut Reply<'_>) -> Result<(), SessionEnd> {
+        let mut written = self.write(reply, 0);
+        while let Err(Stall::Flush(done)) = written {
+            self.flush(io).await?;
+            written = self.write(reply, done);
+        }
+        self.flush(io).await?;
+        // A declared frame that came out longer, or stopped short, leaves
+        // the peer unable to find the next frame: the session ends.
+        if self.out.broken() || written.is_err() {
+            return Err(SessionEnd::WriteError(ErrorKind::InvalidData));
         }
         Ok(())
     }

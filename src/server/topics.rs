@@ -7,7 +7,7 @@
 
 use core::num::NonZeroU32;
 
-use super::dispatch::{answer, find, Answered};
+use super::dispatch::{answer, find, Answered, Reply};
 use super::io::Transport;
 use super::pace;
 use super::session::Core;
@@ -82,17 +82,8 @@ pub(crate) fn parse_sub(sub: &str) -> Option<u32> {
 /// sends one `snap` per matched record that has a value (the last one with
 /// `last:true`), then events tagged with `topic`. A pattern that matches no
 /// record is accepted with no frames at all (as AimDB), and takes no slot.
-pub(crate) async fn subscribe<
-    'a,
-    'r: 'a,
-    C: Clock,
-    T: Transport,
-    const SUBS: usize,
-    const LINE: usize,
-    const OUT: usize,
->(
+pub(crate) fn subscribe<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
-    io: &mut T,
     req: &'a Request<'_>,
 ) -> Answered<'a> {
     let id = slot_id(req.id)?;
@@ -114,7 +105,7 @@ pub(crate) async fn subscribe<
         let window = record.capacity().min(u16::MAX.into()) as u16;
         let base = record.attach().saturating_sub(1);
         core.subs.add_v3(Sub::new(id, index as u16, window, base, pace), false);
-        return Ok(());
+        return Ok(Reply::Nothing);
     }
     let matched = registry.iter().filter(|r| matches(topic, r.meta().name)).count();
     if matched > core.subs.free() {
@@ -138,8 +129,20 @@ pub(crate) async fn subscribe<
         core.subs.add_v3(sub, true);
         snaps += usize::from(head > 0);
     }
+    Ok(Reply::Snaps { label: req.id, topic, snaps })
+}
+
+/// The `snap` burst of a pattern subscription: one per matched record that
+/// has a value, the last with `last:true`.
+pub(crate) async fn snaps<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
+    io: &mut T,
+    label: u64,
+    topic: &str,
+    snaps: usize,
+) -> Result<(), super::SessionEnd> {
+    let registry = core.server.registry;
     let wire = core.wire();
-    let label = req.id;
     let mut seq = 0;
     for record in registry.iter().filter(|r| matches(topic, r.meta().name) && r.info().head > 0) {
         seq += 1;
