@@ -267,6 +267,51 @@ fn scaled_int(m: u32, e: i32, k: i32) -> u64 {
     }
 }
 
+/// Decides most of [`write_f32`]'s candidates without the exact check, on
+/// 64-bit hosts (where the check is most of the time a value spends being
+/// written: a subscriber's events, for one); on an MCU it decides none, as
+/// its flash is worth more there.
+///
+/// A candidate and the value are compared on the scale of `wide` (v's
+/// first 18 digits), where one ulp of v is `wide / m`. Both estimates are
+/// below the truth by at most ~2^-53 of it plus a unit, so a margin of
+/// 2^-16 of half an ulp (at least ~45,000 units) covers them.
+struct Near {
+    /// Half the distance to the next `f32` up and down, less the margin.
+    up: u64,
+    down: u64,
+    /// Half the larger distance plus the margin: beyond it nothing rounds to v.
+    reach: u64,
+}
+
+impl Near {
+    fn new(wide: u64, m: u32, magnitude: u32) -> Near {
+        let half = wide / (2 * m as u64);
+        let margin = (half >> 16) + 4096;
+        // Just above a power of two the next `f32` down is half as far.
+        let lopsided = magnitude & 0x7f_ffff == 0 && magnitude >> 23 > 1;
+        let down = if lopsided { half / 2 } else { half };
+        Near { up: half.saturating_sub(margin), down: down.saturating_sub(margin), reach: half + margin }
+    }
+
+    /// `Some(true)`: the candidate at `at` (same scale) surely rounds to v;
+    /// `Some(false)`: surely not (asked only below 9 digits, so the search
+    /// always ends by 9, as nine digits always round-trip); `None`: check it.
+    fn settles(&self, p: i32, at: u64, wide: u64) -> Option<bool> {
+        if !cfg!(target_pointer_width = "64") {
+            return None;
+        }
+        let (gap, half) = if at >= wide { (at - wide, self.up) } else { (wide - at, self.down) };
+        if gap < half {
+            Some(true)
+        } else if p < 9 && gap > self.reach {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// Room for any `f32` written by [`write_f32`].
 pub const F32_MAX_LEN: usize = 24;
 
@@ -294,12 +339,18 @@ pub fn write_f32(v: f32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
         }
         // `wide` holds v's first 18 digits (to within a few units); fewer
         // digits are rounded from it, then checked exactly.
+        let near = Near::new(wide, m, magnitude);
         'search: for p in 1..=10 {
             let k = p - 1 - d10;
             let unit = 10u64.pow(18 - p as u32);
             let c = wide / unit + (wide % unit * 2 >= unit) as u64;
             for cand in [c, c.wrapping_sub(1), c + 1] {
-                if cand != 0 && cand != u64::MAX && decimal_bits(cand, -k, false) == Ok(magnitude) {
+                if cand != 0
+                    && cand != u64::MAX
+                    && near
+                        .settles(p, cand.wrapping_mul(unit), wide)
+                        .unwrap_or_else(|| decimal_bits(cand, -k, false) == Ok(magnitude))
+                {
                     (digits, exp) = (cand, -k);
                     break 'search;
                 }
