@@ -230,6 +230,39 @@ pub enum Message<'a> {
 ///
 /// The line is rewritten in place as its strings are unescaped.
 pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
+    // The shape clients write, on hosts where a second path is cheap.
+    #[cfg(target_pointer_width = "64")]
+    if let Some(p) = plain::read(line) {
+        return Ok(Some(Message::Request(plain_request(line, p))));
+    }
+    general(line)
+}
+
+/// A plain line's request (see [`plain`]): the same one [`general`] decodes.
+#[cfg(target_pointer_width = "64")]
+fn plain_request(line: &[u8], p: plain::Plain) -> Request<'_> {
+    let mut params = Params::default();
+    if let Some((k, span)) = p.param {
+        // Printable ASCII (checked by `plain::read`): always UTF-8.
+        let text = core::str::from_utf8(&line[span]).ok();
+        match k {
+            0 => params.name = text,
+            1 => params.record = text,
+            _ => params.subscription_id = text,
+        }
+    }
+    Request {
+        id: p.id,
+        method: p.method,
+        params,
+        value: None,
+        #[cfg(feature = "v3")]
+        frame: Frame::V1,
+    }
+}
+
+/// [`parse`] for every line: validates it whole, then reads its members.
+fn general(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     if line.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(None);
     }
@@ -614,6 +647,8 @@ impl HelloFields<'_> {
     }
 }
 
+#[cfg(target_pointer_width = "64")]
+mod plain;
 #[cfg(feature = "v3")]
 mod v3;
 

@@ -43,6 +43,10 @@ struct Temperature {
 
 const GET: &[u8] = br#"{"id":17,"method":"record.get","params":{"name":"sensor.temperature"}}"#;
 
+/// The same request as a pretty-printing client writes it: the spaces send
+/// it down the general path (the line above takes the plain-shape shortcut).
+const GET_SPACED: &[u8] = br#"{"id": 17, "method": "record.get", "params": {"name": "sensor.temperature"}}"#;
+
 const SUBSCRIBE: &[u8] =
     br#"{"id":19,"method":"record.subscribe","params":{"name":"sensor.temperature","send_initial":false,"queue_size":8}}"#;
 
@@ -117,6 +121,7 @@ fn main() {
     let get_line = [GET, b"\n"].concat();
 
     assert_no_alloc("parse record.get", || assert!(parse(GET, &mut buf)));
+    assert_no_alloc("parse record.get (spaced)", || assert!(parse(GET_SPACED, &mut buf)));
     assert_no_alloc("parse record.set (200-byte value)", || assert!(parse(&set, &mut buf)));
     assert_no_alloc("parse record.subscribe", || assert!(parse(SUBSCRIBE, &mut buf)));
     assert_no_alloc("encode event", || assert!(encode_event(&mut buf) > 0));
@@ -125,6 +130,7 @@ fn main() {
 
     let mut c = Criterion::default().configure_from_args();
     c.bench_function("parse record.get", |b| b.iter(|| parse(black_box(GET), &mut buf)));
+    c.bench_function("parse record.get (spaced)", |b| b.iter(|| parse(black_box(GET_SPACED), &mut buf)));
     c.bench_function("parse record.set (200-byte value)", |b| b.iter(|| parse(black_box(&set), &mut buf)));
     c.bench_function("parse record.subscribe", |b| b.iter(|| parse(black_box(SUBSCRIBE), &mut buf)));
     c.bench_function("encode event", |b| b.iter(|| encode_event(&mut buf)));
