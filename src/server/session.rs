@@ -11,7 +11,7 @@ use super::dispatch::{self, Reply, Stop};
 use super::drain::Drains;
 use super::io::{Halt, Out, SendPiece, Sink, Stall, Transport, WriteHalf};
 use super::pace::ms;
-use super::subs::Subs;
+use super::subs::{Rounds, Subs};
 use super::{Server, SessionEnd};
 use crate::runtime::Clock;
 use crate::time::Timestamp;
@@ -22,7 +22,7 @@ use crate::wire::{reply, ErrorCode, Line, LineReader, Wire};
 
 /// Rounds of one event per subscription delivered before input is read
 /// again, so a busy record cannot starve requests.
-const EVENT_ROUNDS: usize = 8;
+const EVENT_ROUNDS: u8 = 8;
 
 /// Recoverable read errors in a row (no byte read between them) after which
 /// the session ends anyway: a stream that only fails is gone.
@@ -359,10 +359,11 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     /// greeted; the events stay buffered.
     async fn deliver_events<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
         if self.greeted {
-            for _ in 0..EVENT_ROUNDS {
-                if !self.deliver_round(io).await? {
-                    break;
-                }
+            // Written without waiting; a flush only when the buffer fills
+            // (or the peer is slow), then on from where delivery stopped.
+            let mut at = Rounds::new();
+            while self.deliver(&mut at, EVENT_ROUNDS)? {
+                self.flush(io).await?;
             }
         }
         Ok(())

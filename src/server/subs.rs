@@ -8,7 +8,6 @@ use core::task::{Context, Poll};
 
 use maitake_sync::wait_queue::Wait;
 
-use super::io::Transport;
 use super::pace::{ms, Pace};
 use super::session::Core;
 use super::SessionEnd;
@@ -284,106 +283,155 @@ impl<const S: usize> Future for Ready<'_, '_, S> {
     }
 }
 
+/// Where a run of delivery rounds stands, so that it goes on where it
+/// stopped after a flush.
+pub(crate) struct Rounds {
+    /// Rounds finished.
+    round: u8,
+    /// The next subscription of this round.
+    next: u16,
+    /// Whether this round delivered or skipped anything yet.
+    any: bool,
+    /// When the session last looked before this round (see `Core::looked`).
+    looked: u32,
+}
+
+impl Rounds {
+    pub(crate) const fn new() -> Self {
+        Rounds { round: 0, next: 0, any: false, looked: 0 }
+    }
+}
+
 impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, '_, C, SUBS, LINE, OUT> {
-    /// Delivers at most one event per subscription; `Ok(true)` when any was
-    /// delivered or skipped (there may be more).
-    pub(crate) async fn deliver_round<T: Transport>(&mut self, io: &mut T) -> Result<bool, SessionEnd> {
-        // Every subscription is looked at in this round: a value that
-        // becomes due from now on and is not sent was missed (see `Pace::split`).
-        let looked = self.looked;
-        self.looked = ms(self.server.clock.monotonic());
-        let mut any = false;
-        for i in 0..SUBS {
-            any |= self.deliver_one(io, i, looked).await?;
+    /// Up to `rounds` rounds of at most one event per subscription, into
+    /// the reply buffer, without waiting: `true` when the buffer must be
+    /// flushed first (it is full, or the peer is slow and the event just
+    /// written goes out before the next is chosen); called again after the
+    /// flush, it goes on where it stopped. A subscription whose event did
+    /// not fit is tried again then, its value chosen anew.
+    pub(crate) fn deliver(&mut self, at: &mut Rounds, rounds: u8) -> Result<bool, SessionEnd> {
+        while at.round < rounds {
+            if at.next == 0 {
+                // Every subscription is looked at in this round: a value
+                // that becomes due from now on and is not sent was missed
+                // (see `Pace::split`).
+                at.looked = self.looked;
+                self.looked = ms(self.server.clock.monotonic());
+                at.any = false;
+            }
+            while usize::from(at.next) < SUBS {
+                match self.deliver_one(at.next.into(), at.looked) {
+                    Delivered::Nothing => {}
+                    Delivered::One => {
+                        at.any = true;
+                        if self.slow {
+                            // The peer is slow: send this one before
+                            // choosing the next.
+                            at.next += 1;
+                            return Ok(true);
+                        }
+                    }
+                    Delivered::Full => return Ok(true),
+                    Delivered::TooBig => return Err(SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory)),
+                }
+                at.next += 1;
+            }
+            at.next = 0;
+            at.round += 1;
+            if !at.any {
+                break;
+            }
         }
-        Ok(any)
+        at.round = rounds;
+        Ok(false)
     }
 
-    async fn deliver_one<T: Transport>(&mut self, io: &mut T, i: usize, looked: u32) -> Result<bool, SessionEnd> {
-        let Some(sub) = self.subs.slots[i] else { return Ok(false) };
-        let Some(record) = self.server.registry.get(sub.record.into()) else { return Ok(false) };
+    /// Writes subscription `i`'s next event (or its too-large marker) into
+    /// the reply buffer, if it has one due.
+    fn deliver_one(&mut self, i: usize, looked: u32) -> Delivered {
+        let Some(sub) = self.subs.slots[i] else { return Delivered::Nothing };
+        let Some(record) = self.server.registry.get(sub.record.into()) else { return Delivered::Nothing };
         let head = record.info().head;
         let cursor = sub.cursor(head);
         let wire = self.wire();
         let name = record.meta().name;
         let pace = sub.pace();
-        let mut now = if pace.is_some() { ms(self.server.clock.monotonic()) } else { 0 };
+        let now = if pace.is_some() { ms(self.server.clock.monotonic()) } else { 0 };
         // A paced subscription sends only the latest value, once its
         // interval is over; the others the oldest value in their window.
         let after = match pace {
             None => cursor.delivered,
-            Some(pace) if head == cursor.delivered || pace.wait(now) > 0 => return Ok(false),
+            Some(pace) if head == cursor.delivered || pace.wait(now) > 0 => return Delivered::Nothing,
             Some(_) => head - 1,
         };
         // The values passed over before the one chosen: (dropped, coalesced).
         let mut passed = (0, 0);
-        let mut flushed = false;
-        loop {
-            let mut next = Next::Empty;
-            let subs = &self.subs;
-            let registry = &self.server.registry;
-            let wrote = self.out.piece(&mut |o| {
-                next = record.write_next(after, sub.window().into(), o, &mut |o, seq| {
-                    let skipped = seq - cursor.delivered - 1;
-                    passed = pace.map_or((skipped, 0), |pace| pace.split(skipped, now, looked));
-                    let (label, offset, how) = subs.tag(wire, registry, i, &sub, name);
-                    reply::event_start(o, wire, label, offset + seq - cursor.base, how)
-                });
-                match next {
-                    Next::Wrote { timestamp, .. } => {
-                        reply::event_end(o, wire, self.server.stamp(timestamp), passed.0, passed.1)
-                    }
-                    Next::Empty => Ok(()),
-                    Next::Full { .. } => Err(crate::wire::Full),
-                }
+        let mut next = Next::Empty;
+        let subs = &self.subs;
+        let registry = &self.server.registry;
+        let wrote = self.out.piece(&mut |o| {
+            next = record.write_next(after, sub.window().into(), o, &mut |o, seq| {
+                let skipped = seq - cursor.delivered - 1;
+                passed = pace.map_or((skipped, 0), |pace| pace.split(skipped, now, looked));
+                let (label, offset, how) = subs.tag(wire, registry, i, &sub, name);
+                reply::event_start(o, wire, label, offset + seq - cursor.base, how)
             });
-            let (seq, timestamp) = match next {
-                Next::Empty => return Ok(false),
-                Next::Wrote { seq, timestamp } | Next::Full { seq, timestamp } => (seq, timestamp),
-            };
-            let (dropped, coalesced) = passed;
-            let slot = self.subs.slots[i].as_mut().expect("subscription vanished mid-delivery");
-            let count = self.server.count();
-            if wrote.is_ok() {
-                slot.take(seq, now);
-                count.events_sent.add(1);
-                count.events_dropped.add(dropped);
-                count.events_coalesced.add(coalesced);
-                if self.slow {
-                    // The peer is slow: send this one before choosing the next.
-                    self.flush(io).await?;
-                }
-                return Ok(true);
+            match next {
+                Next::Wrote { timestamp, .. } => reply::event_end(o, wire, self.server.stamp(timestamp), passed.0, passed.1),
+                Next::Empty => Ok(()),
+                Next::Full { .. } => Err(crate::wire::Full),
             }
-            if flushed || self.out.is_empty() {
-                // The value cannot fit the reply buffer. Say so now, in its
-                // place: an event with `"data":null`, `"skipped":"too_large"`
-                // and a `dropped` that counts this value too, so a client
-                // learns of it even if no later value ever fits.
-                let dropped = dropped + 1;
-                slot.take(seq, now);
-                count.events_dropped.add(dropped);
-                count.events_coalesced.add(coalesced);
-                let stamp = self.server.stamp(timestamp);
-                let (label, offset, how) = self.subs.tag(wire, &self.server.registry, i, &sub, name);
-                // The buffer is empty here, and the marker is small: no wait.
-                self.out
-                    .piece(&mut |o| {
-                        reply::event_start(o, wire, label, offset + seq - cursor.base, how)?;
-                        o.raw(b"null,\"skipped\":\"too_large\"")?;
-                        reply::event_end(o, wire, stamp, dropped, coalesced)
-                    })
-                    .map_err(|_| SessionEnd::WriteError(embedded_io_async::ErrorKind::OutOfMemory))?;
-                return Ok(true);
-            }
-            self.flush(io).await?;
-            flushed = true;
-            if pace.is_some() {
-                // The value is chosen again after the wait: it goes out now.
-                now = ms(self.server.clock.monotonic());
-            }
+        });
+        let (seq, timestamp) = match next {
+            Next::Empty => return Delivered::Nothing,
+            Next::Wrote { seq, timestamp } | Next::Full { seq, timestamp } => (seq, timestamp),
+        };
+        if wrote.is_err() && !self.out.is_empty() {
+            // Flushed first, then chosen again: a paced value is then the
+            // latest at that time.
+            return Delivered::Full;
+        }
+        let (mut dropped, coalesced) = passed;
+        let slot = self.subs.slots[i].as_mut().expect("subscription vanished mid-delivery");
+        slot.take(seq, now);
+        let count = self.server.count();
+        if wrote.is_ok() {
+            count.events_sent.add(1);
+            count.events_dropped.add(dropped);
+            count.events_coalesced.add(coalesced);
+            return Delivered::One;
+        }
+        // The value cannot fit the reply buffer. Say so now, in its place:
+        // an event with `"data":null`, `"skipped":"too_large"` and a
+        // `dropped` that counts this value too, so a client learns of it
+        // even if no later value ever fits.
+        dropped += 1;
+        count.events_dropped.add(dropped);
+        count.events_coalesced.add(coalesced);
+        let stamp = self.server.stamp(timestamp);
+        let (label, offset, how) = self.subs.tag(wire, &self.server.registry, i, &sub, name);
+        // The buffer is empty here, and the marker is small: no wait.
+        match self.out.piece(&mut |o| {
+            reply::event_start(o, wire, label, offset + seq - cursor.base, how)?;
+            o.raw(b"null,\"skipped\":\"too_large\"")?;
+            reply::event_end(o, wire, stamp, dropped, coalesced)
+        }) {
+            Ok(()) => Delivered::One,
+            Err(_) => Delivered::TooBig,
         }
     }
+}
+
+/// What `deliver_one` did.
+enum Delivered {
+    /// Nothing was due.
+    Nothing,
+    /// One event (or its too-large marker) went into the buffer.
+    One,
+    /// The event due does not fit beside what the buffer holds.
+    Full,
+    /// Not even its too-large marker fits an empty buffer.
+    TooBig,
 }
 
 impl<const S: usize> Subs<S> {
