@@ -60,8 +60,10 @@ cd "$(dirname "$0")/.."
 # Then issue 11's one-pass parser (+776 B: 50,452 B), and the session that
 # answers each line synchronously into its reply buffer (handlers return
 # what to write; one writer, run again after a flush): 47,456 B, RAM
-# 7,000 B. The flash limit is that plus 2 %.
-FLASH_LIMIT=${FLASH_LIMIT:-48405}
+# 7,000 B; with events, drain and snaps resumed after a flush instead of
+# awaited piece by piece, 47,056 B and 6,880 B. The flash limit is that
+# plus 2 %.
+FLASH_LIMIT=${FLASH_LIMIT:-47997}
 RAM_LIMIT=${RAM_LIMIT:-7365}
 command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none-eabi
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm

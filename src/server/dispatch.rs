@@ -68,14 +68,17 @@ pub(crate) enum Reply<'a> {
     },
     Unsubscribed(u64, &'a str),
     /// `record.drain`: its values are taken from the record as they are
-    /// written, so it is sent on its own path ([`drain::send`]).
+    /// written, so it keeps how far it got and has its own writer
+    /// ([`drain::write`]).
     Drain(drain::Plan<'a>),
-    /// A v3 `sub` of a pattern: its `snap` burst ([`super::topics::snaps`]).
+    /// A v3 `sub` of a pattern: its `snap` burst, which keeps how far it got
+    /// ([`super::topics::snaps`]).
     #[cfg(feature = "v3")]
     Snaps {
         label: u64,
         topic: &'a str,
         snaps: usize,
+        at: super::topics::Snapped,
     },
 }
 

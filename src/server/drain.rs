@@ -8,9 +8,8 @@
 //! tool polling `record.drain` sees each value once, from its first call on.
 
 use super::dispatch::{answer, find, Answered, Reply};
-use super::io::Transport;
+use super::io::{Halt, Out, Piece};
 use super::session::Core;
-use super::SessionEnd;
 use crate::record::{AnyRecord, Next};
 use crate::runtime::Clock;
 use crate::wire::request::Request;
@@ -64,16 +63,35 @@ impl Drains {
     }
 }
 
-/// A drain checked and ready to send: the request's id, the record and
-/// its index, the most values to send.
+/// A drain checked and ready to send (the request's id, the record and its
+/// index, the most values to send), and how far its reply got: it is
+/// written by [`write`] in as many goes as the reply buffer needs.
 pub(crate) struct Plan<'a> {
     pub(crate) id: u64,
     index: u16,
     record: &'a dyn AnyRecord,
     limit: u64,
+    /// Written so far: nothing, the head, the values (the tail is last).
+    stage: Stage,
+    /// The record's newest value when the drain started: values published
+    /// while it runs wait for the next drain.
+    head: u64,
+    /// The last value sent, dropped or passed over.
+    seen: u64,
+    count: u64,
+    dropped: u64,
+    /// `limit` (or a full length-prefixed frame) stopped it early.
+    more: bool,
 }
 
-/// Checks a `record.drain` request; its reply is sent by [`send`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Start,
+    Head,
+    Values,
+}
+
+/// Checks a `record.drain` request; its reply is written by [`write`].
 pub(crate) fn plan<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     req: &'a Request<'_>,
@@ -84,7 +102,19 @@ pub(crate) fn plan<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, c
         Some(n) => u64::from(n),
         None => u64::MAX,
     };
-    Ok(Reply::Drain(Plan { id: req.id, index: index as u16, record, limit }))
+    let plan = Plan {
+        id: req.id,
+        index: index as u16,
+        record,
+        limit,
+        stage: Stage::Start,
+        head: 0,
+        seen: 0,
+        count: 0,
+        dropped: 0,
+        more: false,
+    };
+    Ok(Reply::Drain(plan))
 }
 
 /// `{"record_name":…,"values":[…],"count":n,"dropped":d}`, streamed value
@@ -92,26 +122,40 @@ pub(crate) fn plan<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, c
 /// values the record no longer held (or that were too large to send);
 /// `"more":true` says `limit` stopped it before the newest value.
 ///
-/// Still written through the async `emit`: each value moves the cursor as
-/// it is written, so it is not a reply that can simply be written again
-/// after a flush (see `dispatch::write`).
-pub(crate) async fn send<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+/// Unlike the other replies it is not written again from its start after
+/// a flush: each value moves the cursor as it is written, so the plan keeps
+/// how far it got, and a call after [`Halt::Flush`] goes on from there.
+pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
-    plan: &Plan<'_>,
-) -> Result<(), SessionEnd> {
+    plan: &mut Plan<'_>,
+) -> Result<(), Halt<'a>> {
     let wire = core.wire();
-    let Plan { id, index, record, limit } = *plan;
-    let head = record.info().head;
-    let mut seen = core.drains.take(index, head).unwrap_or(head);
-    let name = record.meta().name;
-    core.emit(io, &mut |o| {
-        reply::result_start(o, wire, id)?;
-        o.raw(b"{\"record_name\":")?;
-        o.str(name)?;
-        o.raw(b",\"values\":[")
-    })
-    .await?;
+    let (id, record) = (plan.id, plan.record);
+    // What does not fit beside what the buffer holds waits for a flush;
+    // what does not fit an empty buffer is `Ok(false)`.
+    let put = |out: &mut Out<OUT>, f: &mut Piece<'_>| match out.piece(f) {
+        Ok(()) => Ok(true),
+        Err(_) if out.is_empty() => Ok(false),
+        Err(_) => Err(Halt::Flush(0)),
+    };
+    if plan.stage == Stage::Start {
+        plan.head = record.info().head;
+        plan.seen = core.drains.take(plan.index, plan.head).unwrap_or(plan.head);
+        plan.stage = Stage::Head;
+    }
+    if plan.stage == Stage::Head {
+        let name = record.meta().name;
+        let head = put(&mut core.out, &mut |o| {
+            reply::result_start(o, wire, id)?;
+            o.raw(b"{\"record_name\":")?;
+            o.str(name)?;
+            o.raw(b",\"values\":[")
+        })?;
+        if !head {
+            return Err(Halt::TooBig);
+        }
+        plan.stage = Stage::Values;
+    }
     let window = record.capacity() as u64;
     // A length-prefixed frame must fit the buffer whole: a value that does
     // not fit beside the ones before it (and the reply's tail) waits for
@@ -120,46 +164,40 @@ pub(crate) async fn send<C: Clock, T: Transport, const SUBS: usize, const LINE: 
     let framed = core.out.is_length_prefixed();
     #[cfg(not(feature = "v3"))]
     let framed = false;
-    let (mut count, mut dropped, mut more) = (0u64, 0u64, false);
-    // Values published while this runs wait for the next drain.
-    while seen < head {
-        if count == limit {
-            more = true;
+    while plan.seen < plan.head && !plan.more {
+        if plan.count == plan.limit {
+            plan.more = true;
             break;
         }
-        let first = count == 0;
+        let (first, seen) = (plan.count == 0, plan.seen);
         let mut next = Next::Empty;
-        let fits = core
-            .try_emit(io, &mut |o| {
-                next = record.write_next(seen, window, o, &mut |o, _| if first { Ok(()) } else { o.raw(b",") });
-                match next {
-                    Next::Full { .. } => Err(Full),
-                    // Room for the reply's tail: `],"count":…,"more":true}}`.
-                    Next::Wrote { .. } if framed && o.room() < 72 => Err(Full),
-                    _ => Ok(()),
-                }
-            })
-            .await?;
+        let fits = put(&mut core.out, &mut |o| {
+            next = record.write_next(seen, window, o, &mut |o, _| if first { Ok(()) } else { o.raw(b",") });
+            match next {
+                Next::Full { .. } => Err(Full),
+                // Room for the reply's tail: `],"count":…,"more":true}}`.
+                Next::Wrote { .. } if framed && o.room() < 72 => Err(Full),
+                _ => Ok(()),
+            }
+        })?;
         match next {
             Next::Empty => break,
-            Next::Wrote { .. } | Next::Full { .. } if !fits && framed && count > 0 => {
-                more = true;
-                break;
-            }
+            Next::Wrote { .. } | Next::Full { .. } if !fits && framed && plan.count > 0 => plan.more = true,
             Next::Wrote { seq, .. } if fits => {
-                dropped += seq - seen - 1;
-                count += 1;
-                seen = seq;
+                plan.dropped += seq - seen - 1;
+                plan.count += 1;
+                plan.seen = seq;
             }
             // Larger than the reply buffer even when it is empty: counted, not sent.
             Next::Wrote { seq, .. } | Next::Full { seq, .. } => {
-                dropped += seq - seen;
-                seen = seq;
+                plan.dropped += seq - seen;
+                plan.seen = seq;
             }
         }
     }
-    core.drains.advance(seen);
-    core.emit(io, &mut |o| {
+    core.drains.advance(plan.seen);
+    let (count, dropped, more) = (plan.count, plan.dropped, plan.more);
+    let tail = put(&mut core.out, &mut |o| {
         o.raw(b"],\"count\":")?;
         o.u64(count)?;
         o.raw(b",\"dropped\":")?;
@@ -169,8 +207,12 @@ pub(crate) async fn send<C: Clock, T: Transport, const SUBS: usize, const LINE: 
         }
         o.raw(b"}")?;
         reply::result_end(o)
-    })
-    .await
+    })?;
+    if tail {
+        Ok(())
+    } else {
+        Err(Halt::TooBig)
+    }
 }
 
 #[cfg(test)]

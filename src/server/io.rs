@@ -295,9 +295,10 @@ pub(crate) enum Stall {
     Flush(u32),
     /// As [`Halt::TooBig`].
     TooBig,
-    /// The reply is not written by a plain writer: the session sends it on
-    /// its async path (`Core::finish`).
-    Later,
+    /// A big reply in a length-prefixed frame: measured first, after a
+    /// flush (`Core::finish`).
+    #[cfg(feature = "v3")]
+    Measure,
 }
 
 /// The reply buffer as a reply writer sees it: pieces go in until one does
@@ -350,10 +351,6 @@ impl<'o, const N: usize> Sink<'o, N> {
 /// Taken as `&mut dyn` so each helper that writes pieces exists once, not
 /// once per closure type (on an MCU that was a hundred copies, ~14 KB).
 pub(crate) type Piece<'a> = dyn FnMut(&mut JsonOut) -> Result<(), Full> + 'a;
-
-/// A [`Piece`] that a session may hold across an `await` (the session
-/// future stays `Send`).
-pub(crate) type SendPiece<'a> = dyn FnMut(&mut JsonOut) -> Result<(), Full> + Send + 'a;
 
 /// [`Out::piece`] for any buffer size, compiled once.
 fn append(buf: &mut [u8], len: &mut usize, f: &mut Piece<'_>) -> Result<(), Full> {

@@ -9,7 +9,7 @@ use futures_lite::future::{or, pending, poll_once};
 use super::admit::Ticket;
 use super::dispatch::{self, Reply, Stop};
 use super::drain::Drains;
-use super::io::{Halt, Out, SendPiece, Sink, Stall, Transport, WriteHalf};
+use super::io::{Halt, Out, Sink, Stall, Transport, WriteHalf};
 use super::pace::ms;
 use super::subs::{Rounds, Subs};
 use super::{Server, SessionEnd};
@@ -294,7 +294,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             let mut reply = self.core.on_line::<T>(line, &mut parsed)?;
             self.core.touched();
             // Written at once; only a reply that meets a full buffer (or
-            // one with its own path, or a refusal) goes on to the async
+            // a big v3 frame, or a refusal) goes on to the async
             // `finish`, which borrows it (held once, here, across the wait).
             match self.core.reply_now(&mut reply) {
                 Ok(()) if !matches!(reply, Reply::Refuse(..)) => {}
@@ -579,45 +579,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         SessionEnd::IdleTimeout
     }
 
-    /// Appends a piece of output, flushing first when the buffer is too full.
-    /// `Ok(false)`: the piece does not fit even an empty buffer.
-    pub(crate) async fn try_emit<T: Transport>(
-        &mut self,
-        io: &mut T,
-        f: &mut SendPiece<'_>,
-    ) -> Result<bool, SessionEnd> {
-        if self.out.piece(f).is_ok() {
-            return Ok(true);
-        }
-        if self.out.is_empty() {
-            return Ok(false);
-        }
-        self.flush(io).await?;
-        Ok(self.out.piece(f).is_ok())
-    }
-
-    /// Like [`Self::try_emit`] for pieces that always fit the minimum 256-byte
-    /// buffer (envelopes, names); one that does not ends the session rather
-    /// than send a broken line.
-    pub(crate) async fn emit<T: Transport>(&mut self, io: &mut T, f: &mut SendPiece<'_>) -> Result<(), SessionEnd> {
-        if self.try_emit(io, f).await? {
-            Ok(())
-        } else {
-            Err(SessionEnd::WriteError(ErrorKind::OutOfMemory))
-        }
-    }
-
     /// Writes `reply` into the reply buffer now, without waiting: `Err`
     /// when it needs the async path ([`Self::finish`]): the buffer filled
-    /// up, or the reply is sent another way.
+    /// up, or (v3) a big reply in a length-prefixed frame is measured first.
     pub(crate) fn reply_now(&mut self, reply: &mut Reply<'_>) -> Result<(), Stall> {
-        match reply {
-            Reply::Drain(_) => return Err(Stall::Later),
-            #[cfg(feature = "v3")]
-            Reply::Snaps { .. } => return Err(Stall::Later),
-            #[cfg(feature = "v3")]
-            _ if reply.is_big() && self.out.is_length_prefixed() => return Err(Stall::Later),
-            _ => {}
+        #[cfg(feature = "v3")]
+        if reply.is_big() && self.out.is_length_prefixed() {
+            return Err(Stall::Measure);
         }
         self.write(reply, 0)
     }
@@ -626,7 +594,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     /// A reply its writer turns into an error reply (nothing of it written)
     /// becomes that error reply.
     fn write(&mut self, reply: &mut Reply<'_>, done: u32) -> Result<(), Stall> {
-        let mut halt = dispatch::write(self.server, self.wire, reply, &mut Sink::new(&mut self.out, done));
+        let mut halt = match reply {
+            // A drain keeps its own progress (its values move its cursor).
+            Reply::Drain(plan) => super::drain::write(self, plan),
+            #[cfg(feature = "v3")]
+            Reply::Snaps { label, topic, snaps, at } => super::topics::snaps(self, *label, topic, *snaps, at),
+            _ => dispatch::write(self.server, self.wire, reply, &mut Sink::new(&mut self.out, done)),
+        };
         if let Err(Halt::Answer(code, msg)) = halt {
             *reply = Reply::Error(reply.id(), code, msg);
             halt = dispatch::write(self.server, self.wire, reply, &mut Sink::new(&mut self.out, 0));
@@ -639,8 +613,8 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     }
 
     /// Finishes what [`Self::reply_now`] could not: flushes and writes the
-    /// rest as often as the buffer fills, sends the replies with a path of
-    /// their own; after a refusal, flushes and ends the session.
+    /// rest as often as the buffer fills, measures and declares a big v3
+    /// frame; after a refusal, flushes and ends the session.
     pub(crate) async fn finish<T: Transport>(
         &mut self,
         io: &mut T,
@@ -666,24 +640,14 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 // A piece that does not fit even an empty buffer ends the
                 // session rather than send a broken line.
                 Err(Stall::TooBig) => return Err(SessionEnd::WriteError(ErrorKind::OutOfMemory)),
-                Err(Stall::Later) => match reply {
-                    Reply::Drain(plan) => return super::drain::send(self, io, plan).await,
-                    #[cfg(feature = "v3")]
-                    Reply::Snaps { label, topic, snaps } => {
-                        return super::topics::snaps(self, io, *label, topic, *snaps).await
+                #[cfg(feature = "v3")]
+                Err(Stall::Measure) => {
+                    self.flush(io).await?;
+                    if self.measure(reply)? {
+                        return self.declared(io, reply).await;
                     }
-                    // A big reply in a length-prefixed frame (see `reply_now`).
-                    #[cfg(feature = "v3")]
-                    _ => {
-                        self.flush(io).await?;
-                        if self.measure(reply)? {
-                            return self.declared(io, reply).await;
-                        }
-                        self.write(reply, 0)
-                    }
-                    #[cfg(not(feature = "v3"))]
-                    _ => Ok(()),
-                },
+                    self.write(reply, 0)
+                }
             };
         }
         if let Reply::Refuse(_, code, _) = *reply {

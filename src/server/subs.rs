@@ -377,7 +377,9 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 reply::event_start(o, wire, label, offset + seq - cursor.base, how)
             });
             match next {
-                Next::Wrote { timestamp, .. } => reply::event_end(o, wire, self.server.stamp(timestamp), passed.0, passed.1),
+                Next::Wrote { timestamp, .. } => {
+                    reply::event_end(o, wire, self.server.stamp(timestamp), passed.0, passed.1)
+                }
                 Next::Empty => Ok(()),
                 Next::Full { .. } => Err(crate::wire::Full),
             }

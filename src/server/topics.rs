@@ -8,14 +8,14 @@
 use core::num::NonZeroU32;
 
 use super::dispatch::{answer, find, Answered, Reply};
-use super::io::Transport;
+use super::io::Halt;
 use super::pace;
 use super::session::Core;
 use super::subs::Sub;
 use super::Policy;
 use crate::runtime::Clock;
 use crate::wire::request::Request;
-use crate::wire::{reply, ErrorCode, Update};
+use crate::wire::{reply, ErrorCode, JsonOut, Update};
 
 /// The most dot segments a key has (a name is at most 64 bytes).
 const SEGMENTS: usize = crate::wire::request::NAME_MAX / 2 + 1;
@@ -129,44 +129,54 @@ pub(crate) fn subscribe<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usi
         core.subs.add_v3(sub, true);
         snaps += usize::from(head > 0);
     }
-    Ok(Reply::Snaps { label: req.id, topic, snaps })
+    Ok(Reply::Snaps { label: req.id, topic, snaps, at: Snapped::default() })
+}
+
+/// How far a pattern subscription's `snap` burst got: the next record to
+/// look at, and the snaps written.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Snapped {
+    next: u16,
+    seq: u16,
 }
 
 /// The `snap` burst of a pattern subscription: one per matched record that
-/// has a value, the last with `last:true`.
-pub(crate) async fn snaps<C: Clock, T: Transport, const SUBS: usize, const LINE: usize, const OUT: usize>(
+/// has a value, the last with `last:true`. Each snap moves `at` as it is
+/// written, so a call after [`Halt::Flush`] goes on from there.
+pub(crate) fn snaps<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, '_, C, SUBS, LINE, OUT>,
-    io: &mut T,
     label: u64,
     topic: &str,
     snaps: usize,
-) -> Result<(), super::SessionEnd> {
+    at: &mut Snapped,
+) -> Result<(), Halt<'a>> {
     let registry = core.server.registry;
     let wire = core.wire();
-    let mut seq = 0;
-    for record in registry.iter().filter(|r| matches(topic, r.meta().name) && r.info().head > 0) {
-        seq += 1;
-        let name = record.meta().name;
-        let stamp = core.server.stamp(record.info().last_update.unwrap_or_default());
-        let how = Update::Snap(name, seq == snaps);
-        let sent = core
-            .try_emit(io, &mut |o| {
-                reply::event_start(o, wire, label, seq as u64, how)?;
-                if !record.write_latest(o)? {
+    for (i, record) in registry.iter().enumerate().skip(at.next.into()) {
+        if matches(topic, record.meta().name) && record.info().head > 0 {
+            let seq = u64::from(at.seq) + 1;
+            let name = record.meta().name;
+            let stamp = core.server.stamp(record.info().last_update.unwrap_or_default());
+            let how = Update::Snap(name, seq as usize == snaps);
+            let snap = |o: &mut JsonOut, value: bool| {
+                reply::event_start(o, wire, label, seq, how)?;
+                if !value {
+                    // Too large for the reply buffer: said in its place, as events do.
+                    o.raw(b"null,\"skipped\":\"too_large\"")?;
+                } else if !record.write_latest(o)? {
                     o.raw(b"null")?;
                 }
                 reply::event_end(o, wire, stamp, 0, 0)
-            })
-            .await?;
-        if !sent {
-            // Too large for the reply buffer: said in its place, as events do.
-            core.emit(io, &mut |o| {
-                reply::event_start(o, wire, label, seq as u64, how)?;
-                o.raw(b"null,\"skipped\":\"too_large\"")?;
-                reply::event_end(o, wire, stamp, 0, 0)
-            })
-            .await?;
+            };
+            if core.out.piece(&mut |o| snap(o, true)).is_err() {
+                if !core.out.is_empty() {
+                    return Err(Halt::Flush(0));
+                }
+                core.out.piece(&mut |o| snap(o, false)).map_err(|_| Halt::TooBig)?;
+            }
+            at.seq += 1;
         }
+        at.next = i as u16 + 1;
     }
     Ok(())
 }
