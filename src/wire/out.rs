@@ -117,18 +117,7 @@ impl<'a> JsonOut<'a> {
 
     /// An unsigned integer.
     pub fn u64(&mut self, n: u64) -> Result<(), Full> {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut n = n;
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        self.raw(&digits[i..])
+        self.raw(digits(n, &mut [0; 20]))
     }
 
     /// `true` or `false`.
@@ -142,14 +131,12 @@ impl<'a> JsonOut<'a> {
         // server's path (it costs flash on MCUs).
         self.raw(b"\"")?;
         self.u64(t.secs())?;
-        let mut nanos = [b'0'; 10];
+        // The nanoseconds with their leading zeros: the digits of
+        // 10^9 + nanos, whose leading `1` becomes the point.
+        let mut text = [0; 20];
+        let nanos = digits(1_000_000_000 + u64::from(t.subsec_nanos()), &mut text);
         nanos[0] = b'.';
-        let mut n = t.subsec_nanos();
-        for d in nanos[1..].iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-        self.raw(&nanos)?;
+        self.raw(nanos)?;
         self.raw(b"\"")
     }
 
@@ -176,6 +163,22 @@ impl<'a> JsonOut<'a> {
     pub fn refused(&self) -> Option<&'static str> {
         self.refused
     }
+}
+
+/// The decimal digits of `n`, written at the end of `text`. One copy of
+/// the digit loop for integers, timestamps and floats (flash on MCUs).
+#[inline(never)]
+pub(crate) fn digits(mut n: u64, text: &mut [u8; 20]) -> &mut [u8] {
+    let mut i = text.len();
+    loop {
+        i -= 1;
+        text[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    &mut text[i..]
 }
 
 impl core::fmt::Write for JsonOut<'_> {

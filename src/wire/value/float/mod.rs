@@ -367,17 +367,7 @@ pub fn write_f32(v: f32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
 /// Writes `±digits × 10^exp` in JSON number form; returns the length.
 fn layout(negative: bool, digits: u64, exp: i32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
     let mut text = [0u8; 20];
-    let mut n = text.len();
-    let mut rest = digits;
-    loop {
-        n -= 1;
-        text[n] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
-    }
-    let text = &text[n..];
+    let text: &[u8] = crate::wire::out::digits(digits, &mut text);
     let count = text.len() as i32;
     // Digits before the decimal point.
     let point = count + exp;
