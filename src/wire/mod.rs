@@ -4,6 +4,7 @@
 //! * [`scan`]: a validating JSON scanner with a depth bound, and an iterator
 //!   over an object's members (raw spans, used for opaque values).
 //! * `swar`: byte searches a word at a time, for those scans.
+//! * `utf8`: UTF-8 checks (a small one on MCUs, `core`'s on 64-bit hosts).
 //! * [`request`]: one line to a [`request::Message`].
 //! * [`number`]: exact decimal numbers for fractional parameters.
 //! * [`out`]: a JSON writer into a borrowed buffer.
@@ -17,6 +18,7 @@ pub mod reply;
 pub mod request;
 pub mod scan;
 mod swar;
+mod utf8;
 pub mod value;
 
 pub use line::{Framing, Line, LineReader};

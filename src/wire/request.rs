@@ -273,7 +273,7 @@ fn general(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     let scanned = scan::validate_members(text, &mut |m| found.member(text, m));
     if let Err(e) = scanned {
         // As if checked first: a line that is not UTF-8 is reported so.
-        if core::str::from_utf8(line).is_err() {
+        if !super::utf8::valid(line) {
             return Err(ParseError::new(0, ErrorCode::ParseError, "line is not valid UTF-8"));
         }
         return Err(match e {
@@ -566,7 +566,7 @@ fn string(raw: &mut [u8]) -> Result<&str, DeError> {
     let wrong = DeError("expected a string");
     let [b'"', body @ .., b'"'] = raw else { return Err(wrong) };
     let n = scan::unescape_in_place(body).ok_or(wrong)?;
-    core::str::from_utf8(&body[..n]).map_err(|_| wrong)
+    super::utf8::str(&body[..n]).ok_or(wrong)
 }
 
 /// A count parameter: an unsigned integer that fits a `u32`.

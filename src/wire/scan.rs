@@ -50,7 +50,9 @@ fn string(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
                 // A run of non-ASCII bytes ends where ASCII resumes, and no
                 // UTF-8 sequence spans an ASCII byte: check the run whole.
                 let run = s[i..].iter().position(|&b| b < 0x80).map_or(s.len(), |n| i + n);
-                core::str::from_utf8(&s[i..run]).map_err(|_| ScanError::Invalid)?;
+                if !super::utf8::valid(&s[i..run]) {
+                    return Err(ScanError::Invalid);
+                }
                 i = run;
             }
             _ => return Err(ScanError::Invalid), // a control character

@@ -15,7 +15,7 @@ use core::fmt::Display;
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
 use super::float::{parse_f32, FloatError};
-use crate::wire::scan;
+use crate::wire::{scan, utf8};
 
 /// Why a value did not decode; the text is sent back to the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,7 +164,7 @@ impl<'de> Deserializer<'de> {
         let body = quoted.get_mut(1..end.saturating_sub(1)).ok_or(EXPECTED_VALUE)?;
         let n = scan::unescape_in_place(body).ok_or(DeError("invalid escape in a string"))?;
         let body: &'de [u8] = body;
-        core::str::from_utf8(&body[..n]).map_err(|_| DeError("string is not valid UTF-8"))
+        utf8::str(&body[..n]).ok_or(DeError("string is not valid UTF-8"))
     }
 
     /// The next value's number text.
@@ -347,8 +347,7 @@ impl<'de> de::Deserializer<'de> for &mut Deserializer<'de> {
             return visitor.visit_f64(f64::NAN);
         }
         let text = self.number()?;
-        let v: f64 =
-            core::str::from_utf8(text).ok().and_then(|t| t.parse().ok()).ok_or(DeError("expected a number"))?;
+        let v: f64 = utf8::str(text).and_then(|t| t.parse().ok()).ok_or(DeError("expected a number"))?;
         visitor.visit_f64(self.finite_or_allowed(v)?)
     }
 
