@@ -94,21 +94,23 @@ impl<'a> JsonOut<'a> {
         let bytes = s.as_bytes();
         let mut start = 0;
         for (i, &b) in bytes.iter().enumerate() {
-            let escape: &[u8] = match b {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0..=0x1f => b"",
-                _ => continue,
-            };
+            if b >= 0x20 && b != b'"' && b != b'\\' {
+                continue;
+            }
             self.raw(&bytes[start..i])?;
-            if escape.is_empty() {
+            // `\"`, `\\`, `\n`, `\r`, `\t`; other control characters as `\u00XX`.
+            let short = match b {
+                b'\n' => b'n',
+                b'\r' => b'r',
+                b'\t' => b't',
+                b'"' | b'\\' => b,
+                _ => 0,
+            };
+            if short != 0 {
+                self.raw(&[b'\\', short])?;
+            } else {
                 const HEX: &[u8; 16] = b"0123456789abcdef";
                 self.raw(&[b'\\', b'u', b'0', b'0', HEX[(b >> 4) as usize], HEX[(b & 15) as usize]])?;
-            } else {
-                self.raw(escape)?;
             }
             start = i + 1;
         }
@@ -202,6 +204,27 @@ mod tests {
     #[test]
     fn strings_are_escaped() {
         assert_eq!(written(|o| o.str("a\"b\\c\nd\u{1}é")).unwrap(), "\"a\\\"b\\\\c\\nd\\u0001é\"");
+    }
+
+    #[test]
+    fn every_ascii_character_reads_back() {
+        for b in 0..=0x7fu8 {
+            let text = std::format!("a{}z", b as char);
+            let json = written(|o| o.str(&text)).unwrap();
+            assert_eq!(serde_json::from_str::<std::string::String>(&json).unwrap(), text, "{json}");
+            // Only what JSON requires is escaped; DEL is not.
+            assert_eq!(
+                json.len(),
+                text.len()
+                    + 2
+                    + if b < 0x20 && !b"\n\r\t".contains(&b) {
+                        5
+                    } else {
+                        (b < 0x20 || b == b'"' || b == b'\\') as usize
+                    }
+            );
+        }
+        assert_eq!(written(|o| o.str("\r\t\u{1f}\u{7f}")).unwrap(), "\"\\r\\t\\u001f\u{7f}\"");
     }
 
     #[test]
