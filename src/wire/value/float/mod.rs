@@ -365,52 +365,44 @@ pub fn write_f32(v: f32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
 }
 
 /// Writes `±digits × 10^exp` in JSON number form; returns the length.
+/// Plain notation (with at least one digit after the point) when the point
+/// falls at most 16 digits in or 4 zeros out; otherwise `d.ddde±x`.
 fn layout(negative: bool, digits: u64, exp: i32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
     let mut text = [0u8; 20];
     let text: &[u8] = crate::wire::out::digits(digits, &mut text);
     let count = text.len() as i32;
     // Digits before the decimal point.
     let point = count + exp;
+    let plain = point > -5 && point <= 16;
+    // One loop writes both forms: digit `k` of the number (zero outside
+    // the significant digits), `k` from the leading `0` of `0.00ddd` (or
+    // the first digit) to the last digit or the `0` of `ddd00.0`.
+    let (after, end) = if plain { (point, count.max(point + 1)) } else { (1, count) };
     let mut len = 0;
-    let mut put = |bytes: &[u8]| {
-        buf[len..len + bytes.len()].copy_from_slice(bytes);
-        len += bytes.len();
+    let mut put = |b: u8| {
+        buf[len] = b;
+        len += 1;
     };
     if negative {
-        put(b"-");
+        put(b'-');
     }
-    if exp >= 0 && point <= 16 {
-        put(text);
-        for _ in 0..exp {
-            put(b"0");
+    for k in (after - 1).min(0)..end {
+        put(if (0..count).contains(&k) { text[k as usize] } else { b'0' });
+        if k == after - 1 && k + 1 < end {
+            put(b'.');
         }
-        put(b".0");
-    } else if point > 0 && point <= 16 {
-        put(&text[..point as usize]);
-        put(b".");
-        put(&text[point as usize..]);
-    } else if point > -5 && point <= 0 {
-        put(b"0.");
-        for _ in 0..-point {
-            put(b"0");
-        }
-        put(text);
-    } else {
-        put(&text[..1]);
-        if count > 1 {
-            put(b".");
-            put(&text[1..]);
-        }
-        put(b"e");
+    }
+    if !plain {
+        put(b'e');
         let e = point - 1;
         if e < 0 {
-            put(b"-");
+            put(b'-');
         }
         let e = e.unsigned_abs();
         if e >= 10 {
-            put(&[b'0' + (e / 10) as u8]);
+            put(b'0' + (e / 10) as u8);
         }
-        put(&[b'0' + (e % 10) as u8]);
+        put(b'0' + (e % 10) as u8);
     }
     len
 }

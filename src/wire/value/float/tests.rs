@@ -345,3 +345,69 @@ fn deciding_candidates_without_the_check_changes_no_text() {
 fn every_997th_bit_pattern_as_checking_every_candidate() {
     same_as_checking_every_candidate((0..u32::MAX / 997).map(|i| i * 997));
 }
+
+/// The layout as it was before it became one loop: the reference.
+fn layout_before(negative: bool, digits: u64, exp: i32, buf: &mut [u8; F32_MAX_LEN]) -> usize {
+    let mut text = [0u8; 20];
+    let text: &[u8] = crate::wire::out::digits(digits, &mut text);
+    let count = text.len() as i32;
+    // Digits before the decimal point.
+    let point = count + exp;
+    let mut len = 0;
+    let mut put = |bytes: &[u8]| {
+        buf[len..len + bytes.len()].copy_from_slice(bytes);
+        len += bytes.len();
+    };
+    if negative {
+        put(b"-");
+    }
+    if exp >= 0 && point <= 16 {
+        put(text);
+        for _ in 0..exp {
+            put(b"0");
+        }
+        put(b".0");
+    } else if point > 0 && point <= 16 {
+        put(&text[..point as usize]);
+        put(b".");
+        put(&text[point as usize..]);
+    } else if point > -5 && point <= 0 {
+        put(b"0.");
+        for _ in 0..-point {
+            put(b"0");
+        }
+        put(text);
+    } else {
+        put(&text[..1]);
+        if count > 1 {
+            put(b".");
+            put(&text[1..]);
+        }
+        put(b"e");
+        let e = point - 1;
+        if e < 0 {
+            put(b"-");
+        }
+        let e = e.unsigned_abs();
+        if e >= 10 {
+            put(&[b'0' + (e / 10) as u8]);
+        }
+        put(&[b'0' + (e % 10) as u8]);
+    }
+    len
+}
+
+/// The one-loop layout writes what the four-branch one wrote, for digit
+/// counts up to 17 and every exponent an `f32` can need (and beyond).
+#[test]
+fn layout_is_unchanged() {
+    for negative in [false, true] {
+        for digits in [0, 1, 7, 12, 105, 123_456_789, 100_000_001, 1_000_000_000_000_000, 12_345_678_901_234_567] {
+            for exp in -70..=60 {
+                let (mut a, mut b) = ([0u8; F32_MAX_LEN], [0u8; F32_MAX_LEN]);
+                let (n, m) = (layout(negative, digits, exp, &mut a), layout_before(negative, digits, exp, &mut b));
+                assert_eq!(a[..n], b[..m], "{digits}e{exp}");
+            }
+        }
+    }
+}
