@@ -588,11 +588,6 @@ pub(super) fn fits(s: &str, n: usize) -> Result<&str, DeError> {
     }
 }
 
-/// A string that must fit `N` bytes.
-fn bounded<const N: usize>(s: &str) -> Result<String<N>, DeError> {
-    String::try_from(s).map_err(|_| DeError("string too long"))
-}
-
 /// The top-level members of a line, as raw spans.
 struct Top<'a> {
     id: Option<&'a mut [u8]>,
@@ -626,25 +621,36 @@ fn hello_text(raw: Option<&mut [u8]>) -> Result<Option<&str>, ParseError> {
 }
 
 impl HelloFields<'_> {
+    /// The hello's texts, copied straight into their places in the
+    /// `Hello` (built once, not moved field by field: it is ~220 bytes).
     fn decode(self) -> Result<Hello, ParseError> {
-        let text = hello_text;
-        let mut hello = Hello {
-            version: text(self.version)?.map(bounded).transpose().map_err(|_| MALFORMED_HELLO)?,
-            client: text(self.client)?.map(bounded).transpose().map_err(|_| MALFORMED_HELLO)?,
-            ..Hello::default()
-        };
+        let mut hello = Hello::default();
+        if let Some(version) = hello_text(self.version)? {
+            fill(hello.version.insert(String::new()), version).ok_or(MALFORMED_HELLO)?;
+        }
+        if let Some(client) = hello_text(self.client)? {
+            fill(hello.client.insert(String::new()), client).ok_or(MALFORMED_HELLO)?;
+        }
         // A token that cannot be one is a failed authentication, not a
         // protocol error: the client did try to authenticate.
         match self.auth_token {
             None => {}
             Some(raw) if *raw == *b"null" => {}
-            Some(raw) => match Deserializer::new(raw, false).str().ok().map(bounded::<TOKEN_MAX>) {
-                Some(Ok(token)) => hello.auth_token = Some(Secret(token)),
-                _ => hello.token_unusable = true,
-            },
+            Some(raw) => {
+                let token = Deserializer::new(raw, false).str().ok();
+                if token.and_then(|t| fill(&mut hello.auth_token.insert(Secret(String::new())).0, t)).is_none() {
+                    hello.auth_token = None;
+                    hello.token_unusable = true;
+                }
+            }
         }
         Ok(hello)
     }
+}
+
+/// Copies `s` into `slot` if it fits.
+fn fill<const N: usize>(slot: &mut String<N>, s: &str) -> Option<()> {
+    slot.push_str(s).ok()
 }
 
 #[cfg(target_pointer_width = "64")]
@@ -700,6 +706,33 @@ mod tests {
         assert!(flat.version_ok() && nested.version_ok());
         assert_eq!(nested.auth_token.as_ref().unwrap().0, "s3cret");
         assert!(!std::format!("{nested:?}").contains("s3cret"));
+    }
+
+    /// Hello texts are kept only when they fit (`version` 16 bytes,
+    /// `client` 64, the token 128); a token that cannot be one is marked.
+    #[test]
+    fn hello_texts_fit_or_are_refused() {
+        let hello = |members: std::string::String| {
+            let mut line = std::format!("{{{members}}}").into_bytes();
+            match parse(&mut line) {
+                Ok(Some(Message::Hello(h))) => Ok(h),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => Err(e.message),
+            }
+        };
+        let x = |n: usize| "x".repeat(n);
+        let h = hello(std::format!(r#""version":"{}","client":"{}","auth_token":"{}""#, x(16), x(64), x(128))).unwrap();
+        assert_eq!((h.version.unwrap().len(), h.client.unwrap().len()), (16, 64));
+        assert_eq!((h.auth_token.unwrap().0.len(), h.token_unusable), (128, false));
+        assert_eq!(hello(std::format!(r#""version":"{}""#, x(17))).err(), Some("malformed hello"));
+        assert_eq!(hello(std::format!(r#""version":"1","client":"{}""#, x(65))).err(), Some("malformed hello"));
+        assert_eq!(hello(r#""version":1"#.into()).err(), Some("malformed hello"));
+        for token in [std::format!(r#""{}""#, x(129)), "7".into(), "[]".into()] {
+            let h = hello(std::format!(r#""version":"1","auth_token":{token}"#)).unwrap();
+            assert!(h.auth_token.is_none() && h.token_unusable, "{token}");
+        }
+        let h = hello(r#""version":"1","client":null,"auth_token":null"#.into()).unwrap();
+        assert!(h.client.is_none() && h.auth_token.is_none() && !h.token_unusable);
     }
 
     #[test]
