@@ -178,6 +178,14 @@ impl<const S: usize> Subs<S> {
         Some(sub)
     }
 
+    /// Whether any subscription is paced: only they look at the time, so
+    /// without one a session reads no clock to wait or deliver. Always
+    /// `true` on 32-bit targets: an MCU's clock is a register read, and the
+    /// check cost ~200 B of flash there.
+    pub(crate) fn paced(&self) -> bool {
+        !cfg!(target_pointer_width = "64") || self.slots.iter().flatten().any(|sub| sub.interval != 0)
+    }
+
     /// Whether there is no subscription.
     pub(crate) fn is_empty(&self) -> bool {
         self.slots.iter().all(Option::is_none)
@@ -314,9 +322,15 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
             if at.next == 0 {
                 // Every subscription is looked at in this round: a value
                 // that becomes due from now on and is not sent was missed
-                // (see `Pace::split`).
+                // (see `Pace::split`). Unpaced subscriptions never use it:
+                // no clock read for them. (A paced one added meanwhile sees
+                // a `looked` from before it existed, which `Pace::split`
+                // treats exactly as a newer one from before, within the
+                // ~49 days a u32 of milliseconds spans.)
                 at.looked = self.looked;
-                self.looked = ms(self.server.clock.monotonic());
+                if self.subs.paced() {
+                    self.looked = ms(self.server.clock.monotonic());
+                }
                 at.any = false;
             }
             while usize::from(at.next) < SUBS {
