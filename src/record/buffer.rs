@@ -9,6 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::any::{AnyRecord, BufferType, Info, Next, SetError};
+use super::json::{Json, Texts};
 use super::{Meta, Origin};
 use crate::time::{self, Timestamp};
 use crate::wire::request::NAME_MAX;
@@ -57,6 +58,8 @@ pub(super) struct State<T, const N: usize> {
     /// Mailbox: the newest sequence handed to local code by `take`.
     pub(super) taken: u64,
     consumers: u32,
+    /// The JSON of the last values sessions wrote (64-bit hosts only).
+    json: Texts,
 }
 
 impl<T, const N: usize> State<T, N> {
@@ -140,6 +143,7 @@ impl<T, K, const N: usize> Record<T, K, N> {
                 head: 0,
                 taken: 0,
                 consumers: 0,
+                json: Texts::EMPTY,
             }),
             changed: WaitQueue::new(),
             kind: PhantomData,
@@ -155,7 +159,14 @@ impl<T, K, const N: usize> Record<T, K, N> {
         let mut record = Self::new(name, type_name);
         core::mem::forget(core::mem::replace(
             &mut record.state,
-            Mutex::new(State { slots, stamps: [Timestamp::ZERO; N], head: 1, taken: 0, consumers: 0 }),
+            Mutex::new(State {
+                slots,
+                stamps: [Timestamp::ZERO; N],
+                head: 1,
+                taken: 0,
+                consumers: 0,
+                json: Texts::EMPTY,
+            }),
         ));
         record
     }
@@ -320,8 +331,12 @@ where
 
     fn write_latest(&self, out: &mut JsonOut) -> Result<bool, Full> {
         // Copied out under the lock, serialized after it is released.
-        match self.state.with_lock(|s| s.newest().map(|(v, _)| v.clone())) {
-            Some(value) => out.value(&value).map(|()| true),
+        let latest = self.state.with_lock(|s| {
+            let (value, _) = s.newest()?;
+            Some((s.head, Kept::of(s, s.head, value)))
+        });
+        match latest {
+            Some((seq, value)) => self.write_value(out, seq, &value).map(|()| true),
             None => Ok(false),
         }
     }
@@ -336,11 +351,11 @@ where
         // Copied out under the lock, serialized after it is released.
         let next = self.state.with_lock(|s| {
             let seq = s.next_after(after, window)?;
-            s.get(seq).map(|(value, timestamp)| (seq, value.clone(), timestamp))
+            s.get(seq).map(|(value, timestamp)| (seq, Kept::of(s, seq, value), timestamp))
         });
         let Some((seq, value, timestamp)) = next else { return Next::Empty };
         let mark = out.len();
-        match head(out, seq).and_then(|()| out.value(&value)) {
+        match head(out, seq).and_then(|()| self.write_value(out, seq, &value)) {
             Ok(()) => Next::Wrote { seq, timestamp },
             Err(Full) => {
                 out.truncate(mark);
@@ -370,6 +385,40 @@ where
 
     fn detach(&self) {
         self.state.with_lock(|s| s.consumers_release());
+    }
+}
+
+/// A value copied out from under the lock: its kept JSON when the record
+/// has it (64-bit hosts), else the value itself, to serialize.
+enum Kept<T> {
+    Json(Json),
+    Value(T),
+}
+
+impl<T: Clone> Kept<T> {
+    fn of<const N: usize>(s: &State<T, N>, seq: u64, value: &T) -> Self {
+        match s.json.get(seq) {
+            Some(json) => Kept::Json(json),
+            None => Kept::Value(value.clone()),
+        }
+    }
+}
+
+impl<T: Serialize + Clone, K, const N: usize> Record<T, K, N> {
+    /// Writes value `seq`: its kept JSON, or the value serialized (and then
+    /// kept for the next session that writes it).
+    fn write_value(&self, out: &mut JsonOut, seq: u64, value: &Kept<T>) -> Result<(), Full> {
+        match value {
+            Kept::Json(json) => out.raw(json.as_bytes()),
+            Kept::Value(value) => {
+                let at = out.len();
+                out.value(value)?;
+                if Texts::ON {
+                    self.state.with_lock(|s| s.json.keep(seq, &out.as_bytes()[at..]));
+                }
+                Ok(())
+            }
+        }
     }
 }
 

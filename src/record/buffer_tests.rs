@@ -187,3 +187,61 @@ fn a_writable_record_decodes_and_validates_what_is_set() {
     assert_eq!(record.set_json(&mut b"\"x\"".to_vec()), Err(SetError("expected a number")));
     assert_eq!(record.latest(), Some(2));
 }
+
+/// What `write_latest` writes, or `None` when the record has no value.
+fn latest_json(record: &dyn AnyRecord) -> Option<std::string::String> {
+    let mut buf = [0u8; 256];
+    let mut out = JsonOut::new(&mut buf);
+    let wrote = record.write_latest(&mut out).unwrap();
+    wrote.then(|| core::str::from_utf8(out.as_bytes()).unwrap().to_string())
+}
+
+#[test]
+fn kept_json_is_written_only_for_its_own_value() {
+    let r: SpmcRing<f32, N> = SpmcRing::new("test.f32", "f32");
+    r.publish(21.5);
+    r.publish(0.1);
+    // The first session to write value 2 serializes it; the next ones get
+    // the same text, and value 1 is still its own.
+    assert_eq!(
+        next_json(&r, 1, 4),
+        (Next::Wrote { seq: 2, timestamp: r.state.with_lock(|s| s.stamps[1]) }, "0.1".into())
+    );
+    assert_eq!(next_json(&r, 1, 4).1, "0.1");
+    assert_eq!(next_json(&r, 0, 4).1, "21.5");
+    assert_eq!(latest_json(&r).as_deref(), Some("0.1"));
+    #[cfg(target_pointer_width = "64")]
+    r.state.with_lock(|s| {
+        // Each value's text in its own slot.
+        assert_eq!(s.json.get(2).map(|j| j.as_bytes().to_vec()), Some(b"0.1".to_vec()));
+        assert_eq!(s.json.get(1).map(|j| j.as_bytes().to_vec()), Some(b"21.5".to_vec()));
+        assert!(s.json.get(3).is_none());
+    });
+    r.publish(-3.25);
+    assert_eq!(latest_json(&r).as_deref(), Some("-3.25"));
+    assert_eq!(next_json(&r, 2, 4).1, "-3.25");
+    assert_eq!(next_json(&r, 1, 4).1, "0.1");
+    // A value `SLOTS` later takes value 1's slot; value 1 (still in a
+    // wider ring) is then written from the value again.
+    let r: SpmcRing<f32, 16> = SpmcRing::new("test.wide", "f32");
+    for i in 0..=8u8 {
+        r.publish(f32::from(i) + 0.5);
+    }
+    assert_eq!(next_json(&r, 0, 16).1, "0.5");
+    assert_eq!(next_json(&r, 8, 16).1, "8.5");
+    assert_eq!(next_json(&r, 0, 16).1, "0.5");
+    #[cfg(target_pointer_width = "64")]
+    r.state.with_lock(|s| assert_eq!(s.json.get(1).map(|j| j.as_bytes().to_vec()), None));
+}
+
+#[test]
+fn a_value_too_long_to_keep_is_written_from_the_value_each_time() {
+    let r: SingleLatest<[u32; 5]> = SingleLatest::with_value("test.long", "u32x5", [4_000_000_000; 5]);
+    let text = "[".to_string() + &["4000000000"; 5].join(",") + "]";
+    assert!(text.len() > 48);
+    for _ in 0..2 {
+        assert_eq!(latest_json(&r).as_deref(), Some(text.as_str()));
+        assert_eq!(next_json(&r, 0, 1).1, text);
+    }
+    r.state.with_lock(|s| assert!(s.json.get(1).is_none()));
+}

@@ -26,6 +26,7 @@
 
 mod any;
 mod buffer;
+mod json;
 mod local;
 mod registry;
 

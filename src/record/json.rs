@@ -1,0 +1,94 @@
+//! The JSON of the last values sessions wrote of a record, kept beside its
+//! values on 64-bit hosts: every subscriber of a record sends the same
+//! values, and writing each once instead of once per subscriber removes
+//! what was the largest item of the fan-out CPU (float formatting: ~18 % of
+//! it at 64 subscribers). Subscribers that fall behind write older values
+//! than the newest, so the last [`SLOTS`] are kept, each in the slot of its
+//! sequence number. On an MCU all of it is empty and zero-sized: RAM per
+//! record is worth more there than the formatting time.
+
+/// The longest JSON kept: an `f32` takes at most 24 bytes; a longer value
+/// is written from the value every time, as before.
+#[cfg(target_pointer_width = "64")]
+const KEPT: usize = 48;
+
+/// Values kept per record (64 B each: 512 B per record on a 64-bit host).
+#[cfg(target_pointer_width = "64")]
+pub(super) const SLOTS: usize = 8;
+
+/// The kept texts, value `seq` in slot `seq % SLOTS`.
+pub(super) struct Texts {
+    #[cfg(target_pointer_width = "64")]
+    slots: [Json; SLOTS],
+}
+
+impl Texts {
+    #[cfg(target_pointer_width = "64")]
+    pub(super) const EMPTY: Texts = Texts { slots: [Json::EMPTY; SLOTS] };
+    #[cfg(not(target_pointer_width = "64"))]
+    pub(super) const EMPTY: Texts = Texts {};
+
+    /// Whether values are kept at all (a constant: on an MCU the code that
+    /// would keep them, and its lock, fold away).
+    pub(super) const ON: bool = cfg!(target_pointer_width = "64");
+
+    /// A copy of the JSON of value `seq`, when it is kept.
+    pub(super) fn get(&self, seq: u64) -> Option<Json> {
+        #[cfg(target_pointer_width = "64")]
+        return self.slots[seq as usize % SLOTS].get(seq);
+        #[cfg(not(target_pointer_width = "64"))]
+        {
+            let _ = seq;
+            None
+        }
+    }
+
+    /// Keeps `json` as value `seq`'s (see [`Json::keep`]).
+    pub(super) fn keep(&mut self, seq: u64, json: &[u8]) {
+        #[cfg(target_pointer_width = "64")]
+        self.slots[seq as usize % SLOTS].keep(seq, json);
+        #[cfg(not(target_pointer_width = "64"))]
+        let _ = (seq, json);
+    }
+}
+
+/// The JSON of the value with sequence number `seq` (0: none yet).
+#[derive(Clone, Copy)]
+pub(super) struct Json {
+    #[cfg(target_pointer_width = "64")]
+    seq: u64,
+    #[cfg(target_pointer_width = "64")]
+    len: u8,
+    #[cfg(target_pointer_width = "64")]
+    bytes: [u8; KEPT],
+}
+
+impl Json {
+    #[cfg(target_pointer_width = "64")]
+    const EMPTY: Json = Json { seq: 0, len: 0, bytes: [0; KEPT] };
+
+    /// A copy of the JSON of value `seq`, when it is the one kept.
+    #[cfg(target_pointer_width = "64")]
+    fn get(&self, seq: u64) -> Option<Json> {
+        (seq != 0 && self.seq == seq).then_some(*self)
+    }
+
+    /// The JSON text (empty on an MCU, where nothing is ever kept).
+    pub(super) fn as_bytes(&self) -> &[u8] {
+        #[cfg(target_pointer_width = "64")]
+        return &self.bytes[..usize::from(self.len)];
+        #[cfg(not(target_pointer_width = "64"))]
+        &[]
+    }
+
+    /// Keeps `json` as value `seq`'s, unless a newer value's is kept or it
+    /// is too long. Values never change once published, so a kept text
+    /// stays right for as long as its sequence number is asked for.
+    #[cfg(target_pointer_width = "64")]
+    fn keep(&mut self, seq: u64, json: &[u8]) {
+        if seq >= self.seq && json.len() <= KEPT {
+            self.bytes[..json.len()].copy_from_slice(json);
+            (self.seq, self.len) = (seq, json.len() as u8);
+        }
+    }
+}
