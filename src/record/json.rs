@@ -61,6 +61,11 @@ pub(super) struct Json {
     len: u8,
     #[cfg(target_pointer_width = "64")]
     bytes: [u8; KEPT],
+    /// On an MCU there is no kept JSON at all: the type has no value, so
+    /// the code that would write one is known dead and not built (+92 B
+    /// of flash when it was merely empty).
+    #[cfg(not(target_pointer_width = "64"))]
+    never: core::convert::Infallible,
 }
 
 impl Json {
@@ -73,12 +78,12 @@ impl Json {
         (seq != 0 && self.seq == seq).then_some(*self)
     }
 
-    /// The JSON text (empty on an MCU, where nothing is ever kept).
+    /// The JSON text.
     pub(super) fn as_bytes(&self) -> &[u8] {
         #[cfg(target_pointer_width = "64")]
         return &self.bytes[..usize::from(self.len)];
         #[cfg(not(target_pointer_width = "64"))]
-        &[]
+        match self.never {}
     }
 
     /// Keeps `json` as value `seq`'s, unless a newer value's is kept or it
