@@ -26,6 +26,8 @@ grep -oP '"(\\.|[^"\\])*"' /tmp/aimx-fuzz-lines.txt | sed 's/^"//; s/"$//' | sor
     j=$((j + 1))
     printf '%s' "$body" > "corpus/unescape/seed-$j"
 done
+# Inputs that once failed, replayed first in every run (seeds/session/).
+cp seeds/session/* corpus/session/
 # One long script through every method, and a line over the 256-byte limit.
 printf '\x05\x06\x07\x08%s\n' "$hello" > corpus/session/seed-all
 cat /tmp/aimx-fuzz-lines.txt >> corpus/session/seed-all

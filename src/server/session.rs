@@ -178,6 +178,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 if let Some(read) = poll_once(io.read(spare)).await {
                     match self.took(read, room) {
                         Ok(filled) => more = filled,
+                        // The replies to what was read are still buffered
+                        // here (a peer that closed its side after sending
+                        // still reads them): they go out before the end.
+                        Err(end @ SessionEnd::PeerClosed) => {
+                            let _ = self.core.flush(io).await;
+                            return end;
+                        }
                         Err(end) => return end,
                     }
                     continue;
