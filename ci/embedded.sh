@@ -6,3 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo check -p aimx --target thumbv6m-none-eabi --features critical-section
 cargo clippy -p aimx --target thumbv7em-none-eabihf -- -D warnings
+# The smallest build: v1 only, without the drain/graph/schema extensions.
+cargo clippy -p aimx --target thumbv7em-none-eabihf --no-default-features -- -D warnings

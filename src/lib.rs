@@ -52,7 +52,9 @@ pub mod wire;
 
 pub use record::{Mailbox, Origin, Record, Registry, SingleLatest, SpmcRing};
 pub use runtime::{Clock, Spawn, SpawnError};
-pub use server::{Config, McuServer, Policy, Server, SessionEnd, Stats, Token, DRAIN_CURSORS};
+#[cfg(feature = "drain")]
+pub use server::DRAIN_CURSORS;
+pub use server::{Config, McuServer, Policy, Server, SessionEnd, Stats, Token};
 
 pub use time::Timestamp;
 

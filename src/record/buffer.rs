@@ -199,11 +199,17 @@ impl<T, K, const N: usize> Record<T, K, N> {
     /// Publish the value type's description for `record.schema`, so host
     /// tools can decode and check values without being rebuilt (the
     /// description is `const` data in flash; see [`crate::schema`]).
+    /// Without the `schema` feature nothing is kept, and the description
+    /// is not linked.
+    #[cfg_attr(not(feature = "schema"), allow(unused_mut))]
     pub const fn described(mut self) -> Self
     where
         T: crate::schema::Describe,
     {
-        self.meta.schema = Some(crate::schema::SchemaRef(T::SCHEMA));
+        #[cfg(feature = "schema")]
+        {
+            self.meta.schema = Some(crate::schema::SchemaRef(T::SCHEMA));
+        }
         self
     }
 

@@ -4,7 +4,9 @@
 //! server's state, which the session may run again after a flush (see
 //! [`super::io::Sink`]). No handler awaits anything.
 
+#[cfg(feature = "drain")]
 use super::drain;
+#[cfg(feature = "graph")]
 use super::graph::{self, Graph};
 use super::io::{Halt, Sink};
 use super::msg::Msg;
@@ -55,7 +57,9 @@ pub(crate) enum Reply<'a> {
     PongFrame,
     Stats(u64),
     List(u64),
+    #[cfg(feature = "graph")]
     Graph(u64, Graph),
+    #[cfg(feature = "schema")]
     Schema(u64, &'a dyn AnyRecord),
     /// `record.get` (`false`) or `record.set` (`true`): the latest value.
     Value(u64, &'a dyn AnyRecord, bool),
@@ -70,6 +74,7 @@ pub(crate) enum Reply<'a> {
     /// `record.drain`: its values are taken from the record as they are
     /// written, so it keeps how far it got and has its own writer
     /// ([`drain::write`]).
+    #[cfg(feature = "drain")]
     Drain(drain::Plan<'a>),
     /// A v3 `sub` of a pattern: its `snap` burst, which keeps how far it got
     /// ([`super::topics::snaps`]).
@@ -90,11 +95,14 @@ impl Reply<'_> {
             | Reply::Pong(id, _)
             | Reply::Stats(id)
             | Reply::List(id)
-            | Reply::Graph(id, _)
-            | Reply::Schema(id, _)
             | Reply::Value(id, ..)
             | Reply::Subscribed { id, .. }
             | Reply::Unsubscribed(id, _) => id,
+            #[cfg(feature = "graph")]
+            Reply::Graph(id, _) => id,
+            #[cfg(feature = "schema")]
+            Reply::Schema(id, _) => id,
+            #[cfg(feature = "drain")]
             Reply::Drain(ref plan) => plan.id,
             #[cfg(feature = "v3")]
             Reply::Snaps { label, .. } => label,
@@ -113,7 +121,14 @@ impl Reply<'_> {
     /// first then: see `Out::declare`).
     #[cfg(feature = "v3")]
     pub(crate) fn is_big(&self) -> bool {
-        matches!(self, Reply::List(_) | Reply::Graph(..) | Reply::Schema(..))
+        match self {
+            Reply::List(_) => true,
+            #[cfg(feature = "graph")]
+            Reply::Graph(..) => true,
+            #[cfg(feature = "schema")]
+            Reply::Schema(..) => true,
+            _ => false,
+        }
     }
 }
 
@@ -142,10 +157,15 @@ pub(crate) fn handle<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize,
         Method::Unsubscribe => unsubscribe(core, req),
         Method::Ping => Ok(Reply::Pong(id, core.server.clock.now())),
         Method::Stats => Ok(Reply::Stats(id)),
+        #[cfg(feature = "drain")]
         Method::Drain => drain::plan(core, req),
+        #[cfg(feature = "schema")]
         Method::Schema => Ok(Reply::Schema(id, find(&core.server.registry, req)?.1)),
+        #[cfg(feature = "graph")]
         Method::GraphNodes => Ok(Reply::Graph(id, Graph::Nodes)),
+        #[cfg(feature = "graph")]
         Method::GraphEdges => Ok(Reply::Graph(id, Graph::Edges)),
+        #[cfg(feature = "graph")]
         Method::GraphTopoOrder => Ok(Reply::Graph(id, Graph::TopoOrder)),
         #[cfg(feature = "v3")]
         Method::Query if core.wire().is_v3() => {
@@ -169,7 +189,9 @@ pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OU
     s: &mut Sink<'_, OUT>,
 ) -> Result<(), Halt<'a>> {
     match *reply {
-        Reply::Nothing | Reply::Drain(_) => Ok(()),
+        Reply::Nothing => Ok(()),
+        #[cfg(feature = "drain")]
+        Reply::Drain(_) => Ok(()),
         #[cfg(feature = "v3")]
         Reply::Snaps { .. } => Ok(()),
         Reply::Error(id, code, message) => error(s, wire, Some(id), code, message),
@@ -186,7 +208,9 @@ pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OU
         }),
         Reply::Stats(id) => stats(server, s, wire, id),
         Reply::List(id) => list(server, s, wire, id),
+        #[cfg(feature = "graph")]
         Reply::Graph(id, which) => graph::write(server, s, wire, id, which),
+        #[cfg(feature = "schema")]
         Reply::Schema(id, record) => schema(s, wire, id, record),
         Reply::Value(id, record, set) => value(s, wire, id, record, set),
         Reply::Subscribed { id, sub, window, interval } => s.piece(&mut |o| {
@@ -529,6 +553,7 @@ fn subscribe<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const O
 
 /// `{"record":…,"type_id":…,"schema":…}`; `schema` is `null` when the
 /// record publishes none.
+#[cfg(feature = "schema")]
 fn schema<'a, const OUT: usize>(
     s: &mut Sink<'_, OUT>,
     wire: Wire,

@@ -30,7 +30,9 @@ macro_rules! msg {
 mod admit;
 mod config;
 mod dispatch;
+#[cfg(feature = "drain")]
 mod drain;
+#[cfg(feature = "graph")]
 mod graph;
 mod io;
 mod many;
@@ -51,6 +53,7 @@ use embedded_io_async::{ErrorKind, Read, Write};
 
 pub use admit::{EVICT_AFTER_MS, MAX_PENDING};
 pub use config::{Config, Policy, Token};
+#[cfg(feature = "drain")]
 pub use drain::DRAIN_CURSORS;
 pub use many::{Accept, Link};
 pub use note::SessionNote;

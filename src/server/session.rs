@@ -8,6 +8,7 @@ use futures_lite::future::{or, pending, poll_once};
 
 use super::admit::Ticket;
 use super::dispatch::{self, Reply, Stop};
+#[cfg(feature = "drain")]
 use super::drain::Drains;
 use super::io::{Halt, Out, Sink, Stall, Transport, WriteHalf};
 use super::pace::ms;
@@ -50,6 +51,7 @@ pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OU
     pub(crate) server: &'s Server<'r, C, SUBS, LINE, OUT>,
     pub(crate) out: Out<OUT>,
     pub(crate) subs: Subs<SUBS>,
+    #[cfg(feature = "drain")]
     pub(crate) drains: Drains,
     greeted: bool,
     /// Until the first hello succeeds, the handshake deadline: absolute, it
@@ -134,6 +136,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             server,
             out: Out::new(),
             subs: Subs::new(),
+            #[cfg(feature = "drain")]
             drains: Drains::default(),
             greeted: false,
             deadline: Some(hello_by),
@@ -520,6 +523,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     #[cfg_attr(not(feature = "v3"), allow(clippy::let_unit_value))]
     fn hello<'h, T: Transport>(&mut self, hello: &'h Hello) -> Result<Reply<'h>, SessionEnd> {
         self.subs.clear(&self.server.registry);
+        #[cfg(feature = "drain")]
         self.drains.clear();
         self.greeted = false;
         // Always `None` without the v3 feature: the v3 paths fold away.
@@ -609,6 +613,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     fn write(&mut self, reply: &mut Reply<'_>, done: u32) -> Result<(), Stall> {
         let mut halt = match reply {
             // A drain keeps its own progress (its values move its cursor).
+            #[cfg(feature = "drain")]
             Reply::Drain(plan) => super::drain::write(self, plan),
             #[cfg(feature = "v3")]
             Reply::Snaps { label, topic, snaps, at } => super::topics::snaps(self, *label, topic, *snaps, at),

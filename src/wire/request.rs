@@ -134,10 +134,15 @@ pub enum Method {
     Unsubscribe,
     Ping,
     Stats,
+    #[cfg(feature = "drain")]
     Drain,
+    #[cfg(feature = "schema")]
     Schema,
+    #[cfg(feature = "graph")]
     GraphNodes,
+    #[cfg(feature = "graph")]
     GraphEdges,
+    #[cfg(feature = "graph")]
     GraphTopoOrder,
     #[cfg(feature = "v3")]
     Query,
@@ -155,10 +160,15 @@ impl Method {
             ("record.unsubscribe", Method::Unsubscribe),
             ("ping", Method::Ping),
             ("server.stats", Method::Stats),
+            #[cfg(feature = "drain")]
             ("record.drain", Method::Drain),
+            #[cfg(feature = "schema")]
             ("record.schema", Method::Schema),
+            #[cfg(feature = "graph")]
             ("graph.nodes", Method::GraphNodes),
+            #[cfg(feature = "graph")]
             ("graph.edges", Method::GraphEdges),
+            #[cfg(feature = "graph")]
             ("graph.topo_order", Method::GraphTopoOrder),
             #[cfg(feature = "v3")]
             ("record.query", Method::Query),

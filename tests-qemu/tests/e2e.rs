@@ -173,6 +173,17 @@ async fn garbage(addr: &str) {
     assert!(v["result"].is_string(), "{v}");
 }
 
+/// The firmware is built without the core's `drain`, `graph` and `schema`
+/// features: those methods are answered `method_not_found`, and the session
+/// goes on.
+async fn left_out(client: &Client) {
+    for method in ["record.drain", "record.schema", "graph.nodes", "graph.edges", "graph.topo_order"] {
+        let e = client.call(method, json!({"name": "config.log_level"})).await.unwrap_err();
+        assert_eq!(code(e), ErrorCode::MethodNotFound, "{method}");
+    }
+    client.ping().await.unwrap();
+}
+
 /// `device.stats` once `ok` holds (it is refreshed every 500 ms), or the
 /// last value after 5 s.
 async fn device_stats(client: &Client, ok: impl Fn(&Value) -> bool) -> Value {
@@ -206,6 +217,7 @@ async fn firmware_serves_two_uarts_in_qemu() {
     tokio::join!(events_and_dropped(&c0, &g0), events_and_dropped(&c1, &g1));
     let stats = device_stats(&c1, |s| s["subscriptions"] == 3).await;
     assert_eq!(stats["subscriptions"], 3, "two remote + the local log-level follower: {stats}");
+    left_out(&c0).await;
     qemu.assert_running();
 
     // Hello-restart: close both ports and open them again. The device kept
