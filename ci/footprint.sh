@@ -193,6 +193,11 @@ for ex in rp2040-usb:thumbv6m-none-eabi:aimx-rp2040-usb esp32c3:riscv32imc-unkno
   fi
 done
 
+echo
+echo "Where the firmware's flash goes (ci/flash-map.sh; the baseline's runtime included):"
+echo
+bash ci/flash-map.sh $out/firmware
+
 fail=0
 [ "$flash" -le "$FLASH_LIMIT" ] || { echo "FAIL: flash over baseline $flash B > $FLASH_LIMIT B" >&2; fail=1; }
 [ "$ram" -le "$RAM_LIMIT" ] || { echo "FAIL: RAM over baseline $ram B > $RAM_LIMIT B" >&2; fail=1; }
