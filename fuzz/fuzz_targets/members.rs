@@ -26,7 +26,7 @@ fuzz_target!(|data: &[u8]| {
     let mut copy = data.to_vec();
     let mut de = Deserializer::new(&mut copy, false);
     let mut walked = 0;
-    let walk = de.members(|_key, de| {
+    let walk = de.members(&mut |_key, de| {
         walked += 1;
         de.skip_value()
     });

@@ -276,40 +276,63 @@ fn general(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     if line.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(None);
     }
-    // One pass validates the line (its strings' UTF-8 included) and finds
-    // the members a request needs; each is then read from its own span.
-    let mut found = Found::default();
-    let text: &[u8] = line;
-    let scanned = scan::validate_members(text, &mut |m| found.member(text, m));
-    if let Err(e) = scanned {
-        // As if checked first: a line that is not UTF-8 is reported so.
-        if !super::utf8::valid(line) {
-            return Err(ParseError::new(0, ErrorCode::ParseError, "line is not valid UTF-8"));
-        }
-        return Err(match e {
-            ScanError::Invalid => ParseError::new(0, ErrorCode::ParseError, "invalid JSON"),
-            ScanError::TooDeep => ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply"),
-        });
-    }
-    if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object"));
-    }
-    if found.bad_key {
-        // A key with an escape that decodes to no character.
-        return Err(ParseError::new(0, ErrorCode::ParseError, "invalid JSON"));
-    }
-    let top = found.top(line);
+    // How the top-level members are found: on 64-bit hosts the validating
+    // pass finds them as it goes (one pass over the line: `found`); on an
+    // MCU a walk after validation reads them (a second pass, but ~2 KB
+    // less code: `walk`). Both answer every line alike (tested on the
+    // host, where both are built).
+    #[cfg(target_pointer_width = "64")]
+    return found::message(line);
+    #[cfg(not(target_pointer_width = "64"))]
+    decode::<Message>(walk::top(line)?).map(Some)
+}
 
+#[cfg(target_pointer_width = "64")]
+use found::Kept;
+
+/// The members of `params` kept by the validating pass: none on an MCU,
+/// where `params` is always walked.
+#[cfg(not(target_pointer_width = "64"))]
+struct Kept;
+
+#[cfg(not(target_pointer_width = "64"))]
+impl Kept {
+    fn walked() -> Self {
+        Kept
+    }
+}
+
+/// The error for a line the scanner refused.
+fn scan_error(line: &[u8], e: ScanError) -> ParseError {
+    // As if checked first: a line that is not UTF-8 is reported so.
+    if !super::utf8::valid(line) {
+        return ParseError::new(0, ErrorCode::ParseError, "line is not valid UTF-8");
+    }
+    match e {
+        ScanError::Invalid => INVALID_JSON,
+        ScanError::TooDeep => ParseError::new(0, ErrorCode::ParseError, "JSON nested too deeply"),
+    }
+}
+
+const INVALID_JSON: ParseError = ParseError::new(0, ErrorCode::ParseError, "invalid JSON");
+const NOT_AN_OBJECT: ParseError = ParseError::new(0, ErrorCode::ProtocolError, "expected a JSON object");
+
+/// A line's message, from its top-level members, as `M`: a host builds
+/// `Some(message)` in place (mapped, the message would be copied); an MCU
+/// the message (less code).
+#[cfg_attr(target_pointer_width = "64", inline(always))] // `Top` is big: moved, it costs a copy
+fn decode<'a, M: From<Message<'a>>>(top: Top<'a>) -> Result<M, ParseError> {
+    // (`Option`: built in place in `parse`'s answer; mapped, it would be copied.)
     #[cfg(feature = "v3")]
     if top.v3.t.is_some() {
-        return v3::parse(top).map(Some);
+        return v3::parse(top).map(M::from);
     }
 
     if let Some(hello) = top.hello {
-        return parse_hello(hello).map(|h| Some(Message::Hello(h)));
+        return parse_hello(hello).map(|h| Message::Hello(h).into());
     }
     if top.method.is_none() && top.hello_fields.version.is_some() {
-        return top.hello_fields.decode().map(|h| Some(Message::Hello(h)));
+        return top.hello_fields.decode().map(|h| Message::Hello(h).into());
     }
 
     let id = match top.id {
@@ -322,14 +345,15 @@ fn general(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     let method = read_method(method).ok_or(ParseError::new(id, ErrorCode::MethodNotFound, "unknown method"))?;
 
     let (params, value) = parse_params(id, top.params, top.kept)?;
-    Ok(Some(Message::Request(Request {
+    Ok(Message::Request(Request {
         id,
         method,
         params,
         value,
         #[cfg(feature = "v3")]
         frame: Frame::V1,
-    })))
+    })
+    .into())
 }
 
 /// A request id: a JSON integer that fits a `u64` (`-0` is 0).
@@ -342,7 +366,7 @@ fn read_method(raw: &mut [u8]) -> Option<Method> {
     string(raw).ok().and_then(|name| Method::from_name(name.as_bytes()))
 }
 
-/// The top-level members a line may have, in [`Found`]'s slots.
+/// The top-level members a line may have, in the order of [`Top::from_slots`].
 const TOP_KEYS: &[&str] = &[
     "id",
     "method",
@@ -364,9 +388,8 @@ const TOP_KEYS: &[&str] = &[
     #[cfg(feature = "v3")]
     "min_interval_ms",
 ];
-const PARAMS: usize = 2;
 
-/// The parameters a method may have, in [`Found::params`]' keys.
+/// The parameters a method may have (the indices [`param`] takes).
 const PARAM_KEYS: &[&str] = &[
     "name",
     "record",
@@ -378,131 +401,6 @@ const PARAM_KEYS: &[&str] = &[
     "subscription_id",
     "value",
 ];
-
-/// The known params members kept in order; more fall back to a walk.
-const PARAMS_KEPT: usize = 8;
-
-type Span = core::ops::Range<usize>;
-
-/// Which of `keys` the raw (still escaped) key `raw` is.
-fn which(raw: &[u8], keys: &[&str]) -> Option<usize> {
-    if escaped(raw) {
-        keys.iter().position(|k| scan::key_eq(raw, k))
-    } else {
-        keys.iter().position(|k| k.as_bytes() == raw)
-    }
-}
-
-/// Whether raw JSON string text holds an escape.
-fn escaped(raw: &[u8]) -> bool {
-    crate::wire::swar::find(raw, b'\\').is_some()
-}
-
-/// What the validating pass found: the last span of each top-level member
-/// named in [`TOP_KEYS`], and the known members of the last `params`
-/// object, in order.
-#[derive(Default)]
-struct Found {
-    top: [Option<Span>; TOP_KEYS.len()],
-    /// The slots of `top` that are set, in the order of their spans.
-    order: heapless::Vec<u8, { TOP_KEYS.len() }>,
-    /// The key of the `params` member the kept members belong to.
-    params_key: Option<Span>,
-    kept: Kept,
-    /// A top-level key has an escape that decodes to no character.
-    bad_key: bool,
-}
-
-/// The known members of a `params` object, in order (spans relative to
-/// the line until [`Found::top`] makes them relative to the object).
-#[derive(Default)]
-struct Kept {
-    members: heapless::Vec<(u8, Span), PARAMS_KEPT>,
-    /// More known members than kept, or a key that does not decode: the
-    /// object is walked the long way, which answers exactly.
-    walk: bool,
-}
-
-impl Found {
-    fn member(&mut self, text: &[u8], m: scan::Member) {
-        let key = &text[m.key.clone()];
-        let decodes = !escaped(key) || scan::key_decodes(key);
-        if m.depth == 1 {
-            self.bad_key |= !decodes;
-            let Some(slot) = which(key, TOP_KEYS) else { return };
-            if slot == PARAMS && self.params_key.as_ref() != Some(&m.key) {
-                // This `params` had no member (an empty object, or no object).
-                self.kept = Kept::default();
-                self.params_key = Some(m.key);
-            }
-            // A repeated member: its last span counts, and comes last.
-            if self.top[slot].is_some() {
-                self.order.retain(|&s| usize::from(s) != slot);
-            }
-            let _ = self.order.push(slot as u8); // One place per slot: never full.
-            self.top[slot] = Some(m.value);
-            return;
-        }
-        // A member of an object inside a top-level member: kept only for
-        // `params` (the last one: another `params` starts over).
-        if self.params_key.as_ref() != Some(&m.parent) {
-            if which(&text[m.parent.clone()], TOP_KEYS) != Some(PARAMS) {
-                return;
-            }
-            self.params_key = Some(m.parent);
-            self.kept = Kept::default();
-        }
-        self.kept.walk |= !decodes;
-        if let Some(k) = which(key, PARAM_KEYS) {
-            self.kept.walk |= self.kept.members.push((k as u8, m.value)).is_err();
-        }
-    }
-
-    /// The top-level members as disjoint pieces of `line`.
-    fn top(mut self, line: &mut [u8]) -> Top<'_> {
-        // The kept members, relative to their object.
-        if let Some(params) = &self.top[PARAMS] {
-            for (_, span) in self.kept.members.iter_mut() {
-                *span = span.start - params.start..span.end - params.start;
-            }
-        }
-        let mut pieces = carve(line, &self.top, &self.order).into_iter();
-        let mut next = || pieces.next().flatten();
-        // In the order of `TOP_KEYS`.
-        Top {
-            id: next(),
-            method: next(),
-            params: next(),
-            hello: next(),
-            hello_fields: HelloFields { version: next(), client: next(), auth_token: next() },
-            #[cfg(feature = "v3")]
-            v3: v3::Members {
-                t: next(),
-                topic: next(),
-                sub: next(),
-                payload: next(),
-                max_rate_hz: next(),
-                min_interval_ms: next(),
-            },
-            kept: self.kept,
-        }
-    }
-}
-
-/// Cuts the disjoint `spans` that are set out of `line`; `order` lists
-/// them by position.
-fn carve<'a, const N: usize>(line: &'a mut [u8], spans: &[Option<Span>; N], order: &[u8]) -> [Option<&'a mut [u8]>; N] {
-    let mut pieces = [const { None }; N];
-    let (mut rest, mut at) = (line, 0);
-    for &i in order {
-        let Some(span) = &spans[usize::from(i)] else { continue };
-        let (_, tail) = core::mem::take(&mut rest).split_at_mut(span.start - at);
-        let (piece, tail) = tail.split_at_mut(span.len());
-        pieces[usize::from(i)] = Some(piece);
-        (rest, at) = (tail, span.end);
-    }
-    pieces
-}
 
 /// The params object (absent or `null`: all absent), and `value`'s raw span.
 fn parse_params<'a>(
@@ -517,31 +415,34 @@ fn parse_params<'a>(
         if raw.first() != Some(&b'{') {
             return Err(ParseError::new(id, ErrorCode::InvalidParams, "params must be an object"));
         }
-        if kept.walk {
-            Deserializer::new(raw, false)
-                .members(|key, de| match PARAM_KEYS.iter().position(|k| *k == key) {
-                    Some(VALUE) => {
-                        value = Some(de.raw_value()?);
-                        Ok(())
-                    }
-                    Some(k) => param(&mut params, k, de.raw_value()?),
-                    None => de.skip_value(),
-                })
-                .map_err(|_| wrong)?;
-        } else {
+        let mut put = |k: usize, raw: &'a mut [u8]| {
+            if k == VALUE {
+                value = Some(raw);
+                Ok(())
+            } else {
+                param(&mut params, k, raw)
+            }
+        };
+        #[cfg(target_pointer_width = "64")]
+        if !kept.walk {
             // The members the validating pass found, in order, cut apart.
             let (mut rest, mut at) = (raw, 0);
             for (k, span) in kept.members {
                 let (_, tail) = rest.split_at_mut(span.start - at);
                 let (piece, tail) = tail.split_at_mut(span.len());
                 (rest, at) = (tail, span.end);
-                if usize::from(k) == VALUE {
-                    value = Some(piece);
-                } else {
-                    param(&mut params, k.into(), piece).map_err(|_| wrong)?;
-                }
+                put(k.into(), piece).map_err(|_| wrong)?;
             }
+            return Ok((params, value));
         }
+        #[cfg(not(target_pointer_width = "64"))]
+        let _ = kept; // nothing is kept on an MCU: walked
+        Deserializer::new(raw, false)
+            .members(&mut |key, de| match PARAM_KEYS.iter().position(|k| *k == key) {
+                Some(k) => put(k, de.raw_value()?),
+                None => de.skip_value(),
+            })
+            .map_err(|_| wrong)?;
     }
     Ok((params, value))
 }
@@ -611,6 +512,32 @@ struct Top<'a> {
     kept: Kept,
 }
 
+impl<'a> Top<'a> {
+    /// The members from their raw values, in the order of [`TOP_KEYS`].
+    #[cfg_attr(target_pointer_width = "64", inline(always))] // not a copy of the slots, then of the members
+    fn from_slots(slots: [Option<&'a mut [u8]>; TOP_KEYS.len()], kept: Kept) -> Self {
+        let mut pieces = slots.into_iter();
+        let mut next = || pieces.next().flatten();
+        Top {
+            id: next(),
+            method: next(),
+            params: next(),
+            hello: next(),
+            hello_fields: HelloFields { version: next(), client: next(), auth_token: next() },
+            #[cfg(feature = "v3")]
+            v3: v3::Members {
+                t: next(),
+                topic: next(),
+                sub: next(),
+                payload: next(),
+                max_rate_hz: next(),
+                min_interval_ms: next(),
+            },
+            kept,
+        }
+    }
+}
+
 /// The members of a hello, as raw spans.
 #[derive(Default)]
 struct HelloFields<'a> {
@@ -664,28 +591,24 @@ fn fill<const N: usize>(slot: &mut String<N>, s: &str) -> Option<()> {
 }
 
 #[cfg(target_pointer_width = "64")]
+mod found;
+#[cfg(target_pointer_width = "64")]
 mod plain;
 #[cfg(feature = "v3")]
 mod v3;
+#[cfg(any(test, not(target_pointer_width = "64")))]
+mod walk;
 
 fn parse_hello(raw: &mut [u8]) -> Result<Hello, ParseError> {
     let mut de = Deserializer::new(raw, false);
     if de.peek() != Some(b'{') {
         return Err(ParseError::new(0, ErrorCode::ProtocolError, "hello must be an object"));
     }
-    let mut fields = HelloFields::default();
-    de.members(|key, de| {
-        let slot = match key {
-            "version" => &mut fields.version,
-            "client" => &mut fields.client,
-            "auth_token" => &mut fields.auth_token,
-            _ => return de.skip_value(),
-        };
-        *slot = Some(de.raw_value()?);
-        Ok(())
-    })
-    .map_err(|_| MALFORMED_HELLO)?;
-    fields.decode()
+    // `version`, `client`, `auth_token`: the top-level hello's names.
+    let mut slots = [const { None }; 3];
+    de.slots(&TOP_KEYS[4..7], &mut slots).map_err(|_| MALFORMED_HELLO)?;
+    let [version, client, auth_token] = slots;
+    HelloFields { version, client, auth_token }.decode()
 }
 
 #[cfg(test)]

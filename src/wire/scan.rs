@@ -98,6 +98,9 @@ fn digits(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
     }
 }
 
+// Inlined into both validators on hosts (each one pass, hot); an MCU
+// keeps one copy.
+#[cfg_attr(target_pointer_width = "64", inline(always))]
 fn number(s: &[u8], mut i: usize) -> Result<usize, ScanError> {
     if s[i] == b'-' {
         i += 1;
@@ -131,7 +134,7 @@ fn literal(s: &[u8], i: usize, word: &[u8]) -> Result<usize, ScanError> {
 /// Checks that `s` holds exactly one JSON value (with optional surrounding
 /// whitespace), nested at most [`MAX_DEPTH`] deep, its strings UTF-8.
 pub fn validate(s: &[u8]) -> Result<(), ScanError> {
-    validate_members(s, &mut |_| {})
+    scan::<false>(s, &mut |_| {})
 }
 
 /// A member of the top-level object (`depth` 1) or of an object that is
@@ -154,6 +157,12 @@ pub struct Member {
 /// ends (so a depth-2 member comes before the depth-1 member holding it):
 /// one pass finds what a request needs, nothing is scanned twice.
 pub fn validate_members(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), ScanError> {
+    scan::<true>(s, found)
+}
+
+/// [`validate`], and with `MEMBERS` [`validate_members`]: without, the
+/// member bookkeeping is not compiled (an MCU validates with no members).
+fn scan<const MEMBERS: bool>(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), ScanError> {
     // Bit n of `stack` is 1 when nesting level n is an object, 0 for an array.
     let mut stack: u64 = 0;
     let mut depth = 0usize;
@@ -176,7 +185,7 @@ pub fn validate_members(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), S
                     depth -= 1;
                     i += 1;
                 } else if is_object {
-                    i = key(s, i, depth, &mut open)?;
+                    i = key::<MEMBERS>(s, i, depth, &mut open)?;
                     continue 'value;
                 } else {
                     continue 'value;
@@ -193,7 +202,9 @@ pub fn validate_members(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), S
         loop {
             // A value just ended at `i`: the member open at this depth, if
             // any, is complete.
-            if let Some((k, start)) = open.get_mut(depth.wrapping_sub(1)).and_then(Option::take) {
+            if !MEMBERS {
+                // Nothing is ever open.
+            } else if let Some((k, start)) = open.get_mut(depth.wrapping_sub(1)).and_then(Option::take) {
                 let parent = match &open[0] {
                     Some((p, _)) if depth == 2 => p.clone(),
                     _ => 0..0,
@@ -207,7 +218,7 @@ pub fn validate_members(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), S
             let in_object = stack & (1 << (depth - 1)) != 0;
             match (s.get(i), in_object) {
                 (Some(b','), true) => {
-                    i = key(s, skip_ws(s, i + 1), depth, &mut open)?;
+                    i = key::<MEMBERS>(s, skip_ws(s, i + 1), depth, &mut open)?;
                     continue 'value;
                 }
                 (Some(b','), false) => {
@@ -227,7 +238,7 @@ pub fn validate_members(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), S
 /// Parses `"key" :` at `i` (in an object at `depth`) and returns the index
 /// of the value after it; a key at depth 1 or 2 opens a member in `open`
 /// (at depth 2 only inside a depth-1 member, not in an array).
-fn key(
+fn key<const MEMBERS: bool>(
     s: &[u8],
     i: usize,
     depth: usize,
@@ -242,7 +253,7 @@ fn key(
         return Err(ScanError::Invalid);
     }
     let value = skip_ws(s, colon + 1);
-    if depth == 1 || (depth == 2 && open[0].is_some()) {
+    if MEMBERS && (depth == 1 || (depth == 2 && open[0].is_some())) {
         open[depth - 1] = Some((i + 1..end - 1, value));
     }
     Ok(value)

@@ -126,7 +126,8 @@ impl<'de> Deserializer<'de> {
 
     /// Walks the members of the next value, an object: `f` gets each key,
     /// unescaped, and must consume the member's value.
-    pub fn members(&mut self, mut f: impl FnMut(&'de str, &mut Self) -> Result<(), DeError>) -> Result<(), DeError> {
+    /// (`f` is a `dyn`: one copy of the walk serves every caller.)
+    pub fn members(&mut self, f: &mut dyn FnMut(&'de str, &mut Self) -> Result<(), DeError>) -> Result<(), DeError> {
         self.expect(b'{')?;
         let mut first = true;
         while self.peek() != Some(b'}') {
@@ -139,6 +140,19 @@ impl<'de> Deserializer<'de> {
             f(key, self)?;
         }
         self.expect(b'}')
+    }
+
+    /// Walks the members of the next value, an object: the raw value of
+    /// each member named in `keys` goes to the slot of the same index (the
+    /// last of a repeated member counts); the others are skipped.
+    pub fn slots(&mut self, keys: &[&str], slots: &mut [Option<&'de mut [u8]>]) -> Result<(), DeError> {
+        self.members(&mut |key, de| {
+            let raw = de.raw_value()?;
+            if let Some(i) = keys.iter().position(|k| *k == key) {
+                slots[i] = Some(raw);
+            }
+            Ok(())
+        })
     }
 
     /// The next value's raw text, split off unread (for values decoded
