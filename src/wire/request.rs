@@ -553,7 +553,7 @@ fn hello_text(raw: Option<&mut [u8]>) -> Result<Option<&str>, ParseError> {
     match raw {
         None => Ok(None),
         Some(raw) if *raw == *b"null" => Ok(None),
-        Some(raw) => Deserializer::new(raw, false).str().map(Some).map_err(|_| MALFORMED_HELLO),
+        Some(raw) => string(raw).map(Some).map_err(|_| MALFORMED_HELLO),
     }
 }
 
@@ -574,7 +574,7 @@ impl HelloFields<'_> {
             None => {}
             Some(raw) if *raw == *b"null" => {}
             Some(raw) => {
-                let token = Deserializer::new(raw, false).str().ok();
+                let token = string(raw).ok();
                 if token.and_then(|t| fill(&mut hello.auth_token.insert(Secret(String::new())).0, t)).is_none() {
                     hello.auth_token = None;
                     hello.token_unusable = true;
@@ -585,8 +585,12 @@ impl HelloFields<'_> {
     }
 }
 
-/// Copies `s` into `slot` if it fits.
+/// Copies `s` into `slot` if it fits (one copy of the code for every `N`).
 fn fill<const N: usize>(slot: &mut String<N>, s: &str) -> Option<()> {
+    fill_view(slot.as_mut_view(), s)
+}
+
+fn fill_view(slot: &mut heapless::string::StringView, s: &str) -> Option<()> {
     slot.push_str(s).ok()
 }
 
