@@ -19,7 +19,7 @@ use crate::time::Timestamp;
 #[cfg(feature = "v3")]
 use crate::wire::request::Frame;
 use crate::wire::request::{self, Hello, Message, ParseError};
-use crate::wire::{reply, ErrorCode, Line, LineReader, Wire};
+use crate::wire::{reply, ErrorCode, JsonOut, Line, LineReader, Wire};
 
 /// Rounds of one event per subscription delivered before input is read
 /// again, so a busy record cannot starve requests.
@@ -163,6 +163,9 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
         });
         // The last read filled the line buffer: more input is probably waiting.
         let mut more = false;
+        // The peer closed its side after sending: the replies to what it
+        // sent are still buffered (it still reads them) and go out first.
+        let mut closed = false;
         loop {
             if let Err(end) = self.step(io).await {
                 return end;
@@ -180,21 +183,23 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 let room = spare.len();
                 if let Some(read) = poll_once(io.read(spare)).await {
                     match self.took(read, room) {
-                        Ok(filled) => more = filled,
-                        // The replies to what was read are still buffered
-                        // here (a peer that closed its side after sending
-                        // still reads them): they go out before the end.
-                        Err(end @ SessionEnd::PeerClosed) => {
-                            let _ = self.core.flush(io).await;
-                            return end;
+                        Ok(filled) => {
+                            more = filled;
+                            continue;
                         }
+                        // Flushed below (one flush in this loop, not two:
+                        // each `.await` is code and state in the future).
+                        Err(SessionEnd::PeerClosed) => closed = true,
                         Err(end) => return end,
                     }
-                    continue;
                 }
             }
             // The input is drained: the replies go out before waiting.
-            if let Err(end) = self.core.flush(io).await {
+            let flushed = self.core.flush(io).await;
+            if closed {
+                return SessionEnd::PeerClosed;
+            }
+            if let Err(end) = flushed {
                 return end;
             }
             let spare = self.lines.spare();
@@ -739,11 +744,15 @@ pub(crate) async fn refuse_busy<C: Clock, T: Transport, const SUBS: usize, const
     server: &Server<'_, C, SUBS, LINE, OUT>,
     io: &mut T,
 ) -> SessionEnd {
-    let mut out = Out::<128>::new();
+    // Straight from a small buffer of its own: no reply buffer (`Out`) of
+    // another size to build code for.
+    let mut buf = [0u8; 128];
+    let mut out = JsonOut::new(&mut buf);
     let max = server.config.max_sessions;
     let msg = msg!("server is at its limit of ", max, " sessions");
-    if out.piece(&mut |o| reply::error(o, Wire::V1, None, ErrorCode::TooManySessions, |o| msg.write(o))).is_ok() {
-        let _ = out.flush(io, &server.clock, server.config.write_timeout_ms, None).await;
+    if reply::error(&mut out, Wire::V1, None, ErrorCode::TooManySessions, |o| msg.write(o)).is_ok() {
+        let n = out.len();
+        let _ = super::io::write_out(io, &server.clock, server.config.write_timeout_ms, &buf[..n]).await;
     }
     SessionEnd::TooManySessions
 }
