@@ -86,7 +86,19 @@ pub trait AnyRecord: Sync {
     /// A snapshot of its live state.
     fn info(&self) -> Info;
     /// Writes the newest value as JSON; `Ok(false)` when there is none.
-    fn write_latest(&self, out: &mut JsonOut) -> Result<bool, Full>;
+    ///
+    /// The value [`AnyRecord::write_next`] picks from a window of one,
+    /// with nothing before it: one copy of the code that reads and writes
+    /// a value per record type, not two.
+    ///
+    /// Not in the vtable (`Self: Sized`): on a `dyn AnyRecord`, call
+    /// `write_newest`, the same, built once rather than once per record type.
+    fn write_latest(&self, out: &mut JsonOut) -> Result<bool, Full>
+    where
+        Self: Sized,
+    {
+        (self as &dyn AnyRecord).write_newest(out)
+    }
     /// Writes the oldest value still kept that is newer than `after`,
     /// looking back at most `window` values; `head` writes what goes before
     /// the value (it gets the value's sequence number).
@@ -106,4 +118,16 @@ pub trait AnyRecord: Sync {
     fn attach(&self) -> u64;
     /// A subscriber stops following the record.
     fn detach(&self);
+}
+
+impl dyn AnyRecord + '_ {
+    /// Writes the newest value as JSON; `Ok(false)` when there is none
+    /// ([`AnyRecord::write_latest`] on a trait object).
+    pub fn write_newest(&self, out: &mut JsonOut) -> Result<bool, Full> {
+        match self.write_next(0, 1, out, &mut |_, _| Ok(())) {
+            Next::Wrote { .. } => Ok(true),
+            Next::Empty => Ok(false),
+            Next::Full { .. } => Err(Full),
+        }
+    }
 }

@@ -335,18 +335,6 @@ where
         self.state.with_lock(|s| Info { head: s.head, last_update: s.newest().map(|(_, t)| t), consumers: s.consumers })
     }
 
-    fn write_latest(&self, out: &mut JsonOut) -> Result<bool, Full> {
-        // Copied out under the lock, serialized after it is released.
-        let latest = self.state.with_lock(|s| {
-            let (value, _) = s.newest()?;
-            Some((s.head, Kept::of(s, s.head, value)))
-        });
-        match latest {
-            Some((seq, value)) => self.write_value(out, seq, &value).map(|()| true),
-            None => Ok(false),
-        }
-    }
-
     fn write_next(
         &self,
         after: u64,

@@ -167,7 +167,12 @@ fn a_read_only_record_needs_no_deserializer_and_refuses_set() {
     let record: &dyn AnyRecord = &READING;
     let mut buf = [0u8; 32];
     let mut out = JsonOut::new(&mut buf);
-    assert_eq!(record.write_latest(&mut out), Ok(true));
+    assert_eq!(record.write_newest(&mut out), Ok(true));
+    assert_eq!(out.as_bytes(), br#"{"celsius":21.5}"#);
+    // The trait's method, on the record itself, writes the same.
+    let mut again = [0u8; 32];
+    let mut out = JsonOut::new(&mut again);
+    assert_eq!(READING.write_latest(&mut out), Ok(true));
     assert_eq!(out.as_bytes(), br#"{"celsius":21.5}"#);
     assert!(!record.meta().writable);
     let mut json = *br#"{"celsius":1.0}"#;
@@ -192,7 +197,7 @@ fn a_writable_record_decodes_and_validates_what_is_set() {
 fn latest_json(record: &dyn AnyRecord) -> Option<std::string::String> {
     let mut buf = [0u8; 256];
     let mut out = JsonOut::new(&mut buf);
-    let wrote = record.write_latest(&mut out).unwrap();
+    let wrote = record.write_newest(&mut out).unwrap();
     wrote.then(|| core::str::from_utf8(out.as_bytes()).unwrap().to_string())
 }
 

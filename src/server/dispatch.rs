@@ -458,7 +458,7 @@ fn value<'a, const OUT: usize>(
         reply::result_start(o, wire, id)?;
         o.raw(wrap.0)?;
         let at = o.len();
-        had_value = record.write_latest(o).inspect_err(|_| refused = o.refused())?;
+        had_value = record.write_newest(o).inspect_err(|_| refused = o.refused())?;
         // v3 clients cannot read `"ok":null`: a null value is no value.
         if wire.is_v3() && wrap.0.is_empty() && o.as_bytes()[at..] == *b"null" {
             had_value = false;

@@ -163,7 +163,7 @@ pub(crate) fn snaps<'a, C: Clock, const SUBS: usize, const LINE: usize, const OU
                 if !value {
                     // Too large for the reply buffer: said in its place, as events do.
                     o.raw(b"null,\"skipped\":\"too_large\"")?;
-                } else if !record.write_latest(o)? {
+                } else if !record.write_newest(o)? {
                     o.raw(b"null")?;
                 }
                 reply::event_end(o, wire, stamp, 0, 0)
