@@ -237,30 +237,29 @@ impl<const N: usize> Out<N> {
         append(&mut self.buf, &mut self.len, f)
     }
 
-    /// Writes out what is buffered, giving up when the peer takes nothing
-    /// for `timeout_ms`, or at `cap` (the hello deadline). Returns the bytes
-    /// written and whether the peer made the writing wait.
-    pub(crate) async fn flush<T: Transport, C: Clock>(
-        &mut self,
-        io: &mut T,
-        clock: &C,
-        timeout_ms: u64,
-        cap: Option<Timestamp>,
-    ) -> Result<(usize, bool), SessionEnd> {
-        let n = self.ready();
-        #[allow(unused_mut)]
-        let mut waited = write_all(io, clock, Deadline { timeout_ms, cap }, &self.buf[..n]).await?;
-        #[cfg(feature = "v3")]
-        if self.frames.declared.is_none() {
-            // A declared frame is padded right after its last byte: the
-            // handler flushes as soon as it ends.
-            const SPACES: [u8; 32] = [b' '; 32];
-            while self.frames.pad > 0 {
-                let k = self.frames.pad.min(SPACES.len());
-                waited |= write_all(io, clock, Deadline { timeout_ms, cap }, &SPACES[..k]).await?;
-                self.frames.pad -= k;
-            }
+    /// The bytes that can go out now; once written, [`Out::sent`]. (The
+    /// session writes them itself, with `write_out`: one future fewer
+    /// around the write, which on an MCU is code and state.)
+    pub(crate) fn ready_bytes(&self) -> &[u8] {
+        &self.buf[..self.ready()]
+    }
+
+    /// The spaces owed after a declared frame, up to 32 at a time, to be
+    /// written after the ready bytes (a declared frame is padded right
+    /// after its last byte: the handler flushes as soon as it ends).
+    #[cfg(feature = "v3")]
+    pub(crate) fn take_pad(&mut self) -> Option<&'static [u8]> {
+        static SPACES: [u8; 32] = [b' '; 32];
+        if self.frames.declared.is_some() || self.frames.pad == 0 {
+            return None;
         }
+        let k = self.frames.pad.min(SPACES.len());
+        self.frames.pad -= k;
+        Some(&SPACES[..k])
+    }
+
+    /// The first `n` bytes ([`Out::ready_bytes`]) were written out.
+    pub(crate) fn sent(&mut self, n: usize) {
         // What is left is the start of a frame not finished yet.
         #[cfg(feature = "v3")]
         self.buf.copy_within(n..self.len, 0);
@@ -269,7 +268,6 @@ impl<const N: usize> Out<N> {
         if let Some(open) = self.frames.open.as_mut() {
             *open -= n;
         }
-        Ok((n, waited))
     }
 }
 
@@ -388,14 +386,16 @@ fn append_framed(buf: &mut [u8], len: &mut usize, open: &mut Option<usize>, f: &
 }
 
 /// Writes `bytes` out, giving up when the peer takes nothing for
-/// `timeout_ms` (a reply that has no reply buffer: see `refuse_busy`).
+/// `timeout_ms`, or at `cap` (the hello deadline). `Ok(true)`: the peer
+/// made the writing wait.
 pub(crate) async fn write_out<T: Transport, C: Clock>(
     io: &mut T,
     clock: &C,
     timeout_ms: u64,
+    cap: Option<Timestamp>,
     bytes: &[u8],
 ) -> Result<bool, SessionEnd> {
-    write_all(io, clock, Deadline { timeout_ms, cap: None }, bytes).await
+    write_all(io, clock, Deadline { timeout_ms, cap }, bytes).await
 }
 
 /// When a write that waits for the peer gives up.

@@ -10,7 +10,7 @@ use super::admit::Ticket;
 use super::dispatch::{self, Reply, Stop};
 #[cfg(feature = "drain")]
 use super::drain::Drains;
-use super::io::{Halt, Out, Sink, Stall, Transport, WriteHalf};
+use super::io::{write_out, Halt, Out, Sink, Stall, Transport, WriteHalf};
 use super::pace::ms;
 use super::subs::{Rounds, Subs};
 use super::{Server, SessionEnd};
@@ -721,7 +721,16 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         // Before the hello the handshake deadline also ends a write that the
         // peer does not take (the idle deadline never does).
         let hello_by = self.deadline.filter(|_| !self.admitted);
-        let (n, waited) = self.out.flush(io, &server.clock, server.config.write_timeout_ms, hello_by).await?;
+        let (clock, timeout_ms) = (&server.clock, server.config.write_timeout_ms);
+        let bytes = self.out.ready_bytes();
+        let n = bytes.len();
+        #[allow(unused_mut)]
+        let mut waited = write_out(io, clock, timeout_ms, hello_by, bytes).await?;
+        #[cfg(feature = "v3")]
+        while let Some(pad) = self.out.take_pad() {
+            waited |= write_out(io, clock, timeout_ms, hello_by, pad).await?;
+        }
+        self.out.sent(n);
         self.server.count().bytes_out.add(n as u64);
         if n > 0 {
             self.slow = waited;
@@ -752,7 +761,7 @@ pub(crate) async fn refuse_busy<C: Clock, T: Transport, const SUBS: usize, const
     let msg = msg!("server is at its limit of ", max, " sessions");
     if reply::error(&mut out, Wire::V1, None, ErrorCode::TooManySessions, |o| msg.write(o)).is_ok() {
         let n = out.len();
-        let _ = super::io::write_out(io, &server.clock, server.config.write_timeout_ms, &buf[..n]).await;
+        let _ = write_out(io, &server.clock, server.config.write_timeout_ms, None, &buf[..n]).await;
     }
     SessionEnd::TooManySessions
 }
