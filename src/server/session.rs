@@ -344,28 +344,31 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             self.subs.ready(server.registry(), ms(now), soonest.unwrap_or(u32::MAX)).await;
             Wake::Events
         };
+        // One sleep for all three cases (each `.await` is code and state in
+        // the session future): the time to wake, and what it means then
+        // (`None`: check again).
         let timer = async {
-            match (self.deadline, soonest) {
-                (Some(by), _) if !self.greeted => loop {
-                    // A link is never in the pre-hello budget: nothing to
-                    // check. (Decided here, inside the future: a value held
-                    // in its state would not fold the check away.)
-                    let ticket = if T::LINK { None } else { self.ticket };
-                    match server.silence(by, ticket) {
-                        Ok(check) => clock.sleep_until(check).await,
-                        Err(end) => return Wake::Deadline(end),
+            loop {
+                let (at, wake) = match (self.deadline, soonest) {
+                    (Some(by), _) if !self.greeted => {
+                        // A link is never in the pre-hello budget: nothing
+                        // to check. (Decided here, inside the future: a value
+                        // held in its state would not fold the check away.)
+                        let ticket = if T::LINK { None } else { self.ticket };
+                        match server.silence(by, ticket) {
+                            Ok(check) => (check, None),
+                            Err(end) => return Wake::Deadline(end),
+                        }
                     }
-                },
-                (_, Some(wait @ 1..)) => {
-                    clock.sleep_until(now.plus_millis(wait.into())).await;
-                    Wake::Events
+                    (_, Some(wait @ 1..)) => (now.plus_millis(wait.into()), Some(Wake::Events)),
+                    // A subscriber's events are its traffic: never idle.
+                    (Some(by), _) if self.subs.is_empty() => (by, Some(Wake::Idle)),
+                    _ => pending().await,
+                };
+                clock.sleep_until(at).await;
+                if let Some(wake) = wake {
+                    return wake;
                 }
-                // A subscriber's events are its traffic: never idle.
-                (Some(by), _) if self.subs.is_empty() => {
-                    clock.sleep_until(by).await;
-                    Wake::Idle
-                }
-                _ => pending().await,
             }
         };
         let wake = or(shutdown, or(read, or(events, timer))).await;
