@@ -17,7 +17,19 @@ use super::AnyRecord;
 #[derive(Clone, Copy)]
 pub struct Registry<'r> {
     records: &'r [&'r dyn AnyRecord],
-    index: Option<(&'r AtomicU8, &'r [AtomicU16])>,
+    index: Option<Index<'r>>,
+}
+
+/// A registry's name index, and the code that uses it.
+#[derive(Clone, Copy)]
+struct Index<'r> {
+    state: &'r AtomicU8,
+    order: &'r [AtomicU16],
+    /// [`Registry::indexed`], reached only through this pointer, which
+    /// only [`Registry::with_index`] stores: a program whose registries
+    /// have no index links none of the index's code (~300 B on an MCU).
+    /// For any registry's lifetime, so that `Registry` stays covariant.
+    find: for<'a> fn(&Registry<'a>, &str) -> Option<Option<usize>>,
 }
 
 /// Room for a sorted index over up to `N` record names, filled at first use.
@@ -63,7 +75,7 @@ impl<'r> Registry<'r> {
     pub const fn with_index<const N: usize>(mut self, index: &'r NameIndex<N>) -> Self {
         assert!(N >= self.records.len(), "the name index is smaller than the registry");
         let order: &'r [AtomicU16] = &index.order;
-        self.index = Some((&index.state, order));
+        self.index = Some(Index { state: &index.state, order, find: |registry, name| registry.indexed(name) });
         self
     }
 
@@ -88,25 +100,30 @@ impl<'r> Registry<'r> {
 
     /// The record named `name`, with its id.
     pub fn find(&self, name: &str) -> Option<(usize, &'r dyn AnyRecord)> {
-        let found = match self.sorted() {
-            Some(order) => {
-                let at = |k: usize| usize::from(order[k].load(Ordering::Relaxed));
-                let mut span = 0..self.records.len();
-                loop {
-                    if span.is_empty() {
-                        break None;
-                    }
-                    let mid = span.start + span.len() / 2;
-                    match self.name(at(mid)).cmp(name) {
-                        core::cmp::Ordering::Equal => break Some(at(mid)),
-                        core::cmp::Ordering::Less => span.start = mid + 1,
-                        core::cmp::Ordering::Greater => span.end = mid,
-                    }
-                }
-            }
+        let found = match self.index.and_then(|index| (index.find)(self, name)) {
+            Some(found) => found,
             None => self.records.iter().position(|r| r.meta().name == name),
         };
         found.map(|i| (i, self.records[i]))
+    }
+
+    /// `name`'s id by a binary search of the index (built now if this is
+    /// its first use); `None` when the index is not ready.
+    fn indexed(&self, name: &str) -> Option<Option<usize>> {
+        let order = self.sorted()?;
+        let at = |k: usize| usize::from(order[k].load(Ordering::Relaxed));
+        let mut span = 0..self.records.len();
+        loop {
+            if span.is_empty() {
+                return Some(None);
+            }
+            let mid = span.start + span.len() / 2;
+            match self.name(at(mid)).cmp(name) {
+                core::cmp::Ordering::Equal => return Some(Some(at(mid))),
+                core::cmp::Ordering::Less => span.start = mid + 1,
+                core::cmp::Ordering::Greater => span.end = mid,
+            }
+        }
     }
 
     /// All records in id order.
@@ -117,9 +134,10 @@ impl<'r> Registry<'r> {
     /// Panics, naming it, if two records share a name; builds the index if
     /// there is one. Servers call it once, before their first session.
     pub fn check(&self) {
-        if self.index.is_some() {
-            // Building the index compares neighbours, which finds duplicates.
-            self.sorted();
+        if let Some(index) = self.index {
+            // A lookup builds the index, comparing neighbours, which finds
+            // duplicates.
+            (index.find)(self, "");
             return;
         }
         for (i, a) in self.records.iter().enumerate() {
@@ -133,7 +151,7 @@ impl<'r> Registry<'r> {
     /// The sorted index, built now if this is its first use; `None` when
     /// there is none or another thread is still building it.
     fn sorted(&self) -> Option<&'r [AtomicU16]> {
-        let (state, order) = self.index?;
+        let Index { state, order, .. } = self.index?;
         match state.load(Ordering::Acquire) {
             READY => return Some(order),
             BUILDING => return None,
