@@ -105,9 +105,9 @@ impl<T, const N: usize> State<T, N> {
 /// Checks a value written through `record.set`; the error text is sent back.
 pub type Validator<T> = fn(&T) -> Result<(), &'static str>;
 
-/// Turns the JSON of a `record.set` into a value (`non_finite` as in
-/// [`Record::non_finite`]).
-type Decoder<T> = fn(&mut [u8], bool) -> Result<T, crate::wire::value::DeError>;
+/// Stores the value in the JSON of a `record.set`: decoded, validated,
+/// published (see [`Record::set_decoded`]).
+type Setter<R> = fn(&R, &mut [u8]) -> Result<(), SetError>;
 
 /// A typed record of kind `K` keeping its last `N` values.
 ///
@@ -116,7 +116,11 @@ pub struct Record<T, K, const N: usize> {
     meta: Meta,
     /// Set by [`Record::writable`]: a record never written remotely links
     /// no deserializer for `T` (nor needs `T: Deserialize`).
-    decode: Option<Decoder<T>>,
+    set: Option<Setter<Self>>,
+    /// `core::any::type_name::<T>` when no type name was given: only then
+    /// is the Rust type name linked (a record that names its type keeps
+    /// the long path out of flash).
+    rust_name: Option<fn() -> &'static str>,
     validate: Option<Validator<T>>,
     /// `record.set` may store NaN (`null`) and infinities (out of range).
     non_finite: bool,
@@ -134,7 +138,8 @@ impl<T, K, const N: usize> Record<T, K, N> {
         assert!(name.len() <= NAME_MAX, "record names are at most 64 bytes");
         Record {
             meta: Meta { name, type_name, origin: Origin::Passive, writable: false, producers: 0, schema: None },
-            decode: None,
+            set: None,
+            rust_name: if type_name.is_empty() { Some(core::any::type_name::<T>) } else { None },
             validate: None,
             non_finite: false,
             state: Mutex::new(State {
@@ -179,7 +184,7 @@ impl<T, K, const N: usize> Record<T, K, N> {
         T: DeserializeOwned,
     {
         self.meta.writable = true;
-        self.decode = Some(crate::wire::value::from_slice::<T>);
+        self.set = Some(Self::set_decoded);
         self
     }
 
@@ -257,6 +262,20 @@ impl<T, K, const N: usize> Record<T, K, N> {
         self.changed.wake_all();
     }
 
+    /// The setter [`Record::writable`] stores: only writable records link
+    /// it (a read-only record's `set_json` is a refusal and nothing more).
+    fn set_decoded(&self, json: &mut [u8]) -> Result<(), SetError>
+    where
+        T: DeserializeOwned,
+    {
+        let value = crate::wire::value::from_slice::<T>(json, self.non_finite).map_err(|e| SetError(e.0))?;
+        if let Some(check) = self.validate {
+            check(&value).map_err(SetError)?;
+        }
+        self.publish(value);
+        Ok(())
+    }
+
     /// Sequence number of the newest value (0 before the first).
     pub fn sequence(&self) -> u64 {
         self.state.with_lock(|s| s.head)
@@ -321,9 +340,9 @@ where
     }
 
     fn type_id(&self) -> &'static str {
-        match self.meta.type_name {
-            "" => core::any::type_name::<T>(),
-            given => given,
+        match self.rust_name {
+            Some(rust_name) => rust_name(),
+            None => self.meta.type_name,
         }
     }
 
@@ -360,13 +379,8 @@ where
 
     fn set_json(&self, json: &mut [u8]) -> Result<(), SetError> {
         // `record.set` checks `writable` first; this only guards direct calls.
-        let decode = self.decode.ok_or(SetError("record is not writable"))?;
-        let value = decode(json, self.non_finite).map_err(|e| SetError(e.0))?;
-        if let Some(check) = self.validate {
-            check(&value).map_err(SetError)?;
-        }
-        self.publish(value);
-        Ok(())
+        let set = self.set.ok_or(SetError("record is not writable"))?;
+        set(self, json)
     }
 
     fn wait_queue(&self) -> &WaitQueue {
