@@ -19,8 +19,16 @@ macro_rules! msg {
     (@ [$($text:literal),*] [$($arg:expr),*] $part:expr $(, $($rest:tt)*)?) => {
         msg!(@ [$($text,)* "\u{1}"] [$($arg,)* $part] $($($rest)*)?)
     };
-    (@ [$($text:literal),*] [$($arg:expr),*]) => {
-        $crate::server::msg::Msg::new(concat!($($text),*), [$($crate::server::msg::Part::from($arg)),*])
+    // One constructor per count of arguments: no loop to copy them, and
+    // more than two do not compile.
+    (@ [$($text:literal),*] []) => {
+        $crate::server::msg::Msg::text(concat!($($text),*))
+    };
+    (@ [$($text:literal),*] [$a:expr]) => {
+        $crate::server::msg::Msg::one(concat!($($text),*), $crate::server::msg::Part::from($a))
+    };
+    (@ [$($text:literal),*] [$a:expr, $b:expr]) => {
+        $crate::server::msg::Msg::two(concat!($($text),*), $crate::server::msg::Part::from($a), $crate::server::msg::Part::from($b))
     };
     ($($part:tt)+) => {
         msg!(@ [] [] $($part)+)

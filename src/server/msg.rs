@@ -47,16 +47,22 @@ pub(crate) struct Msg<'a> {
 }
 
 impl<'a> Msg<'a> {
-    /// Built by the `msg!` macro; more than [`MAX_ARGS`] arguments do not compile.
-    pub(crate) const fn new<const N: usize>(text: &'static str, args: [Part<'a>; N]) -> Self {
-        assert!(N <= MAX_ARGS, "a message has at most 2 arguments");
-        let mut all = [Part::Num(0); MAX_ARGS];
-        let mut i = 0;
-        while i < N {
-            all[i] = args[i];
-            i += 1;
-        }
-        Msg { text, args: all }
+    /// A message of text alone (built by the `msg!` macro, as are the next two).
+    #[inline(never)]
+    pub(crate) const fn text(text: &'static str) -> Self {
+        Msg { text, args: [Part::Num(0); MAX_ARGS] }
+    }
+
+    /// A message with one argument.
+    #[inline(never)]
+    pub(crate) const fn one(text: &'static str, a: Part<'a>) -> Self {
+        Msg { text, args: [a, Part::Num(0)] }
+    }
+
+    /// A message with two arguments.
+    #[inline(never)]
+    pub(crate) const fn two(text: &'static str, a: Part<'a>, b: Part<'a>) -> Self {
+        Msg { text, args: [a, b] }
     }
 
     /// The message as a quoted, escaped JSON string.
