@@ -199,7 +199,7 @@ where
             None
         };
         let Some(accepted) = or(next, stopped).await else { return Ok(()) };
-        let (stream, peer) = match accepted {
+        let (mut stream, peer) = match accepted {
             Ok(accepted) => accepted,
             Err(error) if accept_error::is_transient(&error) => {
                 let delay = backoff.next_delay();
@@ -251,12 +251,22 @@ where
                     pass.ended(end);
                     notes(SessionNote::Closed { id, end });
                 };
+                let idle_ms = network.then_some(idle_ms);
                 match acceptor {
-                    None => serve_then_close(server, stream, network.then_some(idle_ms), ended).await,
-                    Some(acceptor) => match handshake(&acceptor, stream, handshake_limit).await {
-                        Ok(tls) => serve_then_close(server, tls, network.then_some(idle_ms), ended).await,
-                        Err(reason) => notes(SessionNote::Dropped { id, reason: &reason }),
-                    },
+                    None => serve_then_close(server, &mut stream, idle_ms, &ended).await,
+                    // Boxed: the TLS stream and its handshake are larger than
+                    // a plain session, and every plain session's task would
+                    // otherwise be sized for them (issue 11: a smol demo
+                    // session's task was 7,960 B, its plain path 4,048 B).
+                    Some(acceptor) => {
+                        Box::pin(async {
+                            match handshake(&acceptor, stream, handshake_limit).await {
+                                Ok(mut tls) => serve_then_close(server, &mut tls, idle_ms, &ended).await,
+                                Err(reason) => notes(SessionNote::Dropped { id, reason: &reason }),
+                            }
+                        })
+                        .await
+                    }
                 }
             })
             .map_err(|e| io::Error::other(e.to_string()))?;
@@ -265,20 +275,28 @@ where
 
 /// Serves the session (with this idle timeout in ms, or the server's own
 /// when `None`), reports its end, then closes gracefully.
-async fn serve_then_close<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
-    server: &Server<'static, IoClock, SUBS, LINE, OUT>,
-    mut stream: S,
+///
+/// Borrows the stream and is not an `async fn`: an `async fn` keeps its
+/// arguments twice in its state (as passed, and as moved into its body),
+/// and the session's task would keep a stream moved in a third time. One
+/// `serve_idle` call, not `serve` for `None`: the task would be sized for
+/// the larger of two futures (issue 11: per-session RAM).
+#[allow(clippy::manual_async_fn)]
+fn serve_then_close<'a, S, const SUBS: usize, const LINE: usize, const OUT: usize>(
+    server: &'a Server<'static, IoClock, SUBS, LINE, OUT>,
+    stream: &'a mut S,
     idle_ms: Option<u64>,
-    ended: impl FnOnce(SessionEnd),
-) where
+    ended: &'a (dyn Fn(SessionEnd) + Sync),
+) -> impl Future<Output = ()> + 'a
+where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let end = match idle_ms {
-        Some(idle_ms) => server.serve_idle(FromFutures::new(&mut stream), idle_ms).await,
-        None => server.serve(FromFutures::new(&mut stream)).await,
-    };
-    ended(end);
-    close_gracefully(&mut stream).await;
+    async move {
+        let ms = idle_ms.unwrap_or(server.config().idle_timeout_ms);
+        let end = server.serve_idle(FromFutures::new(&mut *stream), ms).await;
+        ended(end);
+        close_gracefully(stream).await;
+    }
 }
 
 /// Graceful shutdown, after the accept loop stopped: every session finishes
