@@ -1,6 +1,6 @@
 //! One line of input to a [`Message`]: a hello or a request.
 //!
-//! The line is first validated by [`scan::validate`] (so nesting is bounded),
+//! The line is first validated by the scanner (so nesting is bounded),
 //! then decoded by hand with the [`Deserializer`]'s primitives: its members
 //! are found in any order, unknown ones skipped whatever their size, and
 //! strings unescaped in place (escaped surrogate pairs included), so a
@@ -11,8 +11,8 @@ use heapless::String;
 
 use super::number::Fixed;
 use super::reply::{ErrorCode, Wire};
-use super::scan::{self, ScanError};
-use super::value::de::{DeError, Deserializer};
+use super::scan::ScanError;
+use super::value::de::{unquote as string, DeError, Deserializer};
 
 /// Longest record name accepted (bytes, after unescaping).
 pub const NAME_MAX: usize = 64;
@@ -328,11 +328,14 @@ fn decode<'a, M: From<Message<'a>>>(top: Top<'a>) -> Result<M, ParseError> {
         return v3::parse(top).map(M::from);
     }
 
-    if let Some(hello) = top.hello {
-        return parse_hello(hello).map(|h| Message::Hello(h).into());
-    }
-    if top.method.is_none() && top.hello_fields.version.is_some() {
-        return top.hello_fields.decode().map(|h| Message::Hello(h).into());
+    if top.hello.is_some() || (top.method.is_none() && top.hello_fields.version.is_some()) {
+        // Filled in place: one `Hello` (~220 bytes), built once, moved once.
+        let mut hello = Hello::default();
+        match top.hello {
+            Some(raw) => parse_hello(raw, &mut hello)?,
+            None => top.hello_fields.decode(&mut hello)?,
+        }
+        return Ok(Message::Hello(hello).into());
     }
 
     let id = match top.id {
@@ -472,14 +475,6 @@ fn param<'a>(params: &mut Params<'a>, k: usize, raw: &'a mut [u8]) -> Result<(),
     Ok(())
 }
 
-/// A JSON string's text, unescaped in place (`raw` is exactly the string).
-fn string(raw: &mut [u8]) -> Result<&str, DeError> {
-    let wrong = DeError("expected a string");
-    let [b'"', body @ .., b'"'] = raw else { return Err(wrong) };
-    let n = scan::unescape_in_place(body).ok_or(wrong)?;
-    super::utf8::str(&body[..n]).ok_or(wrong)
-}
-
 /// A count parameter: an unsigned integer that fits a `u32`.
 fn u32_param(de: &mut Deserializer<'_>) -> Result<u32, DeError> {
     u32::try_from(de.u64()?).map_err(|_| DeError("number too large"))
@@ -558,10 +553,9 @@ fn hello_text(raw: Option<&mut [u8]>) -> Result<Option<&str>, ParseError> {
 }
 
 impl HelloFields<'_> {
-    /// The hello's texts, copied straight into their places in the
-    /// `Hello` (built once, not moved field by field: it is ~220 bytes).
-    fn decode(self) -> Result<Hello, ParseError> {
-        let mut hello = Hello::default();
+    /// The hello's texts, copied straight into their places in `hello`
+    /// (a default one).
+    fn decode(self, hello: &mut Hello) -> Result<(), ParseError> {
         if let Some(version) = hello_text(self.version)? {
             fill(hello.version.insert(String::new()), version).ok_or(MALFORMED_HELLO)?;
         }
@@ -581,7 +575,7 @@ impl HelloFields<'_> {
                 }
             }
         }
-        Ok(hello)
+        Ok(())
     }
 }
 
@@ -603,7 +597,8 @@ mod v3;
 #[cfg(any(test, not(target_pointer_width = "64")))]
 mod walk;
 
-fn parse_hello(raw: &mut [u8]) -> Result<Hello, ParseError> {
+/// The hello object `raw` into `hello` (a default one).
+fn parse_hello(raw: &mut [u8], hello: &mut Hello) -> Result<(), ParseError> {
     let mut de = Deserializer::new(raw, false);
     if de.peek() != Some(b'{') {
         return Err(ParseError::new(0, ErrorCode::ProtocolError, "hello must be an object"));
@@ -612,7 +607,7 @@ fn parse_hello(raw: &mut [u8]) -> Result<Hello, ParseError> {
     let mut slots = [const { None }; 3];
     de.slots(&TOP_KEYS[4..7], &mut slots).map_err(|_| MALFORMED_HELLO)?;
     let [version, client, auth_token] = slots;
-    HelloFields { version, client, auth_token }.decode()
+    HelloFields { version, client, auth_token }.decode(hello)
 }
 
 #[cfg(test)]

@@ -19,7 +19,8 @@ pub enum ScanError {
     TooDeep,
 }
 
-fn skip_ws(s: &[u8], mut i: usize) -> usize {
+/// The index of the first byte at or after `i` that is not JSON whitespace.
+pub(crate) fn skip_ws(s: &[u8], mut i: usize) -> usize {
     while i < s.len() && matches!(s[i], b' ' | b'\t' | b'\r' | b'\n') {
         i += 1;
     }
@@ -134,7 +135,17 @@ fn literal(s: &[u8], i: usize, word: &[u8]) -> Result<usize, ScanError> {
 /// Checks that `s` holds exactly one JSON value (with optional surrounding
 /// whitespace), nested at most [`MAX_DEPTH`] deep, its strings UTF-8.
 pub fn validate(s: &[u8]) -> Result<(), ScanError> {
-    scan::<false>(s, &mut |_| {})
+    whole(s, scan::<false>(s, skip_ws(s, 0), &mut |_| {}))
+}
+
+/// Whether the value that ended at `end` is the whole of `s` (whitespace
+/// after it allowed).
+fn whole(s: &[u8], end: Result<usize, ScanError>) -> Result<(), ScanError> {
+    if skip_ws(s, end?) == s.len() {
+        Ok(())
+    } else {
+        Err(ScanError::Invalid)
+    }
 }
 
 /// A member of the top-level object (`depth` 1) or of an object that is
@@ -157,18 +168,18 @@ pub struct Member {
 /// ends (so a depth-2 member comes before the depth-1 member holding it):
 /// one pass finds what a request needs, nothing is scanned twice.
 pub fn validate_members(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), ScanError> {
-    scan::<true>(s, found)
+    whole(s, scan::<true>(s, skip_ws(s, 0), found))
 }
 
-/// [`validate`], and with `MEMBERS` [`validate_members`]: without, the
-/// member bookkeeping is not compiled (an MCU validates with no members).
-fn scan<const MEMBERS: bool>(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<(), ScanError> {
+/// Validates the one value at `i` and returns the index just past it;
+/// with `MEMBERS` it reports members as [`validate_members`] does (without,
+/// that bookkeeping is not compiled: an MCU validates with no members).
+fn scan<const MEMBERS: bool>(s: &[u8], mut i: usize, found: &mut dyn FnMut(Member)) -> Result<usize, ScanError> {
     // Bit n of `stack` is 1 when nesting level n is an object, 0 for an array.
     let mut stack: u64 = 0;
     let mut depth = 0usize;
     // The key and value start of the member open at depth 1 and at depth 2.
     let mut open: [Option<(core::ops::Range<usize>, usize)>; 2] = [None, None];
-    let mut i = skip_ws(s, 0);
     'value: loop {
         // Parse one value at `i`.
         match s.get(i) {
@@ -211,10 +222,10 @@ fn scan<const MEMBERS: bool>(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<
                 };
                 found(Member { depth: depth as u8, parent, key: k, value: start..i });
             }
-            i = skip_ws(s, i);
             if depth == 0 {
-                return if i == s.len() { Ok(()) } else { Err(ScanError::Invalid) };
+                return Ok(i);
             }
+            i = skip_ws(s, i);
             let in_object = stack & (1 << (depth - 1)) != 0;
             match (s.get(i), in_object) {
                 (Some(b','), true) => {
@@ -238,6 +249,7 @@ fn scan<const MEMBERS: bool>(s: &[u8], found: &mut dyn FnMut(Member)) -> Result<
 /// Parses `"key" :` at `i` (in an object at `depth`) and returns the index
 /// of the value after it; a key at depth 1 or 2 opens a member in `open`
 /// (at depth 2 only inside a depth-1 member, not in an array).
+#[cfg_attr(target_pointer_width = "64", inline(always))] // as `number`
 fn key<const MEMBERS: bool>(
     s: &[u8],
     i: usize,
@@ -261,7 +273,27 @@ fn key<const MEMBERS: bool>(
 
 /// The index just past the value starting at `i`, in input already
 /// [`validate`]d (on other input it still ends within `s`).
-pub fn value_end(s: &[u8], mut i: usize) -> usize {
+///
+/// On an MCU this is the validator itself (one scanner in the flash, not
+/// two); a host skims (faster: strings are scanned, the rest only
+/// counted or skipped to a delimiter). Both give the same index on
+/// validated input (tested).
+#[cfg(not(target_pointer_width = "64"))]
+pub fn value_end(s: &[u8], i: usize) -> usize {
+    scan::<false>(s, i, &mut |_| {}).unwrap_or(s.len())
+}
+
+/// The index just past the value starting at `i`, in input already
+/// [`validate`]d (on other input it still ends within `s`).
+#[cfg(target_pointer_width = "64")]
+pub fn value_end(s: &[u8], i: usize) -> usize {
+    skim_end(s, i)
+}
+
+/// [`value_end`] by skimming: strings are scanned, everything else only
+/// counted (brackets) or skipped to the next delimiter.
+#[cfg(any(test, target_pointer_width = "64"))]
+fn skim_end(s: &[u8], mut i: usize) -> usize {
     match s[i] {
         b'"' => string(s, i).unwrap_or(s.len()),
         b'{' | b'[' => {
@@ -333,36 +365,22 @@ impl<'a> Iterator for Members<'a> {
     }
 }
 
-/// One piece of a raw JSON string body: a byte as it is, or an escape
-/// decoded to its character.
-enum Piece {
-    Byte(u8),
-    Char(char),
-}
-
-/// Reads the piece at `*i` and moves past it; `None` for an invalid escape
-/// (unknown letter, bad hex, a lone or reversed surrogate).
-fn next_piece(raw: &[u8], i: &mut usize) -> Option<Piece> {
+/// Reads the piece at `*i` and moves past it: its bytes, as many as the
+/// count says (a byte other than `\` is itself; an escape is the UTF-8 of
+/// its character). `None` for an invalid escape (unknown letter, bad hex,
+/// a lone or reversed surrogate).
+fn next_piece(raw: &[u8], i: &mut usize) -> Option<([u8; 4], usize)> {
     let b = raw[*i];
     if b != b'\\' {
         *i += 1;
-        return Some(Piece::Byte(b));
+        return Some(([b, 0, 0, 0], 1));
     }
-    let simple = match raw.get(*i + 1)? {
-        b'"' => b'"',
-        b'\\' => b'\\',
-        b'/' => b'/',
-        b'b' => 8,
-        b'f' => 12,
-        b'n' => b'\n',
-        b'r' => b'\r',
-        b't' => b'\t',
-        b'u' => 0,
-        _ => return None,
-    };
-    if simple != 0 {
+    let letter = *raw.get(*i + 1)?;
+    if letter != b'u' {
+        // One table, not a `match` per letter: less code on an MCU.
+        let k = br#""\/bfnrt"#.iter().position(|&e| e == letter)?;
         *i += 2;
-        return Some(Piece::Byte(simple));
+        return Some(([b"\"\\/\x08\x0c\n\r\t"[k], 0, 0, 0], 1));
     }
     let hex = |at: usize| -> Option<u32> {
         raw.get(at..at + 4)?.iter().try_fold(0u32, |n, &h| Some(n << 4 | (h as char).to_digit(16)?))
@@ -382,7 +400,26 @@ fn next_piece(raw: &[u8], i: &mut usize) -> Option<Piece> {
         len = 12;
     }
     *i += len;
-    char::from_u32(code).map(Piece::Char)
+    char::from_u32(code).map(|c| utf8(c.into()))
+}
+
+/// The UTF-8 of the character `c` (by hand: `char::encode_utf8` is
+/// larger on an MCU) and its length.
+fn utf8(c: u32) -> ([u8; 4], usize) {
+    let n = match c {
+        0..0x80 => 1,
+        0x80..0x800 => 2,
+        0x800..0x1_0000 => 3,
+        _ => 4,
+    };
+    let (mut out, mut rest) = ([0u8; 4], c);
+    for k in (1..n).rev() {
+        out[k] = 0x80 | (rest as u8 & 0x3f);
+        rest >>= 6;
+    }
+    // The lead byte: `n` ones then a zero (none for ASCII), then the rest.
+    out[0] = if n == 1 { rest as u8 } else { (0xF00u32 >> n) as u8 | rest as u8 };
+    (out, n)
 }
 
 /// Decodes the escapes of a raw JSON string body in place (escaped
@@ -397,18 +434,9 @@ pub fn unescape_in_place(body: &mut [u8]) -> Option<usize> {
     };
     let (mut read, mut write) = (first, first);
     while read < body.len() {
-        match next_piece(body, &mut read)? {
-            Piece::Byte(b) => {
-                body[write] = b;
-                write += 1;
-            }
-            Piece::Char(c) => {
-                let mut utf8 = [0u8; 4];
-                let bytes = c.encode_utf8(&mut utf8).as_bytes();
-                body[write..write + bytes.len()].copy_from_slice(bytes);
-                write += bytes.len();
-            }
-        }
+        let (bytes, n) = next_piece(body, &mut read)?;
+        body[write..write + n].copy_from_slice(&bytes[..n]);
+        write += n;
     }
     Some(write)
 }
@@ -419,19 +447,11 @@ pub fn key_eq(raw: &[u8], want: &str) -> bool {
     let want = want.as_bytes();
     let (mut i, mut at) = (0, 0);
     while i < raw.len() {
-        let mut utf8 = [0u8; 4];
-        let bytes: &[u8] = match next_piece(raw, &mut i) {
-            Some(Piece::Byte(b)) => {
-                utf8[0] = b;
-                &utf8[..1]
-            }
-            Some(Piece::Char(c)) => c.encode_utf8(&mut utf8).as_bytes(),
-            None => return false,
-        };
-        if want.get(at..at + bytes.len()) != Some(bytes) {
+        let Some((bytes, n)) = next_piece(raw, &mut i) else { return false };
+        if want.get(at..at + n) != Some(&bytes[..n]) {
             return false;
         }
-        at += bytes.len();
+        at += n;
     }
     at == want.len()
 }
@@ -519,6 +539,50 @@ mod tests {
         assert!(members(b"[1]").is_none());
     }
 
+    /// Where values start in a valid document: after `:`, `,`, `[` or at
+    /// the top (whitespace between), outside strings.
+    fn value_starts(doc: &[u8]) -> std::vec::Vec<usize> {
+        let (mut starts, mut in_string, mut escaped, mut after) = (std::vec::Vec::new(), false, false, true);
+        for (i, &b) in doc.iter().enumerate() {
+            if in_string {
+                (in_string, escaped) = (escaped || b != b'"', !escaped && b == b'\\');
+                continue;
+            }
+            if matches!(b, b' ' | b'\t' | b'\r' | b'\n') {
+                continue;
+            }
+            if after && b != b']' && b != b'}' {
+                starts.push(i);
+            }
+            in_string = b == b'"';
+            after = matches!(b, b':' | b',' | b'[');
+        }
+        starts
+    }
+
+    #[test]
+    fn the_validator_and_the_skim_end_values_alike() {
+        let docs = [
+            r#" {"a" : [1, -2.5e+3, true, false, null, "x\u00e9\n,]}"], "b":{}, "c":{"d":[[],{}]}} "#,
+            r#"[0,"\"",{"k\"":"v"},-0.0e-0 ,1E9 ]"#,
+            r#"{"id":1,"method":"record.set","params":{"name":"n","value":{"a":[1,"}"],"b":"\\"}}}"#,
+            r#""t\u00e9""#,
+            "-12",
+            "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+        ];
+        let mut compared = 0;
+        for doc in docs {
+            let doc = doc.as_bytes();
+            assert_eq!(validate(doc), Ok(()), "{}", std::string::String::from_utf8_lossy(doc));
+            for i in value_starts(doc) {
+                let validated = scan::<false>(doc, i, &mut |_| {}).unwrap();
+                assert_eq!(validated, skim_end(doc, i), "{} at {i}", std::string::String::from_utf8_lossy(doc));
+                compared += 1;
+            }
+        }
+        assert!(compared > 40, "{compared}");
+    }
+
     fn unescaped(raw: &[u8]) -> Option<std::string::String> {
         let mut body = raw.to_vec();
         let n = unescape_in_place(&mut body)?;
@@ -533,6 +597,14 @@ mod tests {
         assert_eq!(unescaped(&long).unwrap(), "line\n".repeat(200));
         for bad in [&br"\ud83d"[..], br"\ude00", br"\ud83d\u0041", br"\x", br"\u12", br"\u12g4", br"\"] {
             assert_eq!(unescaped(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn every_character_encodes_as_core_does() {
+        for c in (0..=0x10_ffff).filter_map(char::from_u32) {
+            let (bytes, n) = utf8(c.into());
+            assert_eq!(&bytes[..n], c.encode_utf8(&mut [0; 4]).as_bytes(), "{c:?}");
         }
     }
 

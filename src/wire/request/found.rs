@@ -37,6 +37,7 @@ pub(super) fn message(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError
 }
 
 /// Which of `keys` the raw (still escaped) key `raw` is.
+#[inline(always)] // hot: every member of every line
 fn which(raw: &[u8], keys: &[&str]) -> Option<usize> {
     if escaped(raw) {
         keys.iter().position(|k| scan::key_eq(raw, k))

@@ -52,12 +52,10 @@ pub(super) fn parse(top: Top<'_>) -> Result<Message<'_>, ParseError> {
                 return Err(ParseError::v3(Some(id), ErrorCode::ProtocolError, "req without a method"));
             };
             if method == "hello" {
-                let mut hello = match params {
-                    Some(raw) if *raw != *b"null" => {
-                        parse_hello(raw).map_err(|e| ParseError::v3(Some(id), e.code, e.message))?
-                    }
-                    _ => Default::default(),
-                };
+                let mut hello = super::Hello::default();
+                if let Some(raw) = params.filter(|raw| **raw != *b"null") {
+                    parse_hello(raw, &mut hello).map_err(|e| ParseError::v3(Some(id), e.code, e.message))?;
+                }
                 hello.v3_id = Some(id);
                 return Ok(Message::Hello(hello));
             }

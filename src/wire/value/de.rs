@@ -68,6 +68,14 @@ pub fn from_slice<T: de::DeserializeOwned>(json: &mut [u8], non_finite: bool) ->
     Ok(value)
 }
 
+/// The text of `quoted`, exactly one JSON string (quotes included),
+/// unescaped in place.
+pub(crate) fn unquote(quoted: &mut [u8]) -> Result<&str, DeError> {
+    let [b'"', body @ .., b'"'] = quoted else { return Err(DeError("expected a string")) };
+    let n = scan::unescape_in_place(body).ok_or(DeError("invalid escape in a string"))?;
+    utf8::str(&body[..n]).ok_or(DeError("string is not valid UTF-8"))
+}
+
 /// The deserializer: what is left of the text.
 pub struct Deserializer<'de> {
     rest: &'de mut [u8],
@@ -90,7 +98,7 @@ impl<'de> Deserializer<'de> {
 
     /// The next non-whitespace byte, which stays unread.
     pub fn peek(&mut self) -> Option<u8> {
-        let n = self.rest.iter().take_while(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')).count();
+        let n = scan::skip_ws(self.rest, 0);
         self.split(n);
         self.rest.first().copied()
     }
@@ -174,11 +182,7 @@ impl<'de> Deserializer<'de> {
             return Err(DeError("expected a string"));
         }
         let end = scan::value_end(self.rest, 0);
-        let quoted = self.split(end);
-        let body = quoted.get_mut(1..end.saturating_sub(1)).ok_or(EXPECTED_VALUE)?;
-        let n = scan::unescape_in_place(body).ok_or(DeError("invalid escape in a string"))?;
-        let body: &'de [u8] = body;
-        utf8::str(&body[..n]).ok_or(DeError("string is not valid UTF-8"))
+        unquote(self.split(end))
     }
 
     /// The next value's number text.
@@ -187,7 +191,13 @@ impl<'de> Deserializer<'de> {
             Some(b'-' | b'0'..=b'9') => {}
             _ => return Err(DeError("expected a number")),
         }
+        // Validated text: the number's characters run to its end. An MCU
+        // asks the validator (no second number scanner in its flash); a
+        // host counts them inline (no call on a hot path).
+        #[cfg(target_pointer_width = "64")]
         let n = self.rest.iter().take_while(|b| matches!(b, b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')).count();
+        #[cfg(not(target_pointer_width = "64"))]
+        let n = scan::value_end(self.rest, 0);
         Ok(self.split(n))
     }
 
