@@ -509,25 +509,22 @@ struct Top<'a> {
 
 impl<'a> Top<'a> {
     /// The members from their raw values, in the order of [`TOP_KEYS`].
+    /// (Destructured: 44 B less code on an MCU than taking them one by one.)
     #[cfg_attr(target_pointer_width = "64", inline(always))] // not a copy of the slots, then of the members
     fn from_slots(slots: [Option<&'a mut [u8]>; TOP_KEYS.len()], kept: Kept) -> Self {
-        let mut pieces = slots.into_iter();
-        let mut next = || pieces.next().flatten();
+        let [id, method, params, hello, version, client, auth_token, v3 @ ..] = slots;
+        #[cfg(not(feature = "v3"))]
+        let [] = v3; // v1 only: no slots left
+        #[cfg(feature = "v3")]
+        let [t, topic, sub, payload, max_rate_hz, min_interval_ms] = v3;
         Top {
-            id: next(),
-            method: next(),
-            params: next(),
-            hello: next(),
-            hello_fields: HelloFields { version: next(), client: next(), auth_token: next() },
+            id,
+            method,
+            params,
+            hello,
+            hello_fields: HelloFields { version, client, auth_token },
             #[cfg(feature = "v3")]
-            v3: v3::Members {
-                t: next(),
-                topic: next(),
-                sub: next(),
-                payload: next(),
-                max_rate_hz: next(),
-                min_interval_ms: next(),
-            },
+            v3: v3::Members { t, topic, sub, payload, max_rate_hz, min_interval_ms },
             kept,
         }
     }
