@@ -52,8 +52,26 @@ pub(super) fn read(line: &[u8]) -> Option<Plain> {
 /// String text up to its closing quote, and what follows the quote: only
 /// printable ASCII other than `\` (anything else goes the general way).
 fn text(s: &[u8]) -> Option<(&[u8], &[u8])> {
-    let end = s.iter().position(|&b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\')?;
+    let end = stop(s)?;
     (s[end] == b'"').then(|| (&s[..end], &s[end + 1..]))
+}
+
+/// The first byte of `s` that is not printable ASCII or is `"` or `\`,
+/// a word at a time (names and ids are mostly longer than a word).
+fn stop(s: &[u8]) -> Option<usize> {
+    use crate::wire::swar::{below, eq, first, word, HIGH, WORD};
+    let mut chunks = s.chunks_exact(WORD);
+    for (n, chunk) in chunks.by_ref().enumerate() {
+        let w = word(chunk);
+        // Control bytes, bytes from 0x80 (high bit set), DEL, `"` and `\`.
+        let hits = below(w, 0x20) | (w & HIGH) | eq(w, 0x7f) | eq(w, b'"') | eq(w, b'\\');
+        if hits != 0 {
+            return Some(n * WORD + first(hits));
+        }
+    }
+    let tail = chunks.remainder();
+    let stops = |&b: &u8| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\';
+    tail.iter().position(stops).map(|n| s.len() - tail.len() + n)
 }
 
 /// Digits as JSON writes an unsigned integer (no leading zero) that fits a `u64`.
@@ -67,7 +85,7 @@ fn id(digits: &[u8]) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::super::{general, parse, Message, Request};
-    use super::read;
+    use super::{read, stop};
     use std::format;
     use std::string::{String, ToString};
     use std::vec::Vec;
@@ -169,5 +187,26 @@ mod tests {
             }
         }
         assert!(matches!(parse(&mut base.to_vec()), Ok(Some(Message::Request(_)))));
+    }
+
+    #[test]
+    fn the_word_search_stops_where_the_byte_rule_does() {
+        // Every byte value at every position of texts longer and shorter
+        // than a word, after printable filler; a second stop later never
+        // hides the first.
+        let rule = |s: &[u8]| s.iter().position(|&b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\');
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0..=255u8 {
+                    let mut s = std::vec![b'a'; len];
+                    s[at] = b;
+                    if at + 2 < len {
+                        s[at + 2] = b'"';
+                    }
+                    assert_eq!(stop(&s), rule(&s), "{s:?}");
+                }
+            }
+            assert_eq!(stop(&std::vec![b'~'; len]), None);
+        }
     }
 }
