@@ -12,6 +12,8 @@ mod device_stats;
 #[path = "../../common/records.rs"]
 #[allow(dead_code)]
 mod records;
+#[cfg(feature = "f64")]
+mod records_f64;
 
 use core::mem::size_of;
 use core::pin::pin;
@@ -26,11 +28,16 @@ use cortex_m_rt::exception;
 use device_stats::{DeviceStats, Ram};
 use embassy_executor::Spawner;
 use embassy_time::{Duration, Instant, Ticker};
-use records::{LogLevel, Setpoint, Temperature};
+use records::LogLevel;
+// The float records: f32 (the demo's), or f64 with the `f64` feature.
+#[cfg(not(feature = "f64"))]
+use records::{self as floats, Setpoint, Temperature};
+#[cfg(feature = "f64")]
+use records_f64::{self as floats, Setpoint, Temperature};
 
-static TEMPERATURE: SpmcRing<Temperature, 16> = records::temperature();
+static TEMPERATURE: SpmcRing<Temperature, 16> = floats::temperature();
 static LOG_LEVEL: SingleLatest<LogLevel> = records::log_level();
-static SETPOINT: Mailbox<Setpoint> = records::setpoint();
+static SETPOINT: Mailbox<Setpoint> = floats::setpoint();
 static DEVICE_STATS: SingleLatest<DeviceStats> = SingleLatest::new("device.stats", "DeviceStats").source();
 static RECORDS: [&dyn AnyRecord; 4] = [&TEMPERATURE, &LOG_LEVEL, &SETPOINT, &DEVICE_STATS];
 
@@ -76,7 +83,7 @@ async fn produce_temperature() {
     let mut tick = Ticker::every(Duration::from_millis(100));
     for sample in 0.. {
         tick.next().await;
-        TEMPERATURE.publish(Temperature { celsius: records::simulated_celsius(sample) });
+        TEMPERATURE.publish(Temperature { celsius: floats::simulated_celsius(sample) });
     }
 }
 
