@@ -11,7 +11,7 @@
 //! under 16 MiB) and its fifth byte is `{`; lines otherwise. So line noise
 //! on a serial port before a v1 hello is still answered line by line. A
 //! frame must fit the buffer with its header; a longer one is
-//! [`Line::FrameTooLong`]: it cannot be skipped without reading it, so the
+//! `Line::FrameTooLong`: it cannot be skipped without reading it, so the
 //! session ends.
 
 /// What [`LineReader::next_line`] found.
