@@ -366,7 +366,8 @@ pub(crate) fn find<'a, 'r: 'a>(
     let Some(name) = req.params.record_name() else {
         return Err(Stop::Answer(ErrorCode::InvalidParams, msg!("params.name is required")));
     };
-    registry.find(name).ok_or(Stop::Answer(ErrorCode::NotFound, msg!("record '", name, "' not found")))
+    // `ok_or_else`: the message is built (out of line) only when not found.
+    registry.find(name).ok_or_else(|| Stop::Answer(ErrorCode::NotFound, msg!("record '", name, "' not found")))
 }
 
 /// `record.list`, streamed record by record: no buffer holds the whole reply.
