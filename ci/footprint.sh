@@ -86,27 +86,27 @@ command -v arm-none-eabi-size >/dev/null || apt-get install -y binutils-arm-none
 command -v qemu-system-arm >/dev/null || apt-get install -y qemu-system-arm
 rustup target add thumbv7em-none-eabihf
 dir=examples/firmware-qemu
-# First with AimX v3 (the core's `v3` feature), then with the introspection
-# extensions, each for its size only; then the v1-only firmware (AimX v1's
-# methods, ping and server.stats) that the rest of this script measures and
-# gates.
-(cd $dir && cargo build --release --bin firmware --features v3)
+# CI shares one target dir (CARGO_TARGET_DIR); by hand the crate has its own.
 target=$(realpath -m "${CARGO_TARGET_DIR:-$dir/target}")
-read -r vt vd _ < <(arm-none-eabi-size $target/thumbv7em-none-eabihf/release/firmware | tail -1)
-# Then with record.drain, graph.* and record.schema (the core's `drain`,
-# `graph` and `schema` features), for their size only.
-(cd $dir && cargo build --release --bin firmware --features extensions)
-read -r xt xd _ < <(arm-none-eabi-size $target/thumbv7em-none-eabihf/release/firmware | tail -1)
-# And with the two float records as f64 (the crate's compact float path is
-# f32's; f64 goes through `core`'s formatter and parser).
-(cd $dir && cargo build --release --bin firmware --features f64)
-read -r dt dd _ < <(arm-none-eabi-size $target/thumbv7em-none-eabihf/release/firmware | tail -1)
+# The firmware's flash (.text + .data) built with the given features. (A
+# command substitution does not inherit `set -e`: a failed build returns.)
+flash_with() {
+  (cd $dir && cargo build --release --bin firmware --features "$1") >&2 || return 1
+  arm-none-eabi-size $target/thumbv7em-none-eabihf/release/firmware | tail -1 | awk '{ print $1 + $2 }'
+}
+# Each for its size only: AimX v3 (the core's `v3` feature); record.drain,
+# graph.* and record.schema (the core's `drain`, `graph` and `schema`
+# features); the two float records as f64 (the crate's compact float path
+# is f32's; f64 goes through `core`'s formatter and parser). Then the
+# v1-only firmware (AimX v1's methods, ping and server.stats) that the rest
+# of this script measures and gates.
+with_v3=$(flash_with v3)
+with_extensions=$(flash_with extensions)
+with_f64=$(flash_with f64)
 if ! (cd $dir && cargo build --release --bins); then
   echo "FAIL: the firmware does not link in 64 KiB RAM / 256 KiB flash (memory.x)" >&2
   exit 1
 fi
-# CI shares one target dir (CARGO_TARGET_DIR); by hand the crate has its own.
-target=$(realpath -m "${CARGO_TARGET_DIR:-$dir/target}")
 out=$target/thumbv7em-none-eabihf/release
 read -r ft fd fb _ < <(arm-none-eabi-size $out/firmware | tail -1)
 read -r bt bd bb _ < <(arm-none-eabi-size $out/baseline | tail -1)
@@ -181,9 +181,9 @@ echo "| what AimX costs | measured | limit in CI | issue 10 target |"
 echo "|---|---:|---:|---:|"
 echo "| flash over baseline (.text + .data) | $flash B | $FLASH_LIMIT B | 40960 B |"
 echo "| RAM over baseline (.data + .bss + stack high-water) | $ram B | $RAM_LIMIT B | 8192 B |"
-echo "| flash AimX v3 adds (feature \`v3\`: v3 frames, length-prefixed framing, wildcards) | $(((vt + vd) - (ft + fd))) B | | |"
-echo "| flash the extensions add (features \`drain\`, \`graph\`, \`schema\`: record.drain, graph.*, record.schema) | $(((xt + xd) - (ft + fd))) B | | |"
-echo "| flash f64 records add (the demo's two float records as f64 instead of f32: feature \`f64\` of the firmware) | $(((dt + dd) - (ft + fd))) B | | |"
+echo "| flash AimX v3 adds (feature \`v3\`: v3 frames, length-prefixed framing, wildcards) | $((with_v3 - (ft + fd))) B | | |"
+echo "| flash the extensions add (features \`drain\`, \`graph\`, \`schema\`: record.drain, graph.*, record.schema) | $((with_extensions - (ft + fd))) B | | |"
+echo "| flash f64 records add (the demo's two float records as f64 instead of f32: feature \`f64\` of the firmware) | $((with_f64 - (ft + fd))) B | | |"
 echo "| per extra subscription (cursor + waiter) | $sub B | | 48 B |"
 echo "| one session (\`Session<…, 4, 256, 512>\`) | $(num session) B | | |"
 echo "| \`serve_many\` future, both sessions | $(num serve_many) B | | |"
