@@ -32,20 +32,9 @@ fi
 floor="$target/release/aimx-floor"
 lg="$target/release/aimx-loadgen"
 tmp="$(mktemp -d /tmp/aimx-memory.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
-trap cleanup EXIT
-
-start() {
-    local sock="$1"; shift
-    rm -f "$sock"
-    "$@" > "$sock.log" 2>&1 &
-    started=$!
-    pids+=("$started")
-    for _ in $(seq 100); do [ -S "$sock" ] && return; sleep 0.05; done
-    echo "memory: $1 did not start" >&2; cat "$sock.log" >&2; exit 1
-}
-stop() { kill "$@" 2>/dev/null || true; wait "$@" 2>/dev/null || true; }
+who=memory
+. tools/perf/servers.sh
+trap 'kill_started; rm -rf "$tmp"' EXIT
 # A figure of one server's row in a results file; a run with failed
 # sessions or subscriptions measured something else, and stops the script.
 field() {

@@ -35,21 +35,9 @@ raw=docs/perf-results
 mkdir -p "$raw"
 rm -f "$raw"/run-*.jsonl "$raw"/bench.jsonl
 tmp="$(mktemp -d /tmp/aimx-perf.XXXXXX)"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
-trap cleanup EXIT
-
-# Starts a server on socket $1 (the rest is its command line); sets $started.
-start() {
-    local sock="$1"; shift
-    rm -f "$sock"
-    "$@" > "$sock.log" 2>&1 &
-    started=$!
-    pids+=("$started")
-    for _ in $(seq 100); do [ -S "$sock" ] && return; sleep 0.05; done
-    echo "perf: $1 did not start" >&2; cat "$sock.log" >&2; exit 1
-}
-stop() { kill "$@" 2>/dev/null || true; wait "$@" 2>/dev/null || true; }
+who=perf
+. tools/perf/servers.sh
+trap kill_started EXIT
 
 machine() {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
