@@ -85,6 +85,14 @@ pub trait AnyRecord: Sync {
     fn capacity(&self) -> usize;
     /// A snapshot of its live state.
     fn info(&self) -> Info;
+    /// `info().head`, the newest value's sequence number. On 64-bit hosts
+    /// the record keeps it in an atomic too, read here without the lock
+    /// (issue 11: subscribers check it several times per event, and the
+    /// lock's cache line moved between the cores that publish and send).
+    #[cfg(target_pointer_width = "64")]
+    fn head(&self) -> u64 {
+        self.info().head
+    }
     /// Writes the newest value as JSON; `Ok(false)` when there is none.
     ///
     /// The value [`AnyRecord::write_next`] picks from a window of one,
@@ -121,6 +129,16 @@ pub trait AnyRecord: Sync {
 }
 
 impl dyn AnyRecord + '_ {
+    /// The newest value's sequence number (0: none yet): without the
+    /// record's lock on 64-bit hosts, from [`AnyRecord::info`] elsewhere
+    /// (MCUs keep one way to read it, and no atomic they may lack).
+    pub(crate) fn newest_seq(&self) -> u64 {
+        #[cfg(target_pointer_width = "64")]
+        return self.head();
+        #[cfg(not(target_pointer_width = "64"))]
+        return self.info().head;
+    }
+
     /// Writes the newest value as JSON; `Ok(false)` when there is none
     /// ([`AnyRecord::write_latest`] on a trait object).
     pub fn write_newest(&self, out: &mut JsonOut) -> Result<bool, Full> {

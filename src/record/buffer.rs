@@ -2,6 +2,8 @@
 //! their sequence numbers and timestamps, under a short blocking lock.
 
 use core::marker::PhantomData;
+#[cfg(target_pointer_width = "64")]
+use core::sync::atomic::{AtomicU64, Ordering};
 
 use maitake_sync::blocking::Mutex;
 use maitake_sync::WaitQueue;
@@ -125,6 +127,10 @@ pub struct Record<T, K, const N: usize> {
     /// `record.set` may store NaN (`null`) and infinities (out of range).
     non_finite: bool,
     pub(super) state: Mutex<State<T, N>>,
+    /// `state.head`, stored under the lock at each publish, for readers
+    /// that need only it ([`AnyRecord::head`]; 64-bit hosts).
+    #[cfg(target_pointer_width = "64")]
+    head: AtomicU64,
     pub(super) changed: WaitQueue,
     kind: PhantomData<fn() -> K>,
 }
@@ -150,6 +156,8 @@ impl<T, K, const N: usize> Record<T, K, N> {
                 consumers: 0,
                 json: Texts::EMPTY,
             }),
+            #[cfg(target_pointer_width = "64")]
+            head: AtomicU64::new(0),
             changed: WaitQueue::new(),
             kind: PhantomData,
         }
@@ -173,6 +181,10 @@ impl<T, K, const N: usize> Record<T, K, N> {
                 json: Texts::EMPTY,
             }),
         ));
+        #[cfg(target_pointer_width = "64")]
+        {
+            record.head = AtomicU64::new(1);
+        }
         record
     }
 
@@ -253,6 +265,11 @@ impl<T, K, const N: usize> Record<T, K, N> {
     pub fn publish_at(&self, value: T, timestamp: Timestamp) {
         let old = self.state.with_lock(|s| {
             s.head += 1;
+            // Under the lock, so the atomic never runs behind a value
+            // that `write_next` could already read; before `wake_all`, so
+            // a woken reader sees it.
+            #[cfg(target_pointer_width = "64")]
+            self.head.store(s.head, Ordering::Release);
             let i = ((s.head - 1) % N as u64) as usize;
             s.stamps[i] = timestamp;
             s.slots[i].replace(value)
@@ -352,6 +369,11 @@ where
 
     fn info(&self) -> Info {
         self.state.with_lock(|s| Info { head: s.head, last_update: s.newest().map(|(_, t)| t), consumers: s.consumers })
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    fn head(&self) -> u64 {
+        self.head.load(Ordering::Acquire)
     }
 
     fn write_next(

@@ -339,7 +339,9 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         // use `now` for them alone.
         let paced = self.subs.paced();
         let now = if paced { clock.monotonic() } else { Timestamp::ZERO };
-        let soonest = self.subs.soonest(server.registry(), ms(now));
+        // Unpaced subscriptions are either ready (0) or not: the timer
+        // has nothing to wait for, and `Ready` looks at them itself.
+        let soonest = if paced { self.subs.soonest(server.registry(), ms(now)) } else { None };
         let events = async {
             self.subs.ready(server.registry(), ms(now), soonest.unwrap_or(u32::MAX)).await;
             Wake::Events

@@ -230,7 +230,7 @@ impl<const S: usize> Subs<S> {
         self.slots
             .iter()
             .flatten()
-            .filter(|sub| registry.get(sub.record.into()).is_some_and(|record| sub.has_news(record.info().head)))
+            .filter(|sub| registry.get(sub.record.into()).is_some_and(|record| sub.has_news(record.newest_seq())))
             .map(|sub| sub.pace().map_or(0, |pace| pace.wait(now)))
             .min()
     }
@@ -365,7 +365,11 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
     fn deliver_one(&mut self, i: usize, looked: u32) -> Delivered {
         let Some(sub) = self.subs.slots[i] else { return Delivered::Nothing };
         let Some(record) = self.server.registry.get(sub.record.into()) else { return Delivered::Nothing };
-        let head = record.info().head;
+        let head = record.newest_seq();
+        // Nothing new: no clock read, no ring read (which takes the lock).
+        if !sub.has_news(head) {
+            return Delivered::Nothing;
+        }
         let cursor = sub.cursor(head);
         let wire = self.wire();
         let name = record.meta().name;
@@ -375,7 +379,7 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
         // interval is over; the others the oldest value in their window.
         let after = match pace {
             None => cursor.delivered,
-            Some(pace) if head == cursor.delivered || pace.wait(now) > 0 => return Delivered::Nothing,
+            Some(pace) if pace.wait(now) > 0 => return Delivered::Nothing,
             Some(_) => head - 1,
         };
         // The values passed over before the one chosen: (dropped, coalesced).
@@ -413,8 +417,11 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
         let count = self.server.count();
         if wrote.is_ok() {
             count.events_sent.add(1);
-            count.events_dropped.add(dropped);
-            count.events_coalesced.add(coalesced);
+            // Shared by every session: no atomic add of nothing.
+            if dropped | coalesced != 0 {
+                count.events_dropped.add(dropped);
+                count.events_coalesced.add(coalesced);
+            }
             return Delivered::One;
         }
         // The value cannot fit the reply buffer. Say so now, in its place:
@@ -471,7 +478,7 @@ impl<const S: usize> Subs<S> {
             }
             let others = (self.slots.iter().enumerate())
                 .filter_map(|(j, s)| s.filter(|s| j != i && s.id == sub.id))
-                .filter_map(|s| registry.get(s.record.into()).map(|r| s.cursor(r.info().head)))
+                .filter_map(|s| registry.get(s.record.into()).map(|r| s.cursor(r.newest_seq())))
                 .map(|c| c.delivered - c.base)
                 .sum();
             return (id - 1, others, reply::Update::Tagged(name));
