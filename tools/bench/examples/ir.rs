@@ -1,0 +1,53 @@
+//! Runs one session operation N times, for exact instruction counts under
+//! `valgrind --tool=callgrind` (the least noisy A/B on a loaded machine):
+//! `ir get|event|event8 N`. Subtract a run of N from one of 2N for the
+//! cost of N operations without the setup.
+
+#[path = "../benches/mem_session.rs"]
+#[allow(dead_code)] // `output` is for the benches
+mod mem_session;
+
+use aimx::record::AnyRecord;
+use aimx::SpmcRing;
+use mem_session::MemSession;
+use serde::Serialize;
+
+#[derive(Clone, Copy, Serialize)]
+struct Temperature {
+    celsius: f32,
+}
+
+const GET: &[u8] = b"{\"id\":17,\"method\":\"record.get\",\"params\":{\"name\":\"sensor.temperature\"}}\n";
+const SUBSCRIBE: &[u8] = b"{\"id\":19,\"method\":\"record.subscribe\",\"params\":{\"name\":\"sensor.temperature\"}}\n";
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let what = args.next().unwrap_or_default();
+    let n: u32 = args.next().and_then(|n| n.parse().ok()).unwrap_or(10_000);
+    let ring: &'static SpmcRing<Temperature, 16> =
+        Box::leak(Box::new(SpmcRing::new("sensor.temperature", "Temperature").source()));
+    ring.publish(Temperature { celsius: 21.5 });
+    let records: &'static [&'static dyn AnyRecord] = Box::leak(Box::new([ring as &dyn AnyRecord]));
+    let subscribers = match what.as_str() {
+        "get" => 0,
+        "event" => 1,
+        "event8" => 8,
+        _ => panic!("usage: ir get|event|event8 N"),
+    };
+    let mut sessions: Vec<MemSession> = (0..subscribers.max(1)).map(|_| MemSession::new(records)).collect();
+    for s in sessions.iter_mut().take(subscribers) {
+        assert!(s.exchange(SUBSCRIBE) > 0);
+    }
+    let mut bytes = 0;
+    for i in 0..n {
+        if subscribers == 0 {
+            bytes += sessions[0].exchange(GET);
+        } else {
+            ring.publish(Temperature { celsius: 20.0 + (i % 100) as f32 / 10.0 });
+            for s in &mut sessions {
+                bytes += s.exchange(b"");
+            }
+        }
+    }
+    println!("{what} x{n}: {bytes} bytes");
+}
