@@ -452,22 +452,25 @@ fn value<'a, const OUT: usize>(
     record: &'a dyn AnyRecord,
     set: bool,
 ) -> Result<(), Halt<'a>> {
-    let wrap: (&[u8], &[u8]) = if set { (b"{\"status\":\"success\",\"value\":", b"}") } else { (b"", b"") };
     let mut had_value = true;
     let mut refused = None;
     let fits = s.try_piece(&mut |o| {
         reply::result_start(o, wire, id)?;
-        o.raw(wrap.0)?;
+        if set {
+            o.raw(b"{\"status\":\"success\",\"value\":")?;
+        }
         let at = o.len();
         had_value = record.write_newest(o).inspect_err(|_| refused = o.refused())?;
         // v3 clients cannot read `"ok":null`: a null value is no value.
-        if wire.is_v3() && wrap.0.is_empty() && o.as_bytes()[at..] == *b"null" {
+        if wire.is_v3() && !set && o.as_bytes()[at..] == *b"null" {
             had_value = false;
         }
         if !had_value {
             return Err(Full);
         }
-        o.raw(wrap.1)?;
+        if set {
+            o.raw(b"}")?;
+        }
         reply::result_end(o)
     });
     let name = record.meta().name;

@@ -60,7 +60,10 @@ impl<'a> JsonOut<'a> {
         &self.buf[..self.len]
     }
 
-    /// Raw bytes, copied as they are.
+    /// Raw bytes, copied as they are. Inlined on 64-bit hosts: most
+    /// callers pass a short constant, which then copies without a call to
+    /// `memcpy` (an MCU keeps one copy: flash).
+    #[cfg_attr(target_pointer_width = "64", inline)]
     pub fn raw(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let end = self.len.checked_add(bytes.len()).ok_or(Full)?;
         let dst = self.buf.get_mut(self.len..end).ok_or(Full)?;
@@ -119,6 +122,29 @@ impl<'a> JsonOut<'a> {
 
     /// An unsigned integer.
     pub fn u64(&mut self, n: u64) -> Result<(), Full> {
+        // 64-bit hosts write the digits in place (no copy of a scratch
+        // buffer through `memcpy`); an MCU shares `digits`' one loop.
+        #[cfg(target_pointer_width = "64")]
+        {
+            let len = n.checked_ilog10().map_or(1, |log| log as usize + 1);
+            let end = self.len + len;
+            let dst = self.buf.get_mut(self.len..end).ok_or(Full)?;
+            // Two digits at a time from the back, as `digits` does; an odd
+            // count leaves the first digit (or zero's `0`) alone.
+            let (mut n, mut i) = (n, len);
+            while n >= 10 {
+                let pair = (n % 100) as usize * 2;
+                n /= 100;
+                i -= 2;
+                dst[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+            }
+            if i > 0 {
+                dst[0] = b'0' + n as u8;
+            }
+            self.len = end;
+            Ok(())
+        }
+        #[cfg(not(target_pointer_width = "64"))]
         self.raw(digits(n, &mut [0; 20]))
     }
 
@@ -167,14 +193,17 @@ impl<'a> JsonOut<'a> {
     }
 }
 
+/// Each two-digit number's digits, for the 64-bit digit writers.
+#[cfg(target_pointer_width = "64")]
+const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859606162636465666768697071727374757677787980\
+    81828384858687888990919293949596979899";
+
 /// The decimal digits of `n`, written at the end of `text`, two at a time
 /// from a table on 64-bit hosts (issue 11: an event's sequence and
 /// timestamp are ~25 digits, written per event per subscriber).
 #[cfg(target_pointer_width = "64")]
 pub(crate) fn digits(mut n: u64, text: &mut [u8; 20]) -> &mut [u8] {
-    const PAIRS: &[u8; 200] = b"00010203040506070809101112131415161718192021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859606162636465666768697071727374757677787980\
-        81828384858687888990919293949596979899";
     let mut i = text.len();
     while n >= 10 {
         let pair = (n % 100) as usize * 2;
@@ -284,6 +313,27 @@ mod tests {
             let mut text = [0; 20];
             let want = std::format!("{n}");
             assert_eq!(digits(n, &mut text), want.as_bytes(), "{n}");
+        }
+    }
+
+    #[test]
+    fn integers_at_every_digit_count() {
+        // Each length's smallest and largest number, written whole, and
+        // refused whole (nothing written) where it is one byte too long.
+        let mut ns = std::vec![0, 9, u64::MAX];
+        ns.extend((1..20).flat_map(|k| [10u64.pow(k), 10u64.pow(k) - 1, 10u64.pow(k) + 7]));
+        for n in ns {
+            let text = std::format!("{n}");
+            assert_eq!(written(|o| o.u64(n)).unwrap(), text.as_str());
+            let mut buf = std::vec![0u8; text.len() + 1];
+            let mut out = JsonOut::new(&mut buf);
+            out.raw(b"[").unwrap();
+            out.u64(n).unwrap();
+            assert_eq!(out.as_bytes(), std::format!("[{n}").as_bytes());
+            let mut out = JsonOut::new(&mut buf[1..]);
+            out.raw(b"[").unwrap();
+            assert_eq!(out.u64(n), Err(Full));
+            assert_eq!(out.as_bytes(), b"[");
         }
     }
 

@@ -148,32 +148,33 @@ pub enum Method {
     Query,
 }
 
+/// The methods by name. A table, not a `match` on byte strings: that
+/// compiles to a comparison per byte (~900 B of flash on a Cortex-M).
+const METHODS: &[(&str, Method)] = &[
+    ("record.get", Method::Get),
+    ("record.set", Method::Set),
+    ("record.subscribe", Method::Subscribe),
+    ("record.list", Method::List),
+    ("record.unsubscribe", Method::Unsubscribe),
+    ("ping", Method::Ping),
+    ("server.stats", Method::Stats),
+    #[cfg(feature = "drain")]
+    ("record.drain", Method::Drain),
+    #[cfg(feature = "schema")]
+    ("record.schema", Method::Schema),
+    #[cfg(feature = "graph")]
+    ("graph.nodes", Method::GraphNodes),
+    #[cfg(feature = "graph")]
+    ("graph.edges", Method::GraphEdges),
+    #[cfg(feature = "graph")]
+    ("graph.topo_order", Method::GraphTopoOrder),
+    #[cfg(feature = "v3")]
+    ("record.query", Method::Query),
+];
+
 impl Method {
     fn from_name(name: &[u8]) -> Option<Self> {
-        // A table, not a `match` on byte strings: that compiles to a
-        // comparison per byte (~900 B of flash on a Cortex-M).
-        const NAMES: &[(&str, Method)] = &[
-            ("record.get", Method::Get),
-            ("record.set", Method::Set),
-            ("record.subscribe", Method::Subscribe),
-            ("record.list", Method::List),
-            ("record.unsubscribe", Method::Unsubscribe),
-            ("ping", Method::Ping),
-            ("server.stats", Method::Stats),
-            #[cfg(feature = "drain")]
-            ("record.drain", Method::Drain),
-            #[cfg(feature = "schema")]
-            ("record.schema", Method::Schema),
-            #[cfg(feature = "graph")]
-            ("graph.nodes", Method::GraphNodes),
-            #[cfg(feature = "graph")]
-            ("graph.edges", Method::GraphEdges),
-            #[cfg(feature = "graph")]
-            ("graph.topo_order", Method::GraphTopoOrder),
-            #[cfg(feature = "v3")]
-            ("record.query", Method::Query),
-        ];
-        NAMES.iter().find(|(n, _)| n.as_bytes() == name).map(|&(_, m)| m)
+        METHODS.iter().find(|(n, _)| n.as_bytes() == name).map(|&(_, m)| m)
     }
 }
 
@@ -239,6 +240,9 @@ pub enum Message<'a> {
 /// Parses one line (without its newline). `Ok(None)` for a blank line.
 ///
 /// The line is rewritten in place as its strings are unescaped.
+// Inlined on 64-bit hosts: the session then builds the (large) answer
+// where it keeps it, not in a temporary it copies.
+#[cfg_attr(target_pointer_width = "64", inline)]
 pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
     // The shape clients write, on hosts where a second path is cheap.
     #[cfg(target_pointer_width = "64")]
@@ -253,8 +257,7 @@ pub fn parse(line: &mut [u8]) -> Result<Option<Message<'_>>, ParseError> {
 fn plain_request(line: &[u8], p: plain::Plain) -> Request<'_> {
     let mut params = Params::default();
     if let Some((k, span)) = p.param {
-        // Printable ASCII (checked by `plain::read`): always UTF-8.
-        let text = core::str::from_utf8(&line[span]).ok();
+        let text = Some(plain::param(line, span));
         match k {
             0 => params.name = text,
             1 => params.record = text,
