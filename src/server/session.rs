@@ -443,7 +443,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             }
             Line::Complete(bytes) => bytes,
         };
-        let parsed = parsed.insert(request::parse(bytes));
+        let parsed = request::parse_into(bytes, parsed);
         #[cfg(feature = "v3")]
         if let Some(reply) = self.generation(parsed) {
             return Ok(reply);
