@@ -5,6 +5,7 @@ use core::pin::{pin, Pin};
 
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::{or, pending, poll_once};
+use maitake_sync::WaitQueue;
 
 use super::admit::Ticket;
 use super::dispatch::{self, Reply, Stop};
@@ -123,6 +124,35 @@ enum Wake {
     Shutdown,
 }
 
+/// Completes when the server closes. Made once per session, not once per
+/// wait, and polled on every wake of the session.
+#[cfg(not(target_pointer_width = "64"))]
+async fn shutdown(closing: &WaitQueue) -> Wake {
+    let _ = closing.wait().await;
+    Wake::Shutdown
+}
+
+/// Completes when the server closes. Made once per session, not once per
+/// wait. Polling a waiting `Wait` takes its queue's lock (to store the
+/// waker), and this queue is every session's: on a host, where sessions
+/// run on several threads, each wake of each session moved that lock
+/// between the cores (issue 11). So the wait is polled again only when the
+/// server is closing or the waker is not the one it holds.
+#[cfg(target_pointer_width = "64")]
+async fn shutdown(closing: &WaitQueue) -> Wake {
+    let mut wait = pin!(closing.wait());
+    let mut held: Option<core::task::Waker> = None;
+    core::future::poll_fn(|cx| {
+        if !closing.is_closed() && held.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+            return core::task::Poll::Pending;
+        }
+        let polled = wait.as_mut().poll(cx).map(|_| Wake::Shutdown);
+        held = Some(cx.waker().clone());
+        polled
+    })
+    .await
+}
+
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
     /// A session that took its place with `ticket` ([`Server::admit`]) and
     /// must say hello by `hello_by`.
@@ -157,10 +187,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
         let server = self.core.server;
         // Registered with the server once for the whole session, not once
         // per wait: nothing ever wakes this queue, it only completes once closed.
-        let mut shutdown = pin!(async {
-            let _ = server.closing.wait().await;
-            Wake::Shutdown
-        });
+        let mut shutdown = pin!(shutdown(&server.closing));
         // The last read filled the line buffer: more input is probably waiting.
         let mut more = false;
         // The peer closed its side after sending: the replies to what it
@@ -228,10 +255,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
     pub(crate) async fn run_split<R: Read, W: Write>(&mut self, reader: &mut R, writer: W) -> SessionEnd {
         let server = self.core.server;
         let mut io = WriteHalf(writer);
-        let mut shutdown = pin!(async {
-            let _ = server.closing.wait().await;
-            Wake::Shutdown
-        });
+        let mut shutdown = pin!(shutdown(&server.closing));
         loop {
             if let Err(end) = self.step(&mut io).await {
                 return end;
@@ -384,7 +408,9 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     /// Up to [`EVENT_ROUNDS`] rounds of one event per subscription, once
     /// greeted; the events stay buffered.
     async fn deliver_events<T: Transport>(&mut self, io: &mut T) -> Result<(), SessionEnd> {
-        if self.greeted {
+        // No subscription (as on every request of a session without one):
+        // no delivery round to go through. (Hosts only, as above.)
+        if self.greeted && !(cfg!(target_pointer_width = "64") && self.subs.is_empty()) {
             // Written without waiting; a flush only when the buffer fills
             // (or the peer is slow), then on from where delivery stopped.
             let mut at = Rounds::new();

@@ -263,31 +263,61 @@ impl<const S: usize> Future for Ready<'_, '_, S> {
         // replaced in place through `Pin::set` or dropped with `self`; nothing
         // is moved out of it, and `Ready` has no `Unpin` impl of its own.
         let this = unsafe { self.get_unchecked_mut() };
+        // No subscription (a session that only sends requests): nothing to
+        // look at on each of its wakes. Hosts only: MCUs keep less code.
+        if cfg!(target_pointer_width = "64") && this.subs.is_empty() {
+            return Poll::Pending;
+        }
+        // Woken by a publish, with a value now due: done, without waiting
+        // on the queues again (a wait armed now would be unlinked again at
+        // once when this future is dropped, each a lock on the queue that
+        // every subscriber of the record shares).
+        let mut woken = false;
+        for wait in this.waits.iter_mut() {
+            // SAFETY: see above; `wait` points into the pinned array.
+            let mut wait = unsafe { Pin::new_unchecked(wait) };
+            if wait.as_mut().as_pin_mut().is_some_and(|w| w.poll(cx).is_ready()) {
+                wait.set(None);
+                woken = true;
+            }
+        }
+        if woken && this.due() {
+            return Poll::Ready(());
+        }
         for (sub, wait) in this.subs.slots.iter().zip(this.waits.iter_mut()) {
             let Some(sub) = sub else { continue };
             let Some(record) = this.registry.get(sub.record.into()) else { continue };
             // SAFETY: see above; `wait` points into the pinned array.
             let mut wait = unsafe { Pin::new_unchecked(wait) };
-            loop {
-                if wait.is_none() {
-                    wait.set(Some(record.wait_queue().wait()));
-                }
-                let Some(w) = wait.as_mut().as_pin_mut() else { break };
-                match w.poll(cx) {
-                    // Woken: arm a fresh wait so the next publish is caught too.
-                    Poll::Ready(_) => wait.set(None),
-                    Poll::Pending => break,
+            // A wait still armed was polled above, with this waker.
+            while wait.is_none() {
+                wait.set(Some(record.wait_queue().wait()));
+                if let Some(w) = wait.as_mut().as_pin_mut() {
+                    // Woken at once: arm a fresh wait so the next publish
+                    // is caught too.
+                    if w.poll(cx).is_ready() {
+                        wait.set(None);
+                    }
                 }
             }
         }
-        // The time the wait began is enough: a value that was held then is
-        // the timer's, and one that arrived since is compared by when its
-        // interval ends, which does not move.
-        if this.subs.soonest(this.registry, this.now).is_some_and(|w| w == 0 || w < this.horizon) {
+        // Checked after every queue is waited on, so a publish between the
+        // check and the next poll still wakes the session.
+        if this.due() {
             Poll::Ready(())
         } else {
             Poll::Pending
         }
+    }
+}
+
+impl<const S: usize> Ready<'_, '_, S> {
+    /// Whether a subscription may send now, or sooner than the session's
+    /// timer. The time the wait began is enough: a value that was held then
+    /// is the timer's, and one that arrived since is compared by when its
+    /// interval ends, which does not move.
+    fn due(&self) -> bool {
+        self.subs.soonest(self.registry, self.now).is_some_and(|w| w == 0 || w < self.horizon)
     }
 }
 
