@@ -79,6 +79,7 @@ impl Json {
     }
 
     /// The JSON text.
+    #[inline]
     pub(super) fn as_bytes(&self) -> &[u8] {
         #[cfg(target_pointer_width = "64")]
         return &self.bytes[..usize::from(self.len)];

@@ -473,13 +473,14 @@ fn value<'a, const OUT: usize>(
         }
         reply::result_end(o)
     });
-    let name = record.meta().name;
+    // Looked up only for an error (a call through the record's vtable).
+    let name = || record.meta().name;
     if !had_value {
-        Err(Halt::Answer(ErrorCode::NoValue, msg!("record '", name, "' has no value yet")))
+        Err(Halt::Answer(ErrorCode::NoValue, msg!("record '", name(), "' has no value yet")))
     } else if let Some(why) = refused {
-        Err(Halt::Answer(ErrorCode::InternalError, msg!("the value of '", name, "' has no JSON form: ", why)))
+        Err(Halt::Answer(ErrorCode::InternalError, msg!("the value of '", name(), "' has no JSON form: ", why)))
     } else if !fits? {
-        let msg = msg!("the value of '", name, "' does not fit the reply buffer (", OUT, " bytes)");
+        let msg = msg!("the value of '", name(), "' does not fit the reply buffer (", OUT, " bytes)");
         Err(Halt::Answer(ErrorCode::InternalError, msg))
     } else {
         Ok(())

@@ -142,6 +142,7 @@ pub fn result_start(out: &mut JsonOut, wire: Wire, id: u64) -> Result<(), Full> 
 }
 
 /// The end of a successful reply.
+#[cfg_attr(target_pointer_width = "64", inline)]
 pub fn result_end(out: &mut JsonOut) -> Result<(), Full> {
     out.raw(b"}\n")
 }

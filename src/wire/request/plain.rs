@@ -50,6 +50,7 @@ pub(super) fn read(line: &[u8]) -> Option<Plain> {
 }
 
 /// The text of a plain line's param (`span` as [`read`] gave it).
+#[inline]
 pub(super) fn param(line: &[u8], span: Range<usize>) -> &str {
     let text = &line[span];
     debug_assert!(text.iter().all(|b| (b' '..=b'~').contains(b)));
@@ -200,6 +201,24 @@ mod tests {
             }
         }
         assert!(matches!(parse(&mut base.to_vec()), Ok(Some(Message::Request(_)))));
+    }
+
+    #[test]
+    fn ids_read_as_u64_parses_them_up_to_and_past_its_limit() {
+        let mut texts: Vec<String> = (0..=21).map(|n| "9".repeat(n)).collect();
+        texts.extend((0..=20).map(|k| format!("1{}", "0".repeat(k))));
+        texts.extend(
+            ["18446744073709551615", "18446744073709551616", "18446744073709551625", "0", "01", "00"].map(String::from),
+        );
+        for text in texts {
+            let want = text.parse::<u64>().ok().filter(|_| text == "0" || !text.starts_with('0'));
+            let line = format!("{text},");
+            assert_eq!(
+                super::id(line.as_bytes()).map(|(id, rest)| (id, rest.to_vec())),
+                want.map(|id| (id, b",".to_vec())),
+                "{text}"
+            );
+        }
     }
 
     #[test]
