@@ -186,7 +186,7 @@ pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OU
     server: &Server<'_, C, SUBS, LINE, OUT>,
     wire: Wire,
     reply: &Reply<'a>,
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
 ) -> Result<(), Halt<'a>> {
     match *reply {
         Reply::Nothing => Ok(()),
@@ -244,7 +244,7 @@ pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OU
 
 /// An error reply (or a refusal, `id` `None` in v1).
 fn error<'a, const OUT: usize>(
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
     wire: Wire,
     id: Option<u64>,
     code: ErrorCode,
@@ -261,7 +261,7 @@ fn error<'a, const OUT: usize>(
 /// The welcome; a v3 one (`id` of the hello) is the hello's reply.
 fn welcome<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &Server<'_, C, SUBS, LINE, OUT>,
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
     id: ReplyTo,
     authenticated: bool,
 ) -> Result<(), Halt<'a>> {
@@ -303,7 +303,7 @@ fn welcome<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>
 
 fn stats<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &Server<'_, C, SUBS, LINE, OUT>,
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
     wire: Wire,
     id: u64,
 ) -> Result<(), Halt<'a>> {
@@ -373,7 +373,7 @@ pub(crate) fn find<'a, 'r: 'a>(
 /// `record.list`, streamed record by record: no buffer holds the whole reply.
 fn list<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &Server<'_, C, SUBS, LINE, OUT>,
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
     wire: Wire,
     id: u64,
 ) -> Result<(), Halt<'a>> {
@@ -446,7 +446,7 @@ pub(crate) fn write_origin(o: &mut JsonOut, origin: Origin) -> Result<(), Full> 
 /// as one piece, or the error when the record has no value or the value
 /// is too large.
 fn value<'a, const OUT: usize>(
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
     wire: Wire,
     id: u64,
     record: &'a dyn AnyRecord,
@@ -560,7 +560,7 @@ fn subscribe<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const O
 /// record publishes none.
 #[cfg(feature = "schema")]
 fn schema<'a, const OUT: usize>(
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
     wire: Wire,
     id: u64,
     record: &'a dyn AnyRecord,

@@ -133,7 +133,7 @@ pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OU
     let (id, record) = (plan.id, plan.record);
     // What does not fit beside what the buffer holds waits for a flush;
     // what does not fit an empty buffer is `Ok(false)`.
-    let put = |out: &mut Out<OUT>, f: &mut Piece<'_>| match out.piece(f) {
+    let put = |out: &mut Out<'_, OUT>, f: &mut Piece<'_>| match out.piece(f) {
         Ok(()) => Ok(true),
         Err(_) if out.is_empty() => Ok(false),
         Err(_) => Err(Halt::Flush(0)),

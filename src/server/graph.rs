@@ -23,7 +23,7 @@ pub(crate) enum Graph {
 /// Writes the reply to `which` (see `dispatch::write`).
 pub(crate) fn write<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &Server<'_, C, SUBS, LINE, OUT>,
-    s: &mut Sink<'_, OUT>,
+    s: &mut Sink<'_, '_, OUT>,
     wire: Wire,
     id: u64,
     which: Graph,

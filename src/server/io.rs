@@ -7,6 +7,8 @@ use core::marker::PhantomData;
 use embedded_io_async::{Error as _, ErrorKind, Read, Write};
 use futures_lite::future::or;
 
+#[cfg(target_pointer_width = "64")]
+use super::pool::ReplyPool;
 use super::{Accept, SessionEnd};
 use crate::runtime::Clock;
 use crate::time::Timestamp;
@@ -86,8 +88,8 @@ impl<W: Write> Transport for WriteHalf<W> {
 }
 
 /// The reply buffer: pieces of JSON accumulate here and go out together.
-pub(crate) struct Out<const N: usize> {
-    buf: [u8; N],
+pub(crate) struct Out<'s, const N: usize> {
+    buf: Store<'s, N>,
     len: usize,
     /// Length-prefixed output (v3 over TCP), and where the frame being
     /// written started.
@@ -123,16 +125,110 @@ struct Frames {
     broken: bool,
 }
 
-impl<const N: usize> Out<N> {
-    pub(crate) const fn new() -> Self {
+/// Where the reply buffer's bytes are. On MCUs, in the session itself.
+#[cfg(not(target_pointer_width = "64"))]
+struct Store<'s, const N: usize>([u8; N], PhantomData<&'s mut [u8; N]>);
+
+#[cfg(not(target_pointer_width = "64"))]
+impl<const N: usize> Store<'_, N> {
+    fn get(&mut self) -> Result<&mut [u8; N], Full> {
+        Ok(&mut self.0)
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+/// Where the reply buffer's bytes are. On 64-bit hosts, outside the
+/// session (issue 11: a session's RAM): a buffer of the caller's (`pool`
+/// `None`), or one held from a [`ReplyPool`] only while there is something
+/// to write (`buf` `None` while the session waits with nothing buffered).
+#[cfg(target_pointer_width = "64")]
+struct Store<'s, const N: usize> {
+    buf: Option<&'s mut [u8; N]>,
+    pool: Option<&'s ReplyPool<'s, N>>,
+}
+
+#[cfg(target_pointer_width = "64")]
+impl<const N: usize> Store<'_, N> {
+    fn get(&mut self) -> Result<&mut [u8; N], Full> {
+        // The session takes its buffer when it wakes (`Out::lease`, which
+        // waits when the pool is empty): this is only the fallback.
+        if self.buf.is_none() {
+            self.buf = self.pool.and_then(ReplyPool::take);
+        }
+        self.buf.as_deref_mut().ok_or(Full)
+    }
+    fn bytes(&self) -> &[u8] {
+        self.buf.as_deref().map_or(&[], |b| b)
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+impl<const N: usize> Drop for Store<'_, N> {
+    fn drop(&mut self) {
+        if let Some(pool) = self.pool {
+            if let Some(buf) = self.buf.take() {
+                pool.give(buf);
+            }
+        }
+    }
+}
+
+#[cfg(target_pointer_width = "64")]
+impl<'s, const N: usize> Out<'s, N> {
+    /// A reply buffer over `buf` (the caller's), or, without one, over
+    /// buffers from `pool` held while there is something to write.
+    pub(crate) fn new(buf: Option<&'s mut [u8; N]>, pool: Option<&'s ReplyPool<'s, N>>) -> Self {
         Out {
-            buf: [0; N],
+            buf: Store { buf, pool },
             len: 0,
             #[cfg(feature = "v3")]
             frames: Frames { on: false, open: None, measuring: None, declared: None, pad: 0, broken: false },
         }
     }
 
+    /// Takes a buffer from the pool if the session has none, waiting for
+    /// one to come back if none is free. `None`: nothing to wait for.
+    pub(crate) fn lease(&mut self) -> Option<impl Future<Output = ()> + use<'_, 's, N>> {
+        let pool = self.buf.pool.filter(|_| self.buf.buf.is_none())?;
+        Some(async move { self.buf.buf = pool.wait_take().await })
+    }
+
+    /// Gives the pool's buffer back if nothing is buffered (called before
+    /// the session waits).
+    pub(crate) fn release(&mut self) {
+        #[cfg(feature = "v3")]
+        let f = &self.frames;
+        #[cfg(feature = "v3")]
+        let idle = f.open.is_none() && f.measuring.is_none() && f.declared.is_none() && f.pad == 0;
+        #[cfg(not(feature = "v3"))]
+        let idle = true;
+        if self.len == 0 && idle {
+            // (A buffer of the caller's, with no pool, stays.)
+            if let Some(pool) = self.buf.pool {
+                if let Some(buf) = self.buf.buf.take() {
+                    pool.give(buf);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(target_pointer_width = "64"))]
+impl<'s, const N: usize> Out<'s, N> {
+    /// A reply buffer of its own.
+    pub(crate) const fn new() -> Self {
+        Out {
+            buf: Store([0; N], PhantomData),
+            len: 0,
+            #[cfg(feature = "v3")]
+            frames: Frames { on: false, open: None, measuring: None, declared: None, pad: 0, broken: false },
+        }
+    }
+}
+
+impl<const N: usize> Out<'_, N> {
     /// Nothing that could be written out is buffered.
     pub(crate) fn is_empty(&self) -> bool {
         self.ready() == 0
@@ -175,7 +271,7 @@ impl<const N: usize> Out<N> {
     /// goes out now, its pieces as they come, spaces after them up to `len`.
     #[cfg(feature = "v3")]
     pub(crate) fn declare(&mut self, len: usize) -> Result<(), Full> {
-        let header = self.buf.get_mut(self.len..self.len + 4).ok_or(Full)?;
+        let header = self.buf.get()?.get_mut(self.len..self.len + 4).ok_or(Full)?;
         header.copy_from_slice(&(len as u32).to_be_bytes());
         self.len += 4;
         self.frames.declared = Some(len);
@@ -206,7 +302,7 @@ impl<const N: usize> Out<N> {
         #[cfg(feature = "v3")]
         if let Some((bytes, pieces)) = self.frames.measuring.as_mut() {
             let mut scratch = self.len;
-            append(&mut self.buf, &mut scratch, f)?;
+            append(self.buf.get()?, &mut scratch, f)?;
             *bytes += scratch - self.len;
             *pieces += 1;
             return Ok(());
@@ -214,9 +310,10 @@ impl<const N: usize> Out<N> {
         #[cfg(feature = "v3")]
         if let Some(room) = self.frames.declared {
             let start = self.len;
-            append(&mut self.buf, &mut self.len, f)?;
+            let buf = self.buf.get()?;
+            append(buf, &mut self.len, f)?;
             let mut written = self.len - start;
-            let done = written > 0 && self.buf[self.len - 1] == b'\n';
+            let done = written > 0 && buf[self.len - 1] == b'\n';
             if done {
                 self.len -= 1;
                 written -= 1;
@@ -233,16 +330,16 @@ impl<const N: usize> Out<N> {
         }
         #[cfg(feature = "v3")]
         if self.frames.on {
-            return append_framed(&mut self.buf, &mut self.len, &mut self.frames.open, f);
+            return append_framed(self.buf.get()?, &mut self.len, &mut self.frames.open, f);
         }
-        append(&mut self.buf, &mut self.len, f)
+        append(self.buf.get()?, &mut self.len, f)
     }
 
     /// The bytes that can go out now; once written, [`Out::sent`]. (The
     /// session writes them itself, with `write_out`: one future fewer
     /// around the write, which on an MCU is code and state.)
     pub(crate) fn ready_bytes(&self) -> &[u8] {
-        &self.buf[..self.ready()]
+        &self.buf.bytes()[..self.ready()]
     }
 
     /// The spaces owed after a declared frame, up to 32 at a time, to be
@@ -263,7 +360,9 @@ impl<const N: usize> Out<N> {
     pub(crate) fn sent(&mut self, n: usize) {
         // What is left is the start of a frame not finished yet.
         #[cfg(feature = "v3")]
-        self.buf.copy_within(n..self.len, 0);
+        if let Ok(buf) = self.buf.get() {
+            buf.copy_within(n..self.len, 0);
+        }
         self.len -= n;
         #[cfg(feature = "v3")]
         if let Some(open) = self.frames.open.as_mut() {
@@ -303,17 +402,17 @@ pub(crate) enum Stall {
 /// not fit, and the writer stops with [`Halt::Flush`]. Run again after the
 /// flush, the writer finds the pieces already written skipped (counted, not
 /// written twice), so a reply is written by a plain function, not a future.
-pub(crate) struct Sink<'o, const N: usize> {
-    out: &'o mut Out<N>,
+pub(crate) struct Sink<'o, 's, const N: usize> {
+    out: &'o mut Out<'s, N>,
     /// Pieces written before the last flush: skipped.
     done: u32,
     /// Pieces of this reply met so far.
     at: u32,
 }
 
-impl<'o, const N: usize> Sink<'o, N> {
+impl<'o, 's, const N: usize> Sink<'o, 's, N> {
     /// A sink for a reply whose first `done` pieces are already written.
-    pub(crate) fn new(out: &'o mut Out<N>, done: u32) -> Self {
+    pub(crate) fn new(out: &'o mut Out<'s, N>, done: u32) -> Self {
         Sink { out, done, at: 0 }
     }
 

@@ -35,6 +35,20 @@ macro_rules! msg {
     };
 }
 
+/// A session's own reply buffer, `$out`: inline in the session on MCUs; on
+/// 64-bit hosts a local array of the caller's future, which the session
+/// borrows (so the same session type can also borrow from a pool).
+macro_rules! own_out {
+    ($out:ident) => {
+        #[cfg(target_pointer_width = "64")]
+        let mut bytes = [0u8; OUT];
+        #[cfg(target_pointer_width = "64")]
+        let $out = io::Out::new(Some(&mut bytes), None);
+        #[cfg(not(target_pointer_width = "64"))]
+        let $out = io::Out::new();
+    };
+}
+
 mod admit;
 mod config;
 mod dispatch;
@@ -47,6 +61,8 @@ mod many;
 mod msg;
 mod note;
 mod pace;
+#[cfg(target_pointer_width = "64")]
+mod pool;
 mod session;
 mod stats;
 mod subs;
@@ -65,6 +81,8 @@ pub use config::{Config, Policy, Token};
 pub use drain::DRAIN_CURSORS;
 pub use many::{Accept, Link};
 pub use note::SessionNote;
+#[cfg(target_pointer_width = "64")]
+pub use pool::ReplyPool;
 pub use session::Session;
 use stats::Counters;
 pub use stats::Stats;
@@ -310,7 +328,31 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             Ok(admitted) => admitted,
             Err(end) => return end,
         };
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by);
+        own_out!(out);
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out);
+        session.core.idle_ms = idle_timeout_ms.min(u32::MAX.into()) as u32;
+        session.run(&mut io).await
+    }
+
+    /// [`Self::serve_idle`] with the reply buffer taken from `pool` only
+    /// while the session has something to write (64-bit hosts; issue 11:
+    /// a waiting session then holds no reply buffer, ~1 KiB less per
+    /// session). Size the pool at `max_sessions + max_pending` and no
+    /// session ever waits for a buffer.
+    #[cfg(target_pointer_width = "64")]
+    pub async fn serve_pooled<'s, S: Read + Write>(
+        &'s self,
+        stream: S,
+        idle_timeout_ms: u64,
+        pool: &'s ReplyPool<'s, OUT>,
+    ) -> SessionEnd {
+        let mut io = Whole::<_, Connection>::new(stream);
+        let (ticket, hello_by) = match self.open_session(&mut io, 0).await {
+            Ok(admitted) => admitted,
+            Err(end) => return end,
+        };
+        let out = io::Out::new(None, Some(pool));
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out);
         session.core.idle_ms = idle_timeout_ms.min(u32::MAX.into()) as u32;
         session.run(&mut io).await
     }
@@ -355,7 +397,9 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             Ok(admitted) => admitted,
             Err(end) => return end,
         };
-        Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by).run_split(&mut reader, io.0).await
+        own_out!(out);
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out);
+        session.run_split(&mut reader, io.0).await
     }
 
     /// Checks the registry's names once (and builds its index).
@@ -372,7 +416,8 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             Ok(admitted) => admitted,
             Err(end) => return end,
         };
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, recoverable, ticket, hello_by);
+        own_out!(out);
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, recoverable, ticket, hello_by, out);
         session.run(&mut io).await
     }
 

@@ -35,7 +35,10 @@ const READ_ERRORS_IN_A_ROW: u8 = 8;
 pub(crate) const BAD_LINES_BEFORE_HELLO: u8 = 8;
 
 /// The whole state of one session. Its `size_of` is the session's RAM, apart
-/// from the stream and the future that awaits it.
+/// from the stream and the future that awaits it, and on 64-bit hosts apart
+/// from the reply buffer, which it borrows (from the future that serves it,
+/// or from a pool only while it has something to write:
+/// `Server::serve_pooled`).
 pub struct Session<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
     lines: LineReader<LINE>,
     pub(crate) core: Core<'s, 'r, C, SUBS, LINE, OUT>,
@@ -50,7 +53,7 @@ pub struct Session<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: u
 /// answered.
 pub(crate) struct Core<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
     pub(crate) server: &'s Server<'r, C, SUBS, LINE, OUT>,
-    pub(crate) out: Out<OUT>,
+    pub(crate) out: Out<'s, OUT>,
     pub(crate) subs: Subs<SUBS>,
     #[cfg(feature = "drain")]
     pub(crate) drains: Drains,
@@ -156,15 +159,17 @@ async fn shutdown(closing: &WaitQueue) -> Wake {
 impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Session<'s, 'r, C, SUBS, LINE, OUT> {
     /// A session that took its place with `ticket` ([`Server::admit`]) and
     /// must say hello by `hello_by`.
+    /// `out` is its reply buffer (see `Out::new`).
     pub(crate) fn new(
         server: &'s Server<'r, C, SUBS, LINE, OUT>,
         recoverable: fn(ErrorKind) -> bool,
         ticket: Option<Ticket>,
         hello_by: Timestamp,
+        out: Out<'s, OUT>,
     ) -> Self {
         let core = Core {
             server,
-            out: Out::new(),
+            out,
             subs: Subs::new(),
             #[cfg(feature = "drain")]
             drains: Drains::default(),
@@ -194,6 +199,12 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
         // sent are still buffered (it still reads them) and go out first.
         let mut closed = false;
         loop {
+            // A session served from a pool of reply buffers holds one only
+            // from here to its next wait (on MCUs there is nothing to take).
+            #[cfg(target_pointer_width = "64")]
+            if let Some(lease) = self.core.out.lease() {
+                lease.await;
+            }
             if let Err(end) = self.step(io).await {
                 return end;
             }
@@ -229,6 +240,9 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             if let Err(end) = flushed {
                 return end;
             }
+            // Nothing is buffered: the reply buffer goes back to its pool.
+            #[cfg(target_pointer_width = "64")]
+            self.core.out.release();
             let spare = self.lines.spare();
             let room = spare.len();
             let read = async { Wake::Read(io.read(spare).await) };
@@ -240,7 +254,13 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 },
                 Wake::Events => false,
                 Wake::Deadline(end) => return end,
-                Wake::Idle => return self.core.idle_out(io).await,
+                Wake::Idle => {
+                    #[cfg(target_pointer_width = "64")]
+                    if let Some(lease) = self.core.out.lease() {
+                        lease.await;
+                    }
+                    return self.core.idle_out(io).await;
+                }
                 Wake::Shutdown => return SessionEnd::Shutdown,
             };
         }

@@ -19,6 +19,7 @@ pub mod accept_error;
 pub mod idle;
 pub mod keepalive;
 pub mod peers;
+pub mod reply_pool;
 #[cfg(feature = "test-pki")]
 pub mod test_pki;
 pub mod tls;
