@@ -1,5 +1,7 @@
 //! Prints what a session costs in RAM: `size_of` of its state and of the
 //! whole `serve` future, at the default and at a small-MCU configuration.
+//! On a 64-bit host the state leaves both buffers out (the `serve` future
+//! has them, or `serve_pooled` borrows them only while in use).
 //!
 //! `cargo run --release --example sizes` (host, 64-bit). The firmware
 //! measurements for thumbv7em come from the firmware build itself.
@@ -70,4 +72,12 @@ fn main() {
     println!("per subscription: {} B cursor + {} B waiter = {} B", cost.cursor, cost.waiter, cost.cursor + cost.waiter);
     println!("records: SpmcRing<f32, 16> = {} B, SingleLatest<u32> = {} B", size_of_val(&RING), size_of_val(&LATEST));
     println!("server (shared by all sessions): {} B", size_of_val(&default));
+    // The std adapters' sessions: a reply buffer and a line reader only
+    // while in use.
+    // (The adapters' pools and servers are `'static`.)
+    let server: &'static Server<'static, Still> = Box::leak(Box::new(default));
+    let pool = Box::leak(Box::new(aimx::server::ReplyPool::<1024>::new(&mut [], &mut [])));
+    let readers = Box::leak(Box::new(aimx_std_net::reply_pool::Readers::<1024>::new()));
+    let pooled = size_of_val(&server.serve_pooled(Idle, 0, pool, readers));
+    println!("default `Server`, serve_pooled() future: {pooled} B (+ a pool buffer while writing, a reader while reading a line)");
 }

@@ -12,26 +12,26 @@ use std::pin::Pin;
 
 use aimx::server::ReplyPool;
 use aimx::SessionEnd;
+use aimx_std_net::reply_pool::Readers;
 use aimx_testing::json;
 use common::{duplex, fixture, join_all, Client, Fixture};
 
-/// A pool of `n` reply buffers of 1 KiB, for the whole test binary's life.
-fn pool(n: usize) -> &'static ReplyPool<'static, 1024> {
+/// A pool of `n` reply buffers of 1 KiB, and line readers made as needed
+/// (the std adapters' kind), for the whole test binary's life.
+fn pool(n: usize) -> Pools {
     let buffers = Vec::leak(vec![[0u8; 1024]; n]);
     let slots = Vec::leak(std::iter::repeat_with(|| None).take(n).collect());
-    Box::leak(Box::new(ReplyPool::new(buffers, slots)))
+    (Box::leak(Box::new(ReplyPool::new(buffers, slots))), Box::leak(Box::new(Readers::new())))
 }
+
+type Pools = (&'static ReplyPool<'static, 1024>, &'static Readers<1024>);
 
 type Task<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// A pooled session over a pipe of `capacity` bytes each way.
-fn connect(
-    f: &Fixture,
-    pool: &'static ReplyPool<'static, 1024>,
-    capacity: usize,
-) -> (Task<'static, SessionEnd>, Client) {
+fn connect(f: &Fixture, pools: Pools, capacity: usize) -> (Task<'static, SessionEnd>, Client) {
     let (server_end, client_end) = duplex(capacity);
-    (Box::pin(f.server.serve_pooled(server_end, 0, pool)), Client::new(client_end))
+    (Box::pin(f.server.serve_pooled(server_end, 0, pools.0, pools.1)), Client::new(client_end))
 }
 
 /// Sets the long note through a session of its own (every `record.get`
@@ -65,12 +65,12 @@ async fn gets(client: &mut Client, first: u64, count: u64, note: &str) {
 fn six_sessions_on_two_buffers_get_their_own_replies() {
     let f = fixture();
     let note = set_long_note(&f);
-    let pool = pool(2);
+    let pools = pool(2);
     let mut tasks: Vec<Task<'static, ()>> = Vec::new();
     for tag in 0..6u64 {
         // A small pipe: writes wait for the client, so sessions hold their
         // buffer across waits and the others wait for one.
-        let (server, mut client) = connect(&f, pool, 256);
+        let (server, mut client) = connect(&f, pools, 256);
         let note = note.clone();
         tasks.push(Box::pin(async move {
             assert_eq!(server.await, SessionEnd::PeerClosed);
@@ -84,19 +84,22 @@ fn six_sessions_on_two_buffers_get_their_own_replies() {
         }));
     }
     futures_lite::future::block_on(join_all(tasks));
-    assert_eq!(pool.free(), 2, "every buffer came back");
+    assert_eq!(pools.0.free(), 2, "every buffer came back");
+    // One reader per session at most, all given back.
+    assert!(pools.1.made() <= 6, "{} readers for 6 sessions", pools.1.made());
+    assert_eq!(pools.1.free(), pools.1.made());
 }
 
 #[test]
 fn a_partial_line_and_unwritten_replies_stay_with_their_session() {
     let f = fixture();
     let note = set_long_note(&f);
-    let pool = pool(1);
+    let pools = pool(1);
     // A: a pipe of 1 KiB each way: eight requests fit on the way in, their
     // replies (~2.8 KB) not in the pipe and the buffer together, so the
     // session is left holding replies it cannot write while A does not read.
-    let (server_a, mut a) = connect(&f, pool, 1024);
-    let (server_b, mut b) = connect(&f, pool, 64 * 1024);
+    let (server_a, mut a) = connect(&f, pools, 1024);
+    let (server_b, mut b) = connect(&f, pools, 64 * 1024);
     let gate = std::rc::Rc::new(std::cell::Cell::new(0u8));
     let (ga, gb) = (gate.clone(), gate.clone());
     let a_task: Task<'static, ()> = Box::pin(async move {
@@ -136,7 +139,8 @@ fn a_partial_line_and_unwritten_replies_stay_with_their_session() {
         assert_eq!((ea, eb), (SessionEnd::PeerClosed, SessionEnd::PeerClosed));
     });
     futures_lite::future::block_on(join_all(vec![servers, a_task, b_task]));
-    assert_eq!(pool.free(), 1);
+    assert_eq!(pools.0.free(), 1);
+    assert_eq!(pools.1.free(), pools.1.made());
 }
 
 /// Waits (yielding) until `gate` reaches `at`.

@@ -35,17 +35,25 @@ macro_rules! msg {
     };
 }
 
-/// A session's own reply buffer, `$out`: inline in the session on MCUs; on
-/// 64-bit hosts a local array of the caller's future, which the session
-/// borrows (so the same session type can also borrow from a pool).
+/// A session's own reply buffer and line reader, `$out` and `$lines`:
+/// inline in the session on MCUs; on 64-bit hosts locals of the caller's
+/// future, which the session borrows (so the same session type can also
+/// borrow from pools).
 macro_rules! own_out {
-    ($out:ident) => {
+    ($out:ident, $lines:ident) => {
+        // Both buffers before what borrows them: dropped after it.
         #[cfg(target_pointer_width = "64")]
         let mut bytes = [0u8; OUT];
+        #[cfg(target_pointer_width = "64")]
+        let mut reader = crate::wire::LineReader::<LINE>::new();
         #[cfg(target_pointer_width = "64")]
         let $out = io::Out::new(Some(&mut bytes), None);
         #[cfg(not(target_pointer_width = "64"))]
         let $out = io::Out::new();
+        #[cfg(target_pointer_width = "64")]
+        let $lines = lines::Lines::new(Some(&mut reader), None);
+        #[cfg(not(target_pointer_width = "64"))]
+        let $lines = crate::wire::LineReader::<LINE>::new();
     };
 }
 
@@ -57,6 +65,8 @@ mod drain;
 #[cfg(feature = "graph")]
 mod graph;
 mod io;
+#[cfg(target_pointer_width = "64")]
+mod lines;
 mod many;
 mod msg;
 mod note;
@@ -82,7 +92,7 @@ pub use drain::DRAIN_CURSORS;
 pub use many::{Accept, Link};
 pub use note::SessionNote;
 #[cfg(target_pointer_width = "64")]
-pub use pool::ReplyPool;
+pub use pool::{LineLender, ReplyPool};
 pub use session::Session;
 use stats::Counters;
 pub use stats::Stats;
@@ -328,23 +338,25 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             Ok(admitted) => admitted,
             Err(end) => return end,
         };
-        own_out!(out);
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out);
+        own_out!(out, lines);
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out, lines);
         session.core.idle_ms = idle_timeout_ms.min(u32::MAX.into()) as u32;
         session.run(&mut io).await
     }
 
     /// [`Self::serve_idle`] with the reply buffer taken from `pool` only
-    /// while the session has something to write (64-bit hosts; issue 11:
-    /// a waiting session then holds no reply buffer, ~1 KiB less per
-    /// session). Size the pool at `max_sessions + max_pending` and no
-    /// session ever waits for a buffer.
+    /// while the session has something to write, and the line reader lent
+    /// by `readers` only while it holds part of a line (64-bit hosts; issue
+    /// 11: a waiting session holds neither, ~2 KiB less per session; it
+    /// reads into 128 bytes of its own). Size the pool at `max_sessions +
+    /// max_pending` and no session ever waits for a buffer.
     #[cfg(target_pointer_width = "64")]
     pub async fn serve_pooled<'s, S: Read + Write>(
         &'s self,
         stream: S,
         idle_timeout_ms: u64,
         pool: &'s ReplyPool<'s, OUT>,
+        readers: &'s dyn LineLender<'s, LINE>,
     ) -> SessionEnd {
         let mut io = Whole::<_, Connection>::new(stream);
         let (ticket, hello_by) = match self.open_session(&mut io, 0).await {
@@ -352,7 +364,8 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             Err(end) => return end,
         };
         let out = io::Out::new(None, Some(pool));
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out);
+        let lines = lines::Lines::new(None, Some(readers));
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out, lines);
         session.core.idle_ms = idle_timeout_ms.min(u32::MAX.into()) as u32;
         session.run(&mut io).await
     }
@@ -397,8 +410,8 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             Ok(admitted) => admitted,
             Err(end) => return end,
         };
-        own_out!(out);
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out);
+        own_out!(out, lines);
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, |_| false, ticket, hello_by, out, lines);
         session.run_split(&mut reader, io.0).await
     }
 
@@ -416,8 +429,8 @@ impl<'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Serve
             Ok(admitted) => admitted,
             Err(end) => return end,
         };
-        own_out!(out);
-        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, recoverable, ticket, hello_by, out);
+        own_out!(out, lines);
+        let mut session = Session::<C, SUBS, LINE, OUT>::new(self, recoverable, ticket, hello_by, out, lines);
         session.run(&mut io).await
     }
 

@@ -90,6 +90,19 @@ impl<'p, const N: usize> ReplyPool<'p, N> {
     }
 }
 
+/// Where a pooled session's line reader comes from while it holds part of
+/// a line ([`super::Server::serve_pooled`]): lent when bytes arrive, given
+/// back when every line read is answered. A waiting session reads into a
+/// few bytes of its own instead. A std adapter makes readers as sessions
+/// first need them and keeps the ones given back (last in, first out): at
+/// most one per session at once.
+pub trait LineLender<'p, const N: usize>: Sync {
+    /// A reader (its state is reset by the session).
+    fn lend(&self) -> &'p mut crate::wire::LineReader<N>;
+    /// A reader lent before, idle.
+    fn take_back(&self, reader: &'p mut crate::wire::LineReader<N>);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,11 +20,18 @@ use crate::time::Timestamp;
 #[cfg(feature = "v3")]
 use crate::wire::request::Frame;
 use crate::wire::request::{self, Hello, Message, ParseError};
-use crate::wire::{reply, ErrorCode, JsonOut, Line, LineReader, Wire};
+use crate::wire::{reply, ErrorCode, JsonOut, Line, Wire};
 
 /// Rounds of one event per subscription delivered before input is read
 /// again, so a busy record cannot starve requests.
 const EVENT_ROUNDS: u8 = 8;
+
+/// A session's line reader: on MCUs its own, inline; on 64-bit hosts the
+/// caller's or one lent while a line is being read (`super::lines`).
+#[cfg(target_pointer_width = "64")]
+pub(crate) type Lines<'s, const N: usize> = super::lines::Lines<'s, N>;
+#[cfg(not(target_pointer_width = "64"))]
+pub(crate) type Lines<'s, const N: usize> = crate::wire::LineReader<N>;
 
 /// Recoverable read errors in a row (no byte read between them) after which
 /// the session ends anyway: a stream that only fails is gone.
@@ -36,11 +43,11 @@ pub(crate) const BAD_LINES_BEFORE_HELLO: u8 = 8;
 
 /// The whole state of one session. Its `size_of` is the session's RAM, apart
 /// from the stream and the future that awaits it, and on 64-bit hosts apart
-/// from the reply buffer, which it borrows (from the future that serves it,
-/// or from a pool only while it has something to write:
-/// `Server::serve_pooled`).
+/// from the reply buffer and the line reader, which it borrows (from the
+/// future that serves it, or from pools only while it has something to
+/// write or part of a line: `Server::serve_pooled`).
 pub struct Session<'s, 'r, C, const SUBS: usize, const LINE: usize, const OUT: usize> {
-    lines: LineReader<LINE>,
+    lines: Lines<'s, LINE>,
     pub(crate) core: Core<'s, 'r, C, SUBS, LINE, OUT>,
     /// Which read errors only damaged the bytes in flight (see
     /// `Accept::recoverable`): the line is dropped and the session goes on.
@@ -166,6 +173,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
         ticket: Option<Ticket>,
         hello_by: Timestamp,
         out: Out<'s, OUT>,
+        lines: Lines<'s, LINE>,
     ) -> Self {
         let core = Core {
             server,
@@ -185,7 +193,7 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             ticket,
             looked: 0,
         };
-        Session { lines: LineReader::new(), core, recoverable, read_errors: 0 }
+        Session { lines, core, recoverable, read_errors: 0 }
     }
 
     pub(crate) async fn run<T: Transport>(&mut self, io: &mut T) -> SessionEnd {
@@ -242,7 +250,10 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             }
             // Nothing is buffered: the reply buffer goes back to its pool.
             #[cfg(target_pointer_width = "64")]
-            self.core.out.release();
+            {
+                self.core.out.release();
+                self.lines.release();
+            }
             let spare = self.lines.spare();
             let room = spare.len();
             let read = async { Wake::Read(io.read(spare).await) };

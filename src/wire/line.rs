@@ -96,6 +96,22 @@ impl<const N: usize> LineReader<N> {
         &mut self.buf[self.end..]
     }
 
+    /// Nothing is buffered and nothing is being skipped: what the reader
+    /// holds is its framing alone (a session may then lend it out).
+    #[cfg(target_pointer_width = "64")]
+    pub(crate) fn is_idle(&self) -> bool {
+        self.start == self.end && !self.discarding && !self.cr_held
+    }
+
+    /// Empty again, with `framing`, without rewriting the buffer (cheaper
+    /// than [`Self::clear`] for a reader taken from a pool).
+    #[cfg(target_pointer_width = "64")]
+    pub(crate) fn restart(&mut self, framing: Framing) {
+        (self.start, self.end, self.scanned) = (0, 0, 0);
+        (self.discarding, self.cr_held) = (false, false);
+        self.framing = framing;
+    }
+
     /// Record that `n` bytes were written into [`Self::spare`].
     pub fn commit(&mut self, n: usize) {
         self.end = (self.end + n).min(N);

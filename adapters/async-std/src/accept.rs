@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aimx::server::{ReplyPool, SessionNote};
+use aimx::server::SessionNote;
 use aimx::{Server, SessionEnd, Spawn};
-use aimx_std_net::reply_pool::reply_pool;
+use aimx_std_net::reply_pool::{pools, Pools};
 use aimx_std_net::tls::bound_send_buffer;
 use aimx_std_net::{accept_error, over_limit_line, rustls, PeerLimits, Peers};
 use embedded_io_adapters::futures_03::FromFutures;
@@ -241,7 +241,7 @@ where
         };
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         notes(SessionNote::Opened { id, peer: &peer.name });
-        let pool = reply_pool(server);
+        let pools = pools(server);
         let network = peer.ip.is_some();
         spawner
             .spawn(async move {
@@ -255,7 +255,7 @@ where
                 };
                 let idle_ms = network.then_some(idle_ms);
                 match acceptor {
-                    None => serve_then_close(server, pool, &mut stream, idle_ms, &ended).await,
+                    None => serve_then_close(server, pools, &mut stream, idle_ms, &ended).await,
                     // Boxed: the TLS stream and its handshake are larger than
                     // a plain session, and every plain session's task would
                     // otherwise be sized for them (issue 11: a smol demo
@@ -263,7 +263,7 @@ where
                     Some(acceptor) => {
                         Box::pin(async {
                             match handshake(&acceptor, stream, handshake_limit).await {
-                                Ok(mut tls) => serve_then_close(server, pool, &mut tls, idle_ms, &ended).await,
+                                Ok(mut tls) => serve_then_close(server, pools, &mut tls, idle_ms, &ended).await,
                                 Err(reason) => notes(SessionNote::Dropped { id, reason: &reason }),
                             }
                         })
@@ -286,7 +286,7 @@ where
 #[allow(clippy::manual_async_fn)]
 fn serve_then_close<'a, S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
-    pool: &'static ReplyPool<'static, OUT>,
+    pools: &'static Pools<LINE, OUT>,
     stream: &'a mut S,
     idle_ms: Option<u64>,
     ended: &'a (dyn Fn(SessionEnd) + Sync),
@@ -296,9 +296,10 @@ where
 {
     async move {
         let ms = idle_ms.unwrap_or(server.config().idle_timeout_ms);
-        // The reply buffer from the server's pool, held only while the
-        // session has something to write (issue 11: ~1 KiB per session).
-        let end = server.serve_pooled(FromFutures::new(&mut *stream), ms, pool).await;
+        // The reply buffer and the line reader from the server's pools,
+        // held only while the session has something to write or part of a
+        // line (issue 11: ~2 KiB per session).
+        let end = server.serve_pooled(FromFutures::new(&mut *stream), ms, &pools.replies, &pools.readers).await;
         ended(end);
         close_gracefully(stream).await;
     }

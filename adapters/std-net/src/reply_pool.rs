@@ -1,6 +1,6 @@
-//! One pool of reply buffers per server (issue 11: a session's RAM), made
-//! the first time an accept loop serves the server and shared by all its
-//! accept loops. Servers handed to the std accept loops are `'static`, so
+//! One pool of reply buffers and line readers per server (issue 11: a
+//! session's RAM), made the first time an accept loop serves the server and
+//! shared by all its accept loops. Servers handed to the std accept loops are `'static`, so
 //! their pools are too: leaked once per server, never freed.
 //!
 //! The buffers are one fresh anonymous mapping (the system gives a page
@@ -12,14 +12,17 @@
 use std::any::Any;
 use std::sync::Mutex;
 
-use aimx::server::ReplyPool;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use aimx::server::MAX_PENDING;
+use aimx::server::{LineLender, ReplyPool};
+use aimx::wire::LineReader;
 use aimx::Server;
 
-type Pools = Vec<(usize, &'static (dyn Any + Send + Sync))>;
+type Made = Vec<(usize, &'static (dyn Any + Send + Sync))>;
 
 /// The pools made so far, by server address.
-static POOLS: Mutex<Pools> = Mutex::new(Vec::new());
+static POOLS: Mutex<Made> = Mutex::new(Vec::new());
 
 /// How many buffers `server`'s pool has: one for every session the server
 /// can hold at once (greeted ones and those still before their hello), so
@@ -31,23 +34,77 @@ pub fn pool_size<C: aimx::Clock, const SUBS: usize, const LINE: usize, const OUT
     config.max_sessions.saturating_add(config.max_pending.min(MAX_PENDING)).max(1)
 }
 
-/// `server`'s pool of reply buffers, made on the first call.
-pub fn reply_pool<C: aimx::Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
+/// What a server's pooled sessions borrow ([`Server::serve_pooled`]).
+pub struct Pools<const LINE: usize, const OUT: usize> {
+    /// Reply buffers, held while a session has something to write.
+    pub replies: ReplyPool<'static, OUT>,
+    /// Line readers, held while a session has part of a line.
+    pub readers: Readers<LINE>,
+}
+
+/// Line readers made as sessions first need them (one per session at
+/// most, so bounded by the sessions held at once) and kept when given
+/// back, the last given back lent first.
+pub struct Readers<const N: usize> {
+    free: Mutex<Vec<&'static mut LineReader<N>>>,
+    made: AtomicUsize,
+}
+
+impl<const N: usize> Readers<N> {
+    /// No reader yet.
+    pub const fn new() -> Self {
+        Readers { free: Mutex::new(Vec::new()), made: AtomicUsize::new(0) }
+    }
+
+    /// How many readers were made so far (the most ever lent at once).
+    pub fn made(&self) -> usize {
+        self.made.load(Ordering::Relaxed)
+    }
+
+    /// How many are given back and waiting to be lent again.
+    pub fn free(&self) -> usize {
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+impl<const N: usize> Default for Readers<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> LineLender<'static, N> for Readers<N> {
+    fn lend(&self) -> &'static mut LineReader<N> {
+        if let Some(reader) = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop() {
+            return reader;
+        }
+        self.made.fetch_add(1, Ordering::Relaxed);
+        Box::leak(Box::new(LineReader::new()))
+    }
+
+    fn take_back(&self, reader: &'static mut LineReader<N>) {
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).push(reader);
+    }
+}
+
+/// `server`'s pools, made on the first call.
+pub fn pools<C: aimx::Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, C, SUBS, LINE, OUT>,
-) -> &'static ReplyPool<'static, OUT> {
+) -> &'static Pools<LINE, OUT> {
     let key = server as *const _ as usize;
     let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, pool)) = pools.iter().find(|(k, _)| *k == key) {
-        if let Some(pool) = pool.downcast_ref::<ReplyPool<'static, OUT>>() {
+        if let Some(pool) = pool.downcast_ref::<Pools<LINE, OUT>>() {
             return pool;
         }
     }
     let n = pool_size(server);
     let buffers = zeroed_pages::<OUT>(n);
     let slots = Vec::leak(std::iter::repeat_with(|| None).take(n).collect());
-    let pool: &'static ReplyPool<'static, OUT> = Box::leak(Box::new(ReplyPool::new(buffers, slots)));
-    pools.push((key, pool));
-    pool
+    let made: &'static Pools<LINE, OUT> =
+        Box::leak(Box::new(Pools { replies: ReplyPool::new(buffers, slots), readers: Readers::new() }));
+    pools.push((key, made));
+    made
 }
 
 /// `n` zeroed buffers of `N` bytes, in memory no one has written yet.

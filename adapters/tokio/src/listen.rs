@@ -12,9 +12,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use aimx::server::{ReplyPool, SessionNote};
+use aimx::server::SessionNote;
 use aimx::{Server, SessionEnd, Spawn};
-use aimx_std_net::reply_pool::reply_pool;
+use aimx_std_net::reply_pool::{pools, Pools};
 use aimx_std_net::tls::bound_send_buffer;
 use aimx_std_net::{accept_error, keepalive, over_limit_line, Pass, PeerLimits, Peers};
 use embedded_io_adapters::tokio_1::FromTokio;
@@ -127,7 +127,7 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, line: &[u8]) {
 #[allow(clippy::manual_async_fn)]
 fn serve_then_close<'a, S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
-    pool: &'static ReplyPool<'static, OUT>,
+    pools: &'static Pools<LINE, OUT>,
     stream: &'a mut S,
     idle_ms: Option<u64>,
     ended: &'a (dyn Fn(SessionEnd) + Sync),
@@ -139,9 +139,10 @@ where
         // One call, not `serve` for `None`: the task is sized for the larger
         // of two futures awaited in different arms (`serve` is 32 B larger).
         let ms = idle_ms.unwrap_or(server.config().idle_timeout_ms);
-        // The reply buffer from the server's pool, held only while the
-        // session has something to write (issue 11: ~1 KiB per session).
-        let end = server.serve_pooled(FromTokio::new(&mut *stream), ms, pool).await;
+        // The reply buffer and the line reader from the server's pools,
+        // held only while the session has something to write or part of a
+        // line (issue 11: ~2 KiB per session).
+        let end = server.serve_pooled(FromTokio::new(&mut *stream), ms, &pools.replies, &pools.readers).await;
         ended(end);
         close_gracefully(stream).await;
     }
@@ -159,7 +160,7 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    let pool = reply_pool(server);
+    let pools = pools(server);
     notes(SessionNote::Opened { id, peer: &peer });
     let spawned = TokioSpawner.spawn(async move {
         // A peer that got its token wrong too often waits its turn.
@@ -171,7 +172,7 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
             notes(SessionNote::Closed { id, end });
         };
         match tls {
-            None => serve_then_close(server, pool, &mut stream, idle_ms, &ended).await,
+            None => serve_then_close(server, pools, &mut stream, idle_ms, &ended).await,
             // Boxed: the TLS stream and its handshake future are larger than
             // a plain session, and every plain session's task would
             // otherwise be sized for them (issue 11: per-session RSS).
@@ -180,7 +181,7 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
                     // The TLS handshake counts against the hello deadline too.
                     let limit = Duration::from_millis(server.config().handshake_timeout_ms);
                     match tokio::time::timeout(limit, acceptor.accept_with(stream, bound_send_buffer)).await {
-                        Ok(Ok(mut tls)) => serve_then_close(server, pool, &mut tls, idle_ms, &ended).await,
+                        Ok(Ok(mut tls)) => serve_then_close(server, pools, &mut tls, idle_ms, &ended).await,
                         Ok(Err(e)) => {
                             let reason = format!("TLS handshake failed: {e}");
                             notes(SessionNote::Dropped { id, reason: &reason });
