@@ -317,6 +317,13 @@ impl<const S: usize> Ready<'_, '_, S> {
     /// is the timer's, and one that arrived since is compared by when its
     /// interval ends, which does not move.
     fn due(&self) -> bool {
+        // Without a paced subscription (on a host: MCUs always take the
+        // general check) a value is due as soon as there is one.
+        if !self.subs.paced() {
+            let registry = self.registry;
+            return (self.subs.slots.iter().flatten())
+                .any(|sub| registry.get(sub.record.into()).is_some_and(|r| sub.has_news(r.newest_seq())));
+        }
         self.subs.soonest(self.registry, self.now).is_some_and(|w| w == 0 || w < self.horizon)
     }
 }
