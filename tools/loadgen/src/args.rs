@@ -34,7 +34,7 @@ scenarios: sequential pipelined sessions fanout memory churn stats (default: the
                         first, and the server's row gets its ratio to the floor
   --bursts N            pipelined bursts of --count gets, one after another (default 5)
   --label NAME          server label stored with the results (default aimx)
-  --results FILE        JSON lines appended here (default loadgen-results.jsonl)
+  --results FILE        JSON lines appended here (default: none, the table only)
   --seed N              seed for churn's random choices";
 
 /// Where the server listens.
@@ -74,7 +74,9 @@ pub struct Args {
     pub subscribers: Vec<usize>,
     pub server_pid: Option<u32>,
     pub label: String,
-    pub results: String,
+    /// Where each result's JSON line is appended (`None`: nowhere; a run
+    /// by hand leaves no file behind in its working directory).
+    pub results: Option<String>,
     pub seed: u64,
     pub scenarios: Vec<String>,
 }
@@ -134,7 +136,7 @@ impl Args {
             subscribers: vec![1, 8, 64],
             server_pid: None,
             label: "aimx".into(),
-            results: "loadgen-results.jsonl".into(),
+            results: None,
             seed: 1,
             scenarios: Vec::new(),
         };
@@ -200,7 +202,7 @@ impl Args {
                 "--subscribers" => a.subscribers = val()?.split(',').map(num).collect::<Result<_, _>>()?,
                 "--server-pid" => a.server_pid = Some(num(&val()?)?),
                 "--label" => a.label = val()?,
-                "--results" => a.results = val()?,
+                "--results" => a.results = Some(val()?),
                 "--seed" => a.seed = num(&val()?)?,
                 "-h" | "--help" => {
                     println!("{USAGE}");

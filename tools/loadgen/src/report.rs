@@ -67,13 +67,15 @@ impl Row {
         if let Some((name, value)) = self.key {
             json["key"] = json!({"figure": name, "value": value});
         }
-        let appended = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&args.results)
-            .and_then(|mut f| writeln!(f, "{json}"));
-        if let Err(e) = appended {
-            eprintln!("warning: cannot append to {}: {e}", args.results);
+        if let Some(path) = &args.results {
+            let appended = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .and_then(|mut f| writeln!(f, "{json}"));
+            if let Err(e) = appended {
+                eprintln!("warning: cannot append to {path}: {e}");
+            }
         }
         self.failures
     }
