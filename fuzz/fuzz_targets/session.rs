@@ -2,10 +2,14 @@
 //!
 //! The first 4 bytes seed the choices a peer and the device make between
 //! reads (chunk sizes, publishes, clock jumps, a client that stops reading);
-//! the rest is what the peer sends. Checked: no panic; every line the server
-//! writes is one JSON object; no allocation while the session runs (its RAM is
-//! its fixed-size future); it ends when the peer leaves; afterwards no session
-//! is counted open and no subscription is left attached.
+//! the rest is what the peer sends. The seed's top bit serves the session
+//! the std adapters' way (`serve_pooled`: a reply buffer from a pool of one
+//! and a line reader lent only while part of a line is held) instead of
+//! `serve`. Checked: no panic; every line the server writes is one JSON
+//! object; no allocation while the session runs (its RAM is its fixed-size
+//! future); it ends when the peer leaves; afterwards no session is counted
+//! open, no subscription is left attached, and a pooled session has given
+//! back its buffer and its reader (and never held two readers).
 #![no_main]
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -14,9 +18,12 @@ use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::task::{Context, Poll, Waker};
 
 use aimx::record::AnyRecord;
+use aimx::server::{LineLender, ReplyPool};
+use aimx::wire::LineReader;
 use aimx::{Clock, Config, Registry, Server, SessionEnd, SingleLatest, SpmcRing, Timestamp};
 use libfuzzer_sys::fuzz_target;
 use serde::{Deserialize, Serialize};
@@ -61,6 +68,32 @@ static RECORDS: [&dyn AnyRecord; 4] = [&TEMPERATURE, &SMALL, &NOTE, &LEVEL];
 /// Small limits, so that line, reply-buffer and subscription limits are all reachable.
 static SERVER: Server<'static, FuzzClock, 2, 256, 256> =
     Server::new(Registry::new(&RECORDS), Config::new().read_write().token(aimx::Token::new("s3cret")), FuzzClock);
+
+/// The one line reader a pooled session may borrow: lent twice at once,
+/// or given back when not lent, fails the run.
+struct OneReader(Mutex<Option<&'static mut LineReader<256>>>);
+impl LineLender<'static, 256> for OneReader {
+    fn lend(&self) -> &'static mut LineReader<256> {
+        self.0.lock().unwrap().take().expect("a second reader lent while the first is held")
+    }
+    fn take_back(&self, reader: &'static mut LineReader<256>) {
+        let mut slot = self.0.lock().unwrap();
+        assert!(slot.is_none(), "a reader given back twice");
+        *slot = Some(reader);
+    }
+}
+
+/// A pool of one reply buffer and the one reader, made once (outside any
+/// session, so their allocation is not the session's).
+fn pools() -> &'static (ReplyPool<'static, 256>, OneReader) {
+    static POOLS: OnceLock<(ReplyPool<'static, 256>, OneReader)> = OnceLock::new();
+    POOLS.get_or_init(|| {
+        let buffers = Box::leak(Box::new([[0u8; 256]; 1]));
+        let slots = Box::leak(Box::new([None]));
+        let reader = Box::leak(Box::new(LineReader::new()));
+        (ReplyPool::new(buffers, slots), OneReader(Mutex::new(Some(reader))))
+    })
+}
 
 /// What the peer has not read yet can grow to this, then writes wait.
 const PEER_WINDOW: usize = 2048;
@@ -120,7 +153,7 @@ impl Rng {
     }
 }
 
-fn poll_once(session: &mut std::pin::Pin<Box<impl Future<Output = SessionEnd>>>) -> Option<SessionEnd> {
+fn poll_once(session: &mut std::pin::Pin<Box<dyn Future<Output = SessionEnd> + '_>>) -> Option<SessionEnd> {
     let mut cx = Context::from_waker(Waker::noop());
     IN_SESSION.store(true, Ordering::Relaxed);
     let polled = session.as_mut().poll(&mut cx);
@@ -164,7 +197,13 @@ fuzz_target!(|data: &[u8]| {
         closed: false,
         to_peer: Vec::with_capacity(PEER_WINDOW),
     }));
-    let mut session = Box::pin(SERVER.serve(End(pipe.clone())));
+    let pooled = seed[3] & 0x80 != 0;
+    let (pool, readers) = pools();
+    let mut session: std::pin::Pin<Box<dyn Future<Output = SessionEnd>>> = if pooled {
+        Box::pin(SERVER.serve_pooled(End(pipe.clone()), 0, pool, readers))
+    } else {
+        Box::pin(SERVER.serve(End(pipe.clone())))
+    };
     let (mut received, mut reading, mut end) = (Vec::new(), true, None);
     while end.is_none() && !input.is_empty() {
         match rng.below(16) {
@@ -203,4 +242,6 @@ fuzz_target!(|data: &[u8]| {
     for record in RECORDS {
         assert_eq!(record.info().consumers, 0, "{} kept a subscriber", record.meta().name);
     }
+    assert_eq!(pool.free(), 1, "the reply buffer was not given back");
+    assert!(readers.0.lock().unwrap().is_some(), "the line reader was not given back");
 });
