@@ -126,21 +126,9 @@ impl<'a> JsonOut<'a> {
         // buffer through `memcpy`); an MCU shares `digits`' one loop.
         #[cfg(target_pointer_width = "64")]
         {
-            let len = n.checked_ilog10().map_or(1, |log| log as usize + 1);
-            let end = self.len + len;
+            let end = self.len + decimal_len(n);
             let dst = self.buf.get_mut(self.len..end).ok_or(Full)?;
-            // Two digits at a time from the back, as `digits` does; an odd
-            // count leaves the first digit (or zero's `0`) alone.
-            let (mut n, mut i) = (n, len);
-            while n >= 10 {
-                let pair = (n % 100) as usize * 2;
-                n /= 100;
-                i -= 2;
-                dst[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
-            }
-            if i > 0 {
-                dst[0] = b'0' + n as u8;
-            }
+            pairs_into(dst, n);
             self.len = end;
             Ok(())
         }
@@ -199,24 +187,39 @@ const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819202122232425
     4041424344454647484950515253545556575859606162636465666768697071727374757677787980\
     81828384858687888990919293949596979899";
 
-/// The decimal digits of `n`, written at the end of `text`, two at a time
-/// from a table on 64-bit hosts (issue 11: an event's sequence and
-/// timestamp are ~25 digits, written per event per subscriber).
+/// How many decimal digits `n` has (1 for zero).
 #[cfg(target_pointer_width = "64")]
-pub(crate) fn digits(mut n: u64, text: &mut [u8; 20]) -> &mut [u8] {
-    let mut i = text.len();
+fn decimal_len(n: u64) -> usize {
+    n.checked_ilog10().map_or(1, |log| log as usize + 1)
+}
+
+/// Writes the decimal digits of `n` into `dst`, which is exactly
+/// [`decimal_len`]`(n)` bytes: two at a time from the back, from a table;
+/// an odd count leaves the first digit (or zero's `0`) for the end. The
+/// one digit loop of 64-bit hosts, for [`digits`] and [`JsonOut::u64`].
+#[cfg(target_pointer_width = "64")]
+#[inline]
+fn pairs_into(dst: &mut [u8], mut n: u64) {
+    let mut i = dst.len();
     while n >= 10 {
         let pair = (n % 100) as usize * 2;
         n /= 100;
         i -= 2;
-        text[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        dst[i..i + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
     }
-    // One digit left, or the `0` of zero itself.
-    if n > 0 || i == text.len() {
-        i -= 1;
-        text[i] = b'0' + n as u8;
+    if i > 0 {
+        dst[0] = b'0' + n as u8;
     }
-    &mut text[i..]
+}
+
+/// The decimal digits of `n`, written at the end of `text`, two at a time
+/// from a table on 64-bit hosts (issue 11: an event's sequence and
+/// timestamp are ~25 digits, written per event per subscriber).
+#[cfg(target_pointer_width = "64")]
+pub(crate) fn digits(n: u64, text: &mut [u8; 20]) -> &mut [u8] {
+    let start = text.len() - decimal_len(n);
+    pairs_into(&mut text[start..], n);
+    &mut text[start..]
 }
 
 /// The decimal digits of `n`, written at the end of `text`. One copy of
