@@ -7,8 +7,11 @@ use core::future::{poll_fn, Future};
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 use std::rc::Rc;
+use std::sync::Mutex;
 
 use aimx::record::AnyRecord;
+use aimx::server::{LineLender, ReplyPool};
+use aimx::wire::LineReader;
 use aimx::{Clock, Config, Registry, Server, SessionEnd, Timestamp};
 
 /// A clock whose deadlines never come: the bench never waits on time.
@@ -61,6 +64,19 @@ impl embedded_io_async::Write for Stream {
     }
 }
 
+/// The line reader of a pooled session: one, lent and taken back.
+struct OneReader(Mutex<Option<&'static mut LineReader<1024>>>);
+
+impl LineLender<'static, 1024> for OneReader {
+    fn lend(&self) -> &'static mut LineReader<1024> {
+        let kept = self.0.lock().unwrap().take();
+        kept.unwrap_or_else(|| Box::leak(Box::new(LineReader::new())))
+    }
+    fn take_back(&self, reader: &'static mut LineReader<1024>) {
+        *self.0.lock().unwrap() = Some(reader);
+    }
+}
+
 /// A greeted session and the bytes it exchanges.
 pub struct MemSession {
     bytes: Rc<RefCell<Bytes>>,
@@ -70,15 +86,35 @@ pub struct MemSession {
 impl MemSession {
     /// A read-write server over `records`, and a session that has said hello.
     pub fn new(records: &'static [&'static dyn AnyRecord]) -> Self {
+        Self::start(records, |server, stream| Box::pin(server.serve(stream)))
+    }
+
+    /// [`Self::new`] served as the std adapters serve a session
+    /// (`Server::serve_pooled`, no idle timeout as over a Unix socket): the
+    /// reply buffer and the line reader are lent from pools of one.
+    pub fn pooled(records: &'static [&'static dyn AnyRecord]) -> Self {
+        Self::start(records, |server, stream| {
+            let buffers = Box::leak(Box::new([[0u8; 1024]; 1]));
+            let slots = Box::leak(Box::new([None]));
+            let pool: &'static ReplyPool<'static, 1024> = Box::leak(Box::new(ReplyPool::new(buffers, slots)));
+            let readers: &'static OneReader = Box::leak(Box::new(OneReader(Mutex::new(None))));
+            Box::pin(server.serve_pooled(stream, 0, pool, readers))
+        })
+    }
+
+    fn start(
+        records: &'static [&'static dyn AnyRecord],
+        serve: impl FnOnce(&'static Server<'static, NoClock>, Stream) -> Pin<Box<dyn Future<Output = SessionEnd>>>,
+    ) -> Self {
         let server: &'static Server<'static, NoClock> =
             Box::leak(Box::new(Server::new(Registry::new(records), Config::new().read_write(), NoClock)));
-        // Room for the largest reply up front: the output never grows while measured.
+        // Room for the largest exchange up front: nothing grows while measured.
         let bytes = Rc::new(RefCell::new(Bytes {
-            input: Vec::with_capacity(4096),
+            input: Vec::with_capacity(64 * 1024),
             output: Vec::with_capacity(256 * 1024),
             read: 0,
         }));
-        let session = Box::pin(server.serve(Stream(bytes.clone())));
+        let session = serve(server, Stream(bytes.clone()));
         let mut s = MemSession { bytes, session };
         s.exchange(b"{\"version\":\"1.0\",\"client\":\"bench\"}\n");
         s

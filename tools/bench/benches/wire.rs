@@ -4,6 +4,7 @@
 //! operation runs 1,000 times under a counting global allocator; the bench
 //! fails if any of them allocated.
 
+#[allow(dead_code)] // `MemSession::pooled` is for examples/ir.rs
 mod mem_session;
 
 use std::alloc::{GlobalAlloc, Layout, System};

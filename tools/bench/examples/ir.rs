@@ -1,10 +1,18 @@
 //! Runs one session operation N times, for exact instruction counts under
 //! `valgrind --tool=callgrind` (the least noisy A/B on a loaded machine):
-//! `ir get|event|event8 N`. Subtract a run of N from one of 2N for the
-//! cost of N operations without the setup.
+//! `ir get|pipelined|event|event8 N`. Subtract a run of N from one of 2N
+//! for the cost of N operations without the setup.
+//!
+//! - `get`: one `record.get` line per read, answered and written.
+//! - `pipelined`: N `record.get` lines sent in bursts of [`BURST`], each
+//!   burst one poll of a session served as the std adapters serve it
+//!   (`serve_pooled`): it reads them 1 KiB at a time and writes 1 KiB of
+//!   replies at a time, as under `aimx-loadgen pipelined`. The difference
+//!   divided by N is the instructions per pipelined reply.
+//! - `event`, `event8`: one publish delivered to 1 or 8 subscribers.
 
 #[path = "../benches/mem_session.rs"]
-#[allow(dead_code)] // `output` is for the benches
+#[allow(dead_code)] // parts are for the benches
 mod mem_session;
 
 use aimx::record::AnyRecord;
@@ -18,6 +26,8 @@ struct Temperature {
 }
 
 const GET: &[u8] = b"{\"id\":17,\"method\":\"record.get\",\"params\":{\"name\":\"sensor.temperature\"}}\n";
+/// Lines per burst of `pipelined` (one poll of the session).
+const BURST: u32 = 100;
 const SUBSCRIBE: &[u8] = b"{\"id\":19,\"method\":\"record.subscribe\",\"params\":{\"name\":\"sensor.temperature\"}}\n";
 
 fn main() {
@@ -29,11 +39,20 @@ fn main() {
     ring.publish(Temperature { celsius: 21.5 });
     let records: &'static [&'static dyn AnyRecord] = Box::leak(Box::new([ring as &dyn AnyRecord]));
     let subscribers = match what.as_str() {
-        "get" => 0,
+        "get" | "pipelined" => 0,
         "event" => 1,
         "event8" => 8,
-        _ => panic!("usage: ir get|event|event8 N"),
+        _ => panic!("usage: ir get|pipelined|event|event8 N"),
     };
+    if what == "pipelined" {
+        assert!(n % BURST == 0, "N must be a multiple of {BURST}");
+        let burst = GET.repeat(BURST as usize);
+        let mut session = MemSession::pooled(records);
+        let bytes: usize = (0..n / BURST).map(|_| session.exchange(&burst)).sum();
+        assert_eq!(bytes, session.output().len() * (n / BURST) as usize, "every burst answered alike");
+        println!("{what} x{n}: {bytes} bytes");
+        return;
+    }
     let mut sessions: Vec<MemSession> = (0..subscribers.max(1)).map(|_| MemSession::new(records)).collect();
     for s in sessions.iter_mut().take(subscribers) {
         assert!(s.exchange(SUBSCRIBE) > 0);
