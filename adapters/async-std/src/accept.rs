@@ -191,6 +191,7 @@ where
     let acceptor = options.tls.map(TlsAcceptor::from);
     // The TLS handshake counts against the hello deadline too.
     let handshake_limit = Duration::from_millis(server.config().handshake_timeout_ms);
+    let pools = pools(server);
     let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
@@ -241,7 +242,6 @@ where
         };
         let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
         notes(SessionNote::Opened { id, peer: &peer.name });
-        let pools = pools(server);
         let network = peer.ip.is_some();
         spawner
             .spawn(async move {
@@ -286,7 +286,7 @@ where
 #[allow(clippy::manual_async_fn)]
 fn serve_then_close<'a, S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, IoClock, SUBS, LINE, OUT>,
-    pools: &'static Pools<LINE, OUT>,
+    pools: Option<&'static Pools<LINE, OUT>>,
     stream: &'a mut S,
     idle_ms: Option<u64>,
     ended: &'a (dyn Fn(SessionEnd) + Sync),
@@ -296,10 +296,17 @@ where
 {
     async move {
         let ms = idle_ms.unwrap_or(server.config().idle_timeout_ms);
-        // The reply buffer and the line reader from the server's pools,
-        // held only while the session has something to write or part of a
-        // line (issue 11: ~2 KiB per session).
-        let end = server.serve_pooled(FromFutures::new(&mut *stream), ms, &pools.replies, &pools.readers).await;
+        let end = match pools {
+            // The reply buffer and the line reader from the server's pools,
+            // held only while the session has something to write or part
+            // of a line (issue 11: ~2 KiB per session).
+            Some(pools) => {
+                server.serve_pooled(FromFutures::new(&mut *stream), ms, &pools.replies, &pools.readers).await
+            }
+            // No pool (see `pools`): buffers of its own, boxed so that the
+            // pooled sessions' tasks are not sized for them.
+            None => Box::pin(server.serve_idle(FromFutures::new(&mut *stream), ms)).await,
+        };
         ended(end);
         close_gracefully(stream).await;
     }

@@ -116,3 +116,23 @@ fn smol_unix_abrupt_disconnects_and_shutdown() {
 fn async_channel_pair() -> (smol::channel::Sender<()>, smol::channel::Receiver<()>) {
     smol::channel::bounded(1)
 }
+
+/// "No limit" (`usize::MAX` sessions) is more reply buffers than one pool
+/// can hold: sessions get buffers of their own, and the accept loop goes
+/// on (it died on the first connection before).
+#[test]
+fn a_server_too_large_for_a_buffer_pool_still_serves() {
+    async_std::task::block_on(async {
+        let server = server(Config::new().max_sessions(usize::MAX));
+        let listener = async_std::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepting = async_std::task::spawn(serve_incoming(server, listener, AsyncStdSpawner, note));
+        for round in 0..2 {
+            let mut c = Client::new(async_std::net::TcpStream::connect(addr).await.unwrap());
+            assert_eq!(c.hello().await["version"], "1.0", "round {round}");
+            c.send(r#"{"id":1,"method":"record.get","params":{"name":"config.log_level"}}"#).await;
+            assert_eq!(c.json().await["result"], "info", "round {round}");
+        }
+        assert!(accepting.cancel().await.is_none(), "the accept loop still ran");
+    });
+}

@@ -87,30 +87,46 @@ impl<const N: usize> LineLender<'static, N> for Readers<N> {
     }
 }
 
-/// `server`'s pools, made on the first call.
+/// The most buffers one pool holds. Its free list is written whole when it
+/// is made (16 B per buffer, resident), so "no limit" (`max_sessions` of
+/// `usize::MAX`) cannot be pooled; a million sessions is beyond any server
+/// this pool is for.
+pub const MAX_POOLED: usize = 1 << 20;
+
+/// `server`'s pools, made on the first call; `None` when they cannot be
+/// made: more than [`MAX_POOLED`] sessions, or the system refused the
+/// mapping. The accept loops then serve each session with buffers of its
+/// own, as [`Server::serve_idle`] does (about 2 KiB more per session with
+/// 1 KiB buffers), instead of failing.
 pub fn pools<C: aimx::Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, C, SUBS, LINE, OUT>,
-) -> &'static Pools<LINE, OUT> {
+) -> Option<&'static Pools<LINE, OUT>> {
     let key = server as *const _ as usize;
     let mut pools = POOLS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some((_, pool)) = pools.iter().find(|(k, _)| *k == key) {
         if let Some(pool) = pool.downcast_ref::<Pools<LINE, OUT>>() {
-            return pool;
+            return Some(pool);
         }
     }
     let n = pool_size(server);
-    let buffers = zeroed_pages::<OUT>(n);
-    let slots = Vec::leak(std::iter::repeat_with(|| None).take(n).collect());
+    if n > MAX_POOLED {
+        return None;
+    }
+    let buffers = zeroed_pages::<OUT>(n)?;
+    let mut slots = Vec::new();
+    slots.try_reserve_exact(n).ok()?;
+    slots.resize_with(n, || None);
     let made: &'static Pools<LINE, OUT> =
-        Box::leak(Box::new(Pools { replies: ReplyPool::new(buffers, slots), readers: Readers::new() }));
+        Box::leak(Box::new(Pools { replies: ReplyPool::new(buffers, slots.leak()), readers: Readers::new() }));
     pools.push((key, made));
-    made
+    Some(made)
 }
 
-/// `n` zeroed buffers of `N` bytes, in memory no one has written yet.
+/// `n` zeroed buffers of `N` bytes, in memory no one has written yet
+/// (`None` when the system refuses the mapping).
 #[cfg(unix)]
-fn zeroed_pages<const N: usize>(n: usize) -> &'static mut [[u8; N]] {
-    let bytes = n.checked_mul(N).expect("reply pool size overflows");
+fn zeroed_pages<const N: usize>(n: usize) -> Option<&'static mut [[u8; N]]> {
+    let bytes = n.checked_mul(N)?;
     // SAFETY: a fresh private anonymous mapping: readable, writable, filled
     // with zeros (a valid `[u8; N]` everywhere), aligned to a page (more
     // than the 1 that `[u8; N]` needs), never unmapped and referenced by
@@ -124,14 +140,19 @@ fn zeroed_pages<const N: usize>(n: usize) -> &'static mut [[u8; N]] {
             -1,
             0,
         );
-        assert!(at != libc::MAP_FAILED, "reply pool: mmap of {bytes} bytes failed");
-        std::slice::from_raw_parts_mut(at.cast::<[u8; N]>(), n)
+        if at == libc::MAP_FAILED {
+            return None;
+        }
+        Some(std::slice::from_raw_parts_mut(at.cast::<[u8; N]>(), n))
     }
 }
 
 /// `n` zeroed buffers of `N` bytes (written: elsewhere than on unix hosts
 /// the whole pool may be resident).
 #[cfg(not(unix))]
-fn zeroed_pages<const N: usize>(n: usize) -> &'static mut [[u8; N]] {
-    Vec::leak(vec![[0u8; N]; n])
+fn zeroed_pages<const N: usize>(n: usize) -> Option<&'static mut [[u8; N]]> {
+    let mut pages = Vec::new();
+    pages.try_reserve_exact(n).ok()?;
+    pages.resize(n, [0u8; N]);
+    Some(pages.leak())
 }

@@ -127,7 +127,7 @@ async fn refuse<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S, line: &[u8]) {
 #[allow(clippy::manual_async_fn)]
 fn serve_then_close<'a, S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
-    pools: &'static Pools<LINE, OUT>,
+    pools: Option<&'static Pools<LINE, OUT>>,
     stream: &'a mut S,
     idle_ms: Option<u64>,
     ended: &'a (dyn Fn(SessionEnd) + Sync),
@@ -139,17 +139,24 @@ where
         // One call, not `serve` for `None`: the task is sized for the larger
         // of two futures awaited in different arms (`serve` is 32 B larger).
         let ms = idle_ms.unwrap_or(server.config().idle_timeout_ms);
-        // The reply buffer and the line reader from the server's pools,
-        // held only while the session has something to write or part of a
-        // line (issue 11: ~2 KiB per session).
-        let end = server.serve_pooled(FromTokio::new(&mut *stream), ms, &pools.replies, &pools.readers).await;
+        let end = match pools {
+            // The reply buffer and the line reader from the server's pools,
+            // held only while the session has something to write or part of
+            // a line (issue 11: ~2 KiB per session).
+            Some(pools) => server.serve_pooled(FromTokio::new(&mut *stream), ms, &pools.replies, &pools.readers).await,
+            // No pool (see `pools`): buffers of its own, boxed so that the
+            // pooled sessions' tasks are not sized for them.
+            None => Box::pin(server.serve_idle(FromTokio::new(&mut *stream), ms)).await,
+        };
         ended(end);
         close_gracefully(stream).await;
     }
 }
 
+#[allow(clippy::too_many_arguments)] // what each accept loop hands over, once per connection
 fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     server: &'static Server<'static, TokioClock, SUBS, LINE, OUT>,
+    pools: Option<&'static Pools<LINE, OUT>>,
     mut stream: S,
     peer: String,
     pass: Pass,
@@ -160,7 +167,6 @@ fn spawn_session<S, const SUBS: usize, const LINE: usize, const OUT: usize>(
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
-    let pools = pools(server);
     notes(SessionNote::Opened { id, peer: &peer });
     let spawned = TokioSpawner.spawn(async move {
         // A peer that got its token wrong too often waits its turn.
@@ -252,6 +258,7 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
     let peers = Peers::new(options.peers);
     let tls = options.tls.map(TlsAcceptor::from);
     let idle_ms = Some(aimx_std_net::idle::idle_ms(options.idle_timeout));
+    let pools = pools(server);
     let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
@@ -273,7 +280,7 @@ pub async fn serve_tcp_with<const SUBS: usize, const LINE: usize, const OUT: usi
         let _ = if options.keepalive { keepalive::enable(&stream) } else { stream.set_nodelay(true) };
         let peer = format!("tcp {addr}");
         match peers.admit(Some(addr.ip())) {
-            Ok(pass) => spawn_session(server, stream, peer, pass, tls.clone(), idle_ms, notes.clone()),
+            Ok(pass) => spawn_session(server, pools, stream, peer, pass, tls.clone(), idle_ms, notes.clone()),
             Err(_) => {
                 notes(SessionNote::PeerOverLimit { peer: &peer });
                 let line = over_limit_line(options.peers.max_per_peer);
@@ -323,6 +330,7 @@ pub async fn serve_unix_until<const SUBS: usize, const LINE: usize, const OUT: u
         .ok()
         .and_then(|a| a.as_pathname().map(PathBuf::from))
         .map_or_else(|| "unix".to_owned(), |p| format!("unix {}", p.display()));
+    let pools = pools(server);
     let mut backoff = accept_error::Backoff::default();
     let mut stop = pin!(stop);
     loop {
@@ -334,7 +342,7 @@ pub async fn serve_unix_until<const SUBS: usize, const LINE: usize, const OUT: u
             Ok((stream, _)) => {
                 backoff.reset();
                 let pass = peers.admit(None).expect("untracked peers are always admitted");
-                spawn_session(server, stream, path.clone(), pass, None, None, notes.clone());
+                spawn_session(server, pools, stream, path.clone(), pass, None, None, notes.clone());
             }
             Err(error) => {
                 if after_accept_error(error, &mut backoff, &notes, &mut stop).await? {

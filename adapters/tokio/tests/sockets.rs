@@ -232,3 +232,24 @@ async fn the_start_is_recorded_when_accepting_begins_before_any_session() {
         assert!(stats.started_at.is_some_and(|t| t.secs() > 0), "{stats:?}");
     }
 }
+
+/// "No limit" (`usize::MAX` sessions) is more reply buffers than one pool
+/// can hold: sessions are served with buffers of their own instead, and
+/// the accept loop goes on (it died on the first connection before).
+#[tokio::test]
+async fn a_server_too_large_for_a_buffer_pool_still_serves() {
+    let server = server(Config::new().max_sessions(usize::MAX));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aimx.sock");
+    let listener = UnixListener::bind(&path).unwrap();
+    let (notes, _rx) = notes();
+    let accepting = tokio::spawn(aimx_tokio::serve_unix(server, listener, notes));
+    for round in 0..2 {
+        let mut c = Client::new(UnixStream::connect(&path).await.unwrap());
+        c.send(r#"{"version":"1.0"}"#).await;
+        assert_eq!(c.json().await.expect("a welcome")["version"], "1.0", "round {round}");
+        let reply = c.call(1, "record.get", json!({"name": "config.log_level"})).await;
+        assert_eq!(reply["result"], "info", "round {round}");
+    }
+    assert!(!accepting.is_finished(), "the accept loop still runs");
+}
