@@ -399,6 +399,13 @@ where
         }
     }
 
+    #[cfg(target_pointer_width = "64")]
+    fn write_kept(&self, out: &mut JsonOut) -> bool {
+        // Copied straight into `out` under the lock: no larger a copy than
+        // `write_next`'s of the whole kept text out of it.
+        self.state.with_lock(|s| s.json.text(s.head).is_some_and(|text| out.raw(text).is_ok()))
+    }
+
     fn set_json(&self, json: &mut [u8]) -> Result<(), SetError> {
         // `record.set` checks `writable` first; this only guards direct calls.
         let set = self.set.ok_or(SetError("record is not writable"))?;

@@ -43,6 +43,14 @@ impl Texts {
         }
     }
 
+    /// The JSON of value `seq`, in place, when it is kept.
+    #[cfg(target_pointer_width = "64")]
+    #[inline]
+    pub(super) fn text(&self, seq: u64) -> Option<&[u8]> {
+        let json = &self.slots[seq as usize % SLOTS];
+        (seq != 0 && json.seq == seq).then(|| json.as_bytes())
+    }
+
     /// Keeps `json` as value `seq`'s (see [`Json::keep`]).
     pub(super) fn keep(&mut self, seq: u64, json: &[u8]) {
         #[cfg(target_pointer_width = "64")]

@@ -8,6 +8,8 @@
 use super::drain;
 #[cfg(feature = "graph")]
 use super::graph::{self, Graph};
+#[cfg(target_pointer_width = "64")]
+use super::io::Out;
 use super::io::{Halt, Sink};
 use super::msg::Msg;
 use super::pace;
@@ -487,6 +489,31 @@ fn value<'a, const OUT: usize>(
     }
 }
 
+/// [`value`] without the reply writer's layers, on 64-bit hosts: the whole
+/// reply in one go into the reply buffer, the value copied from the text
+/// the record kept the last time it was written (issue 11: the reply to a
+/// pipelined `record.get`). `false`, nothing written, for any other reply
+/// or when that is not possible (the value not kept, the buffer too full,
+/// v3's null, a length-prefixed frame): [`write`] then writes it, as
+/// before, and the bytes are the same either way.
+#[cfg(target_pointer_width = "64")]
+pub(crate) fn value_now<const OUT: usize>(out: &mut Out<'_, OUT>, wire: Wire, reply: &Reply<'_>) -> bool {
+    let Reply::Value(id, record, set) = *reply else { return false };
+    out.whole(|o| {
+        if reply::result_start(o, wire, id).is_err() {
+            return false;
+        }
+        if set && o.raw(b"{\"status\":\"success\",\"value\":").is_err() {
+            return false;
+        }
+        let at = o.len();
+        if !record.write_kept(o) || (wire.is_v3() && !set && o.as_bytes()[at..] == *b"null") {
+            return false;
+        }
+        (!set || o.raw(b"}").is_ok()) && reply::result_end(o).is_ok()
+    })
+}
+
 fn set<'a, 'r: 'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize>(
     core: &mut Core<'_, 'r, C, SUBS, LINE, OUT>,
     req: &'a mut Request<'_>,
@@ -605,4 +632,90 @@ fn unsubscribe<'a, C: Clock, const SUBS: usize, const LINE: usize, const OUT: us
         return answer(ErrorCode::NotFound, msg!("subscription '", sub_id, "' not found"));
     }
     Ok(Reply::Unsubscribed(req.id, sub_id))
+}
+
+#[cfg(all(test, target_pointer_width = "64"))]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::{SingleLatest, SpmcRing};
+
+    const N: usize = 96;
+
+    /// An empty reply buffer over `buf` with `fill` bytes already in it.
+    fn out_with(buf: &mut [u8; N], fill: usize) -> Out<'_, N> {
+        let mut out = Out::new(Some(buf), None);
+        let filler = [b'x'; N];
+        out.piece(&mut |o| o.raw(&filler[..fill])).unwrap();
+        out
+    }
+
+    /// What [`value_now`] writes after `fill` bytes, if it writes.
+    fn fast(wire: Wire, reply: &Reply<'_>, fill: usize) -> Option<Vec<u8>> {
+        let mut buf = [0; N];
+        let mut out = out_with(&mut buf, fill);
+        let wrote = value_now(&mut out, wire, reply);
+        let bytes = out.ready_bytes().to_vec();
+        assert!(wrote || bytes.len() == fill, "nothing written when it says so");
+        wrote.then_some(bytes)
+    }
+
+    /// What [`value`] writes after `fill` bytes, if it writes the reply.
+    fn general(wire: Wire, reply: &Reply<'_>, fill: usize) -> Option<Vec<u8>> {
+        let Reply::Value(id, record, set) = *reply else { unreachable!() };
+        let mut buf = [0; N];
+        let mut out = out_with(&mut buf, fill);
+        let wrote = value(&mut Sink::new(&mut out, 0), wire, id, record, set).is_ok();
+        wrote.then(|| out.ready_bytes().to_vec())
+    }
+
+    #[test]
+    fn a_kept_value_goes_in_whole_with_the_same_bytes() {
+        static NUMBER: SingleLatest<u8> = SingleLatest::with_value("n", "u8", 7);
+        static TEXT: SingleLatest<heapless::String<8>> = SingleLatest::new("t", "");
+        static NULL: SingleLatest<Option<u8>> = SingleLatest::with_value("z", "", None);
+        static LONG: SingleLatest<heapless::String<64>> = SingleLatest::new("l", "");
+        static EMPTY: SpmcRing<u8, 2> = SpmcRing::new("e", "u8");
+        TEXT.publish(heapless::String::try_from("a\"b\n").unwrap());
+        LONG.publish(heapless::String::try_from("x".repeat(60).as_str()).unwrap());
+        let records: [(&dyn AnyRecord, bool); 5] =
+            [(&NUMBER, true), (&TEXT, true), (&NULL, true), (&LONG, false), (&EMPTY, false)];
+        let wires = [Wire::V1, Wire::V3];
+        for (record, keeps) in records {
+            // Nothing kept before a session wrote the value once.
+            assert_eq!(fast(Wire::V1, &Reply::Value(1, record, false), 0), None);
+            for (wire, set, id) in wires.iter().flat_map(|&w| [(w, false, 0), (w, true, 12_345), (w, false, u64::MAX)])
+            {
+                let reply = Reply::Value(id, record, set);
+                let whole = general(wire, &reply, 0);
+                let null = wire.is_v3() && !set && core::ptr::eq(record, &NULL as &dyn AnyRecord);
+                for fill in 0..=N {
+                    let (fast, general) = (fast(wire, &reply, fill), general(wire, &reply, fill));
+                    if fast.is_some() {
+                        assert_eq!(fast, general, "{wire:?} set {set} fill {fill}");
+                    } else {
+                        // Only where the general path writes nothing (no
+                        // room, v3's null) or the value is not kept.
+                        assert!(general.is_none() || !keeps || null, "{wire:?} set {set} fill {fill}");
+                    }
+                }
+                // Taken whenever the reply fits and its value is kept.
+                assert_eq!(fast(wire, &reply, 0).is_some(), keeps && !null && whole.is_some());
+            }
+        }
+    }
+
+    #[cfg(feature = "v3")]
+    #[test]
+    fn length_prefixed_frames_take_the_general_path() {
+        static NUMBER: SingleLatest<u8> = SingleLatest::with_value("n", "u8", 7);
+        let reply = Reply::Value(1, &NUMBER, false);
+        assert!(general(Wire::V3, &reply, 0).is_some());
+        let mut buf = [0; N];
+        let mut out = out_with(&mut buf, 0);
+        assert!(value_now(&mut out, Wire::V3, &reply));
+        out.length_prefixed(true);
+        assert!(!value_now(&mut out, Wire::V3, &reply));
+    }
 }

@@ -335,6 +335,29 @@ impl<const N: usize> Out<'_, N> {
         append(self.buf.get()?, &mut self.len, f)
     }
 
+    /// Appends what `f` writes when it returns `true` (nothing when it
+    /// returns `false`), if pieces go in as they are: not while the output
+    /// is length-prefixed or a frame is measured or declared (`false`
+    /// then, nothing called). The whole reply in one go, for replies
+    /// written without [`Sink`]'s layers (64-bit hosts: see
+    /// `dispatch::value_now`).
+    #[cfg(target_pointer_width = "64")]
+    #[inline]
+    pub(crate) fn whole(&mut self, f: impl FnOnce(&mut JsonOut) -> bool) -> bool {
+        #[cfg(feature = "v3")]
+        if self.frames.on || self.frames.measuring.is_some() || self.frames.declared.is_some() {
+            return false;
+        }
+        let Ok(buf) = self.buf.get() else { return false };
+        let Some(free) = buf.get_mut(self.len..) else { return false };
+        let mut out = JsonOut::new(free);
+        let wrote = f(&mut out);
+        if wrote {
+            self.len += out.len();
+        }
+        wrote
+    }
+
     /// The bytes that can go out now; once written, [`Out::sent`]. (The
     /// session writes them itself, with `write_out`: one future fewer
     /// around the write, which on an MCU is code and state.)

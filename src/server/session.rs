@@ -671,6 +671,11 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
     /// when it needs the async path ([`Self::finish`]): the buffer filled
     /// up, or (v3) a big reply in a length-prefixed frame is measured first.
     pub(crate) fn reply_now(&mut self, reply: &mut Reply<'_>) -> Result<(), Stall> {
+        // A value the record keeps as text goes in whole (64-bit hosts).
+        #[cfg(target_pointer_width = "64")]
+        if dispatch::value_now(&mut self.out, self.wire, reply) {
+            return Ok(());
+        }
         #[cfg(feature = "v3")]
         if reply.is_big() && self.out.is_length_prefixed() {
             return Err(Stall::Measure);

@@ -135,10 +135,27 @@ pub fn error(
 /// The start of a successful reply: `{"id":ID,"result":` (v3:
 /// `{"t":"reply","id":ID,"ok":`; the result written after it is never
 /// `null`, which v3 clients cannot read).
+///
+/// Inlined on 64-bit hosts, where the three parts go in with one room
+/// check (issue 11: every reply starts with it).
+#[cfg_attr(target_pointer_width = "64", inline)]
 pub fn result_start(out: &mut JsonOut, wire: Wire, id: u64) -> Result<(), Full> {
-    out.raw(if wire.is_v3() { b"{\"t\":\"reply\",\"id\":" } else { b"{\"id\":" })?;
-    out.u64(id)?;
-    out.raw(if wire.is_v3() { b",\"ok\":" } else { b",\"result\":" })
+    const V1: (&[u8], &[u8]) = (b"{\"id\":", b",\"result\":");
+    const V3: (&[u8], &[u8]) = (b"{\"t\":\"reply\",\"id\":", b",\"ok\":");
+    // Two calls, not one of the pair picked: each copies constants (no
+    // `memcpy` of a length known only at run time).
+    #[cfg(target_pointer_width = "64")]
+    return match wire.is_v3() {
+        true => out.u64_between(V3.0, id, V3.1),
+        false => out.u64_between(V1.0, id, V1.1),
+    };
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        let (open, close) = if wire.is_v3() { V3 } else { V1 };
+        out.raw(open)?;
+        out.u64(id)?;
+        out.raw(close)
+    }
 }
 
 /// The end of a successful reply.
