@@ -7,7 +7,7 @@
 //! reader (`Session::run` reads again when a read filled its room).
 
 use super::pool::LineLender;
-use crate::wire::{Framing, Line, LineReader};
+use crate::wire::{Framing, LineReader};
 
 /// The bytes a pooled session reads into while it holds no reader: one
 /// typical request line fits, so a request costs no second read.
@@ -81,10 +81,11 @@ impl<'s, const N: usize> Lines<'s, N> {
         }
     }
 
-    /// See [`LineReader::next_line`].
-    pub(crate) fn next_line(&mut self) -> Option<Line<'_>> {
+    /// See [`LineReader::next`].
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<crate::wire::line::Next<'_>> {
         self.hold();
-        self.now.as_deref_mut()?.next_line()
+        self.now.as_deref_mut()?.next()
     }
 
     /// Gives a lent reader back when it holds nothing but its framing

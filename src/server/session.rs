@@ -17,6 +17,8 @@ use super::subs::{Rounds, Subs};
 use super::{Server, SessionEnd};
 use crate::runtime::Clock;
 use crate::time::Timestamp;
+#[cfg(target_pointer_width = "64")]
+use crate::wire::line::Next;
 #[cfg(feature = "v3")]
 use crate::wire::request::Frame;
 use crate::wire::request::{self, Hello, Message, ParseError};
@@ -359,9 +361,20 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
                 self.core.fix_wire(Wire::V3);
                 self.core.out.length_prefixed(true);
             }
-            let Some(line) = self.lines.next_line() else { break };
             let mut parsed = None;
-            let mut reply = self.core.on_line::<T>(line, &mut parsed)?;
+            // On 64-bit hosts a plain request is read in one pass with its
+            // line's end (`LineReader::next`); any other line is cut, then parsed.
+            #[cfg(target_pointer_width = "64")]
+            let mut reply = match self.lines.next() {
+                None => break,
+                Some(Next::Request(req)) => self.core.answer::<T>(parsed.insert(Ok(Some(Message::Request(req)))))?,
+                Some(Next::Line(line)) => self.core.on_line::<T>(line, &mut parsed)?,
+            };
+            #[cfg(not(target_pointer_width = "64"))]
+            let mut reply = {
+                let Some(line) = self.lines.next_line() else { break };
+                self.core.on_line::<T>(line, &mut parsed)?
+            };
             self.core.touched();
             // Written at once; only a reply that meets a full buffer (or
             // a big v3 frame, or a refusal) goes on to the async
@@ -468,8 +481,6 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
 
     /// Answers a line: its effect is done here, its reply returned to be
     /// written (it may borrow from `parsed`, where the line's request is kept).
-    // Without v3 the reply id is `()` (zero-sized, so the v3 paths fold away).
-    #[cfg_attr(not(feature = "v3"), allow(clippy::let_unit_value))]
     // Kept out of the session future's poll function on MCUs: inlined,
     // its ~5.5 KB made that one function spill more (measured +328 B of
     // flash). Hosts keep whatever the optimizer picks.
@@ -500,7 +511,18 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
             }
             Line::Complete(bytes) => bytes,
         };
-        let parsed = request::parse_into(bytes, parsed);
+        self.answer::<T>(request::parse_into(bytes, parsed))
+    }
+
+    /// Answers a line's request, parsed into `parsed` (see [`Self::on_line`]).
+    // Without v3 the reply id is `()` (zero-sized, so the v3 paths fold away).
+    #[cfg_attr(not(feature = "v3"), allow(clippy::let_unit_value))]
+    // On MCUs only `on_line` calls it: one function there, as before.
+    #[cfg_attr(not(target_pointer_width = "64"), inline(always))]
+    fn answer<'p, 'l: 'p, T: Transport>(&mut self, parsed: &'p mut Parsed<'l>) -> Result<Reply<'p>, SessionEnd>
+    where
+        'r: 'p,
+    {
         #[cfg(feature = "v3")]
         if let Some(reply) = self.generation(parsed) {
             return Ok(reply);

@@ -28,6 +28,14 @@ pub enum Line<'a> {
     FrameTooLong(u32),
 }
 
+/// What [`LineReader::next`] found: a request read with its line, or a
+/// line to parse.
+#[cfg(target_pointer_width = "64")]
+pub(crate) enum Next<'a> {
+    Request(super::Request<'a>),
+    Line(Line<'a>),
+}
+
 /// How the stream is cut into messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Framing {
@@ -163,6 +171,27 @@ impl<const N: usize> LineReader<N> {
         self.start = end;
         self.scanned = end;
         Some(Line::Complete(&mut self.buf[body..end]))
+    }
+
+    /// The next line: as a request when it has the plain shape that
+    /// clients write (`request::plain`), read straight from the bytes
+    /// received, so one pass finds the line's end and reads the request
+    /// (issue 11: a search for the `\n` first walked every byte that the
+    /// request reader then walked again); otherwise as [`Self::next_line`]
+    /// cuts it, and that line parses to the same request. (No shortcut
+    /// while an over-long line is skipped or a `\r` is held.)
+    #[cfg(target_pointer_width = "64")]
+    #[inline]
+    pub(crate) fn next(&mut self) -> Option<Next<'_>> {
+        if !self.discarding && !self.cr_held && self.framing() == Framing::Lines {
+            if let Some((plain, len, took)) = super::request::plain_line(&self.buf[self.start..self.end]) {
+                let line = self.start;
+                self.start += took;
+                self.scanned = self.start;
+                return Some(Next::Request(super::request::plain_request(&self.buf[line..line + len], plain)));
+            }
+        }
+        self.next_line().map(Next::Line)
     }
 
     /// The next complete line, or `None` when more bytes are needed.
@@ -339,6 +368,91 @@ mod tests {
         r.spare()[..3].copy_from_slice(b"\0\0\0");
         r.commit(3);
         assert_eq!((r.framing(), r.next_line().is_none()), (Framing::Undecided, true));
+    }
+
+    /// Everything `next` gives for `reads` (each read cut to the room
+    /// there is), as text (`via_next`), or what `next_line` and `parse`
+    /// give (not); and how many `next` read as requests.
+    #[cfg(target_pointer_width = "64")]
+    fn read_all<const N: usize>(reads: &[&[u8]], via_next: bool) -> (Vec<std::string::String>, usize) {
+        use super::super::request::{parse, Message};
+        use std::format;
+        let mut r = LineReader::<N>::new();
+        let (mut got, mut plain) = (Vec::new(), 0);
+        for read in reads {
+            let mut rest = *read;
+            while !rest.is_empty() {
+                let spare = r.spare();
+                let n = spare.len().min(rest.len());
+                spare[..n].copy_from_slice(&rest[..n]);
+                r.commit(n);
+                rest = &rest[n..];
+                loop {
+                    let line = if via_next {
+                        match r.next() {
+                            None => break,
+                            Some(Next::Request(req)) => {
+                                plain += 1;
+                                got.push(format!("{:?}", Ok::<_, ()>(Some(Message::Request(req)))));
+                                continue;
+                            }
+                            Some(Next::Line(line)) => line,
+                        }
+                    } else {
+                        let Some(line) = r.next_line() else { break };
+                        line
+                    };
+                    got.push(match line {
+                        Line::Complete(l) => format!("{:?}", parse(l).map_err(|_| ())),
+                        other => format!("{other:?}"),
+                    });
+                }
+            }
+        }
+        (got, plain)
+    }
+
+    #[cfg(target_pointer_width = "64")]
+    #[test]
+    fn plain_requests_read_with_their_line_end_as_cut_lines_parse() {
+        let get = br#"{"id":7,"method":"record.get","params":{"name":"t.1"}}"#;
+        let get_nl = [&get[..], b"\n"].concat();
+        // 63 bytes: with its `\r` it fills a 64-byte buffer (the `\r` is held).
+        let held = br#"{"id":123456789012,"method":"record.get","params":{"name":"t"}}"#;
+        assert_eq!(held.len(), 63);
+        let reads: [&[u8]; 16] = [
+            &get_nl,
+            &[get, &b"\r\n"[..]].concat(),
+            &[&br#"{"version":"1.0"}"#[..], b"\n", get, b"\r\r\n", get, b" \n"].concat(),
+            &[&br#"{"id":8,"method":"ping"}"#[..], b"\n\n"].concat(),
+            // Alone in the buffer and filling it: the `\r` is held.
+            &[&held[..], b"\r"].concat(),
+            b"\n",
+            // An over-long line whose tail is a whole plain line in a read
+            // of its own: skipped with the line, not read as a request.
+            &[b'x'; 100],
+            &get_nl,
+            &get_nl,
+            &get[..20],
+            &get[20..],
+            b"\n",
+            &get_nl[..get.len()],
+            &get_nl[get.len()..],
+            br#"{"id":9,"method":"record.list"}"#,
+            b"\n",
+        ];
+        let (want, _) = read_all::<64>(&reads, false);
+        let (got, plain) = read_all::<64>(&reads, true);
+        assert_eq!(got, want);
+        assert_eq!((got.len(), plain), (13, 7), "{got:#?}");
+        // The plain line that ends an over-long one is skipped with it.
+        assert_eq!(read_all::<64>(&reads[6..8], true), (std::vec!["TooLong".into()], 0));
+        // The same bytes in reads of every size from 1 to 64.
+        let input = reads.concat();
+        for size in 1..=64 {
+            let reads: Vec<&[u8]> = input.chunks(size).collect();
+            assert_eq!(read_all::<64>(&reads, true).0, want, "reads of {size}");
+        }
     }
 
     #[test]

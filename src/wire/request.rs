@@ -265,10 +265,20 @@ pub(crate) fn parse_into<'s, 'l>(
     slot.insert(general(line))
 }
 
+/// The request on the line at the start of `input` when that line has
+/// the plain shape (see [`plain`]; a line cut from `input` would decode to
+/// the same request): the request, the line's length, and the bytes it
+/// took with its end. For `LineReader::next_request`.
+#[cfg(target_pointer_width = "64")]
+#[inline]
+pub(crate) fn plain_line(input: &[u8]) -> Option<(plain::Plain, usize, usize)> {
+    plain::read_line(input)
+}
+
 /// A plain line's request (see [`plain`]): the same one [`general`] decodes.
 #[cfg(target_pointer_width = "64")]
 #[inline]
-fn plain_request(line: &[u8], p: plain::Plain) -> Request<'_> {
+pub(crate) fn plain_request(line: &[u8], p: plain::Plain) -> Request<'_> {
     let mut params = Params::default();
     if let Some((k, span)) = p.param {
         let text = Some(plain::param(line, span));

@@ -16,7 +16,7 @@ use core::ops::Range;
 use super::{Method, METHODS, NAME_MAX};
 
 /// What a plain line says; the param's text is a span of the line.
-pub(super) struct Plain {
+pub(crate) struct Plain {
     pub id: u64,
     pub method: Method,
     /// The one params member: its index in [`PARAM_KEYS`](super::PARAM_KEYS) and its text.
@@ -31,7 +31,31 @@ const KEYS: [(&[u8], usize, usize); 3] =
 
 /// The request on `line` when it has the plain shape; `None` otherwise.
 pub(super) fn read(line: &[u8]) -> Option<Plain> {
-    let rest = line.strip_prefix(b"{\"id\":")?;
+    shape(line).filter(|&(_, n)| n == line.len()).map(|(p, _)| p)
+}
+
+/// The request on the line at the start of `input` (bytes as they were
+/// read: that line, its end, and maybe more) when it has the plain shape
+/// and ends right after its last brace with `\n` or `\r\n`: the request,
+/// the line's length without its end, and with it. So a plain line is
+/// read in one pass, with no separate search for its end (issue 11). The
+/// same line cut first (`LineReader::next_line`) reads the same through
+/// [`read`]: the shape holds no byte below 0x20, so no `\n` comes before
+/// the one found here.
+pub(super) fn read_line(input: &[u8]) -> Option<(Plain, usize, usize)> {
+    let (p, n) = shape(input)?;
+    match input[n..] {
+        [b'\n', ..] => Some((p, n, n + 1)),
+        [b'\r', b'\n', ..] => Some((p, n, n + 2)),
+        _ => None,
+    }
+}
+
+/// The request at the start of `s` when its bytes have the plain shape up
+/// to its last brace, and where that brace ends.
+#[inline(always)]
+fn shape(s: &[u8]) -> Option<(Plain, usize)> {
+    let rest = s.strip_prefix(b"{\"id\":")?;
     let (id, rest) = id(rest)?;
     let rest = rest.strip_prefix(b",\"method\":\"")?;
     // A known name right before a closing quote: no name holds a byte that
@@ -39,14 +63,16 @@ pub(super) fn read(line: &[u8]) -> Option<Plain> {
     // that name (no scan for the quote, no second lookup by name).
     let (method, rest) =
         METHODS.iter().find_map(|&(name, m)| Some((m, rest.strip_prefix(name.as_bytes())?.strip_prefix(b"\"")?)))?;
-    if rest == b"}" {
-        return Some(Plain { id, method, param: None });
+    if let Some(after) = rest.strip_prefix(b"}") {
+        return Some((Plain { id, method, param: None }, s.len() - after.len()));
     }
     let rest = rest.strip_prefix(b",\"params\":{\"")?;
     let (k, max, rest) = KEYS.iter().find_map(|&(key, k, max)| Some((k, max, rest.strip_prefix(key)?)))?;
-    let start = line.len() - rest.len();
+    let start = s.len() - rest.len();
     let len = stop(rest)?;
-    (rest[len..] == *b"\"}}" && len <= max).then(|| Plain { id, method, param: Some((k, start..start + len)) })
+    let end = start + len + 3;
+    (rest[len..].starts_with(b"\"}}") && len <= max)
+        .then(|| (Plain { id, method, param: Some((k, start..start + len)) }, end))
 }
 
 /// The text of a plain line's param (`span` as [`read`] gave it).
