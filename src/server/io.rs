@@ -151,6 +151,7 @@ struct Store<'s, const N: usize> {
 
 #[cfg(target_pointer_width = "64")]
 impl<const N: usize> Store<'_, N> {
+    #[inline]
     fn get(&mut self) -> Result<&mut [u8; N], Full> {
         // The session takes its buffer when it wakes (`Out::lease`, which
         // waits when the pool is empty): this is only the fallback.
