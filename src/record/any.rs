@@ -129,6 +129,32 @@ pub trait AnyRecord: Sync {
         out: &mut JsonOut,
         head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
     ) -> Next;
+    /// [`AnyRecord::write_next`], then (for a value stamped other than
+    /// zero) the value's `,"timestamp":"secs.nanos"` member, as an event
+    /// carries it after its data; all or nothing (`Next::Full`). A value
+    /// stamped zero gets no member: the server writes its own
+    /// `created_at` there. A record may keep the member with the value's
+    /// JSON, so that it is formatted once for all subscribers (64-bit
+    /// hosts; issue 11).
+    #[cfg(target_pointer_width = "64")]
+    #[doc(hidden)]
+    fn write_next_stamped(
+        &self,
+        after: u64,
+        window: u64,
+        out: &mut JsonOut,
+        head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
+    ) -> Next {
+        let mark = out.len();
+        let next = self.write_next(after, window, out, head);
+        if let Next::Wrote { seq, timestamp } = next {
+            if timestamp != Timestamp::ZERO && crate::wire::reply::stamp_member(out, timestamp).is_err() {
+                out.truncate(mark);
+                return Next::Full { seq, timestamp };
+            }
+        }
+        next
+    }
     /// Decodes `json` (a validated JSON value) into the record's type and
     /// publishes it; strings are unescaped in place, inside `json`.
     fn set_json(&self, json: &mut [u8]) -> Result<(), SetError>;

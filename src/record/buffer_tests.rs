@@ -250,3 +250,53 @@ fn a_value_too_long_to_keep_is_written_from_the_value_each_time() {
     }
     r.state.with_lock(|s| assert!(s.json.get(1).is_none()));
 }
+
+/// What `write_next_stamped` writes, and what it reported.
+#[cfg(target_pointer_width = "64")]
+fn stamped_json(record: &dyn AnyRecord, after: u64, room: usize) -> (Next, std::string::String) {
+    let mut buf = [0u8; 128];
+    let mut out = JsonOut::new(&mut buf[..room]);
+    let next = record.write_next_stamped(after, 4, &mut out, &mut |o, _| o.raw(b"<"));
+    (next, core::str::from_utf8(out.as_bytes()).unwrap().to_string())
+}
+
+#[test]
+#[cfg(target_pointer_width = "64")]
+fn a_kept_timestamp_member_is_the_one_formatted() {
+    let r: SpmcRing<f32, N> = SpmcRing::new("test.stamped", "f32");
+    let t = Timestamp::from_nanos(1_764_332_412_000_012_345);
+    r.publish_at(0.1, t);
+    r.publish_at(0.2, Timestamp::ZERO);
+    let member = std::format!(",\"timestamp\":\"{t}\"");
+    let want = std::format!("<0.1{member}");
+    let wrote = Next::Wrote { seq: 1, timestamp: t };
+    // Written by the first subscriber (and kept), then from what was kept:
+    // the same text, and the same as formatting it where it is sent.
+    assert_eq!(stamped_json(&r, 0, 128), (wrote, want.clone()));
+    r.state.with_lock(|s| assert_eq!(s.json.stamp(1).map(|m| m.as_bytes().to_vec()), Some(member.clone().into())));
+    assert_eq!(stamped_json(&r, 0, 128), (wrote, want.clone()));
+    let mut buf = [0u8; 128];
+    let mut out = JsonOut::new(&mut buf);
+    out.raw(b"<0.1").unwrap();
+    crate::wire::reply::stamp_member(&mut out, t).unwrap();
+    assert_eq!(out.as_bytes(), want.as_bytes());
+    // `write_next` stays the value alone.
+    assert_eq!(next_json(&r, 0, 4).1, "0.1");
+    // One byte short, kept or not: nothing written, reported full.
+    let short = stamped_json(&r, 0, want.len() - 1);
+    assert_eq!(short, (Next::Full { seq: 1, timestamp: t }, "".into()));
+    let r2: SpmcRing<f32, N> = SpmcRing::new("test.unkept", "f32");
+    r2.publish_at(0.1, t);
+    assert_eq!(stamped_json(&r2, 0, want.len() - 1), (Next::Full { seq: 1, timestamp: t }, "".into()));
+    // A value stamped zero gets no member: the server writes its own
+    // `created_at` there.
+    assert_eq!(stamped_json(&r, 1, 128), (Next::Wrote { seq: 2, timestamp: Timestamp::ZERO }, "<0.2".into()));
+    // A newer value in the slot: the older one's member is not its.
+    for v in 0..8 {
+        r.publish_at(v as f32, t);
+    }
+    assert_eq!(next_json(&r, 8, 4).1, "6.0");
+    r.state.with_lock(|s| assert!(s.json.get(9).is_some() && s.json.stamp(9).is_none()));
+    assert_eq!(stamped_json(&r, 8, 128).1, std::format!("<6.0{member}"));
+    r.state.with_lock(|s| assert!(s.json.stamp(1).is_none() && s.json.stamp(9).is_some()));
+}

@@ -335,15 +335,21 @@ pub(crate) struct Rounds {
     round: u8,
     /// The next subscription of this round.
     next: u16,
-    /// Whether this round delivered or skipped anything yet.
+    /// Whether this round delivered anything a next round may follow.
     any: bool,
+    /// Whether a subscription was paced at the start of this round.
+    paced: bool,
     /// When the session last looked before this round (see `Core::looked`).
     looked: u32,
+    /// Events written since the shared `events_sent` counter was bumped:
+    /// bumped once per call of `deliver`, not once per event (every
+    /// session's events moved that counter's cache line between cores).
+    sent: u32,
 }
 
 impl Rounds {
     pub(crate) const fn new() -> Self {
-        Rounds { round: 0, next: 0, any: false, looked: 0 }
+        Rounds { round: 0, next: 0, any: false, paced: false, looked: 0, sent: 0 }
     }
 }
 
@@ -355,6 +361,17 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
     /// flush, it goes on where it stopped. A subscription whose event did
     /// not fit is tried again then, its value chosen anew.
     pub(crate) fn deliver(&mut self, at: &mut Rounds, rounds: u8) -> Result<bool, SessionEnd> {
+        let flush = self.rounds(at, rounds);
+        if cfg!(target_pointer_width = "64") && at.sent != 0 {
+            self.server.count().events_sent.add(at.sent.into());
+            at.sent = 0;
+        }
+        flush
+    }
+
+    /// [`Self::deliver`] but for the shared count of events sent, kept in `at`.
+    #[inline(always)]
+    fn rounds(&mut self, at: &mut Rounds, rounds: u8) -> Result<bool, SessionEnd> {
         while at.round < rounds {
             if at.next == 0 {
                 // Every subscription is looked at in this round: a value
@@ -365,7 +382,8 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
                 // treats exactly as a newer one from before, within the
                 // ~49 days a u32 of milliseconds spans.)
                 at.looked = self.looked;
-                if self.subs.paced() {
+                at.paced = self.subs.paced();
+                if at.paced {
                     self.looked = ms(self.server.clock.monotonic());
                 }
                 at.any = false;
@@ -373,8 +391,23 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
             while usize::from(at.next) < SUBS {
                 match self.deliver_one(at.next.into(), at.looked) {
                     Delivered::Nothing => {}
-                    Delivered::One => {
-                        at.any = true;
+                    Delivered::One { more, event } => {
+                        // Counted once per call on hosts (see `Rounds::sent`);
+                        // an MCU has one core, and keeps less code.
+                        if cfg!(target_pointer_width = "64") {
+                            at.sent += u32::from(event);
+                        } else if event {
+                            self.server.count().events_sent.add(1);
+                        }
+                        // Another round only for a subscription that had
+                        // more than this one value when it was chosen: a
+                        // value published since wakes the session anyway
+                        // (its wait looks again once armed). Paced ones
+                        // always go on: a round after a slow write is what
+                        // sees their values that fell due meanwhile as
+                        // missed (`dropped`), where a wait would not.
+                        // (MCUs always go on, as paced ones: less code.)
+                        at.any |= more || at.paced || !cfg!(target_pointer_width = "64");
                         if self.slow {
                             // The peer is slow: send this one before
                             // choosing the next.
@@ -425,13 +458,24 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
         let subs = &self.subs;
         let registry = &self.server.registry;
         let wrote = self.out.piece(&mut |o| {
-            next = record.write_next(after, sub.window().into(), o, &mut |o, seq| {
+            let head = &mut |o: &mut crate::wire::JsonOut, seq| {
                 let skipped = seq - cursor.delivered - 1;
                 passed = pace.map_or((skipped, 0), |pace| pace.split(skipped, now, looked));
                 let (label, offset, how) = subs.tag(wire, registry, i, &sub, name);
                 reply::event_start(o, wire, label, offset + seq - cursor.base, how)
-            });
+            };
+            // On 64-bit hosts the record writes the timestamp member too,
+            // kept with the value's JSON: formatted once per value, not
+            // once per subscriber (but for a value stamped zero).
+            #[cfg(target_pointer_width = "64")]
+            let (written, stamped) = (record.write_next_stamped(after, sub.window().into(), o, head), true);
+            #[cfg(not(target_pointer_width = "64"))]
+            let (written, stamped) = (record.write_next(after, sub.window().into(), o, head), false);
+            next = written;
             match next {
+                Next::Wrote { timestamp, .. } if stamped && timestamp != crate::Timestamp::ZERO => {
+                    reply::event_close(o, wire, passed.0, passed.1)
+                }
                 Next::Wrote { timestamp, .. } => {
                     reply::event_end(o, wire, self.server.stamp(timestamp), passed.0, passed.1)
                 }
@@ -452,14 +496,16 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
         let slot = self.subs.slots[i].as_mut().expect("subscription vanished mid-delivery");
         slot.take(seq, now);
         let count = self.server.count();
+        // More to send after this one (as of `head`, read before choosing).
+        let more = seq < head;
         if wrote.is_ok() {
-            count.events_sent.add(1);
-            // Shared by every session: no atomic add of nothing.
+            // Shared by every session: no atomic add of nothing (and
+            // `events_sent` is added once per delivery, by `deliver`).
             if dropped | coalesced != 0 {
                 count.events_dropped.add(dropped);
                 count.events_coalesced.add(coalesced);
             }
-            return Delivered::One;
+            return Delivered::One { more, event: true };
         }
         // The value cannot fit the reply buffer. Say so now, in its place:
         // an event with `"data":null`, `"skipped":"too_large"` and a
@@ -476,7 +522,7 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
             o.raw(b"null,\"skipped\":\"too_large\"")?;
             reply::event_end(o, wire, stamp, dropped, coalesced)
         }) {
-            Ok(()) => Delivered::One,
+            Ok(()) => Delivered::One { more, event: false },
             Err(_) => Delivered::TooBig,
         }
     }
@@ -486,8 +532,9 @@ impl<C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> Core<'_, 
 enum Delivered {
     /// Nothing was due.
     Nothing,
-    /// One event (or its too-large marker) went into the buffer.
-    One,
+    /// One event (`event`) or its too-large marker went into the buffer;
+    /// `more`: the record held newer values than it then.
+    One { more: bool, event: bool },
     /// The event due does not fit beside what the buffer holds.
     Full,
     /// Not even its too-large marker fits an empty buffer.
@@ -498,7 +545,9 @@ impl<const S: usize> Subs<S> {
     /// How slot `i`'s updates are labelled: the id on the wire, what its
     /// sequence adds to this record's count, and the v3 tag. A v3 wildcard
     /// runs one sequence over its records: the values the other slots of the
-    /// same id took so far (delivered or dropped) come first.
+    /// same id took so far (delivered or dropped) come first. Inlined on
+    /// 64-bit hosts: a v1 event's tag is its id alone, once per event.
+    #[cfg_attr(target_pointer_width = "64", inline)]
     fn tag<'n>(
         &self,
         wire: Wire,
@@ -510,18 +559,26 @@ impl<const S: usize> Subs<S> {
         let id = u64::from(sub.id.get());
         #[cfg(feature = "v3")]
         if wire.is_v3() {
-            if !self.wild[i] {
-                return (id - 1, 0, reply::Update::Event);
-            }
-            let others = (self.slots.iter().enumerate())
-                .filter_map(|(j, s)| s.filter(|s| j != i && s.id == sub.id))
-                .filter_map(|s| registry.get(s.record.into()).map(|r| s.cursor(r.newest_seq())))
-                .map(|c| c.delivered - c.base)
-                .sum();
-            return (id - 1, others, reply::Update::Tagged(name));
+            return self.tag_v3(registry, i, sub, name);
         }
         let _ = (wire, registry, i, name);
         (id, 0, reply::Update::Event)
+    }
+
+    /// [`Self::tag`] of a v3 slot (inlined there on MCUs: one function).
+    #[cfg(feature = "v3")]
+    #[cfg_attr(not(target_pointer_width = "64"), inline(always))]
+    fn tag_v3<'n>(&self, registry: &Registry, i: usize, sub: &Sub, name: &'n str) -> (u64, u64, reply::Update<'n>) {
+        let id = u64::from(sub.id.get());
+        if !self.wild[i] {
+            return (id - 1, 0, reply::Update::Event);
+        }
+        let others = (self.slots.iter().enumerate())
+            .filter_map(|(j, s)| s.filter(|s| j != i && s.id == sub.id))
+            .filter_map(|s| registry.get(s.record.into()).map(|r| s.cursor(r.newest_seq())))
+            .map(|c| c.delivered - c.base)
+            .sum();
+        (id - 1, others, reply::Update::Tagged(name))
     }
 }
 

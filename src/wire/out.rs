@@ -161,17 +161,37 @@ impl<'a> JsonOut<'a> {
 
     /// A timestamp as the quoted string `"secs.nanos"`.
     pub fn timestamp(&mut self, t: Timestamp) -> Result<(), Full> {
+        // 64-bit hosts write it in place, its length known first: every
+        // event carries one, per subscriber (issue 11).
+        #[cfg(target_pointer_width = "64")]
+        {
+            let secs = t.secs();
+            let int = decimal_len(secs);
+            // `"`, the seconds, `.`, nine digits, `"`.
+            let end = self.len + int + 12;
+            let dst = self.buf.get_mut(self.len..end).ok_or(Full)?;
+            dst[0] = b'"';
+            pairs_into(&mut dst[1..=int], secs);
+            dst[int + 1] = b'.';
+            nine_digits(&mut dst[int + 2..int + 11], t.subsec_nanos());
+            dst[int + 11] = b'"';
+            self.len = end;
+            Ok(())
+        }
         // By hand rather than through `Display`: no `core::fmt` on the
         // server's path (it costs flash on MCUs).
-        self.raw(b"\"")?;
-        self.u64(t.secs())?;
-        // The nanoseconds with their leading zeros: the digits of
-        // 10^9 + nanos, whose leading `1` becomes the point.
-        let mut text = [0; 20];
-        let nanos = digits(1_000_000_000 + u64::from(t.subsec_nanos()), &mut text);
-        nanos[0] = b'.';
-        self.raw(nanos)?;
-        self.raw(b"\"")
+        #[cfg(not(target_pointer_width = "64"))]
+        {
+            self.raw(b"\"")?;
+            self.u64(t.secs())?;
+            // The nanoseconds with their leading zeros: the digits of
+            // 10^9 + nanos, whose leading `1` becomes the point.
+            let mut text = [0; 20];
+            let nanos = digits(1_000_000_000 + u64::from(t.subsec_nanos()), &mut text);
+            nanos[0] = b'.';
+            self.raw(nanos)?;
+            self.raw(b"\"")
+        }
     }
 
     /// Any serializable value, through [`value::to_json`], all or nothing.
@@ -244,6 +264,21 @@ fn pairs_into(dst: &mut [u8], mut n: u64) {
     if i > 0 {
         dst[0] = b'0' + n as u8;
     }
+}
+
+/// `n` (below 10^9) as exactly nine digits, leading zeros kept: four
+/// pairs from the table and the first digit, with no length to find.
+#[cfg(target_pointer_width = "64")]
+#[inline]
+fn nine_digits(dst: &mut [u8], n: u32) {
+    let dst: &mut [u8; 9] = dst.try_into().expect("nine digits");
+    let mut n = n % 1_000_000_000;
+    for i in (0..4).rev() {
+        let pair = (n % 100) as usize * 2;
+        n /= 100;
+        dst[1 + 2 * i..3 + 2 * i].copy_from_slice(&PAIRS[pair..pair + 2]);
+    }
+    dst[0] = b'0' + n as u8;
 }
 
 /// The decimal digits of `n`, written at the end of `text`, two at a time
@@ -336,6 +371,29 @@ mod tests {
         core::fmt::write(&mut want, format_args!("\"{t}\"")).unwrap();
         assert_eq!(written(|o| o.timestamp(t)).unwrap(), want);
         assert_eq!(written(|o| o.timestamp(Timestamp::from_nanos(7))).unwrap(), "\"0.000000007\"");
+    }
+
+    #[test]
+    fn timestamps_match_display_and_fit_or_not_at_all() {
+        // Seconds of every digit count, nanoseconds of every digit count
+        // (leading zeros kept), and the largest timestamp.
+        let secs = (0..20).map(|e| 10u64.pow(e).min(u64::MAX / 1_000_000_000)).chain([0, 9, 1_764_332_412]);
+        let nanos = [0, 1, 7, 10, 99, 100, 12_345, 250_000_000, 999_999_999, 100_000_000, 1_000_001];
+        for s in secs {
+            for n in nanos {
+                let t = Timestamp::from_nanos(s.saturating_mul(1_000_000_000).saturating_add(n));
+                let want = std::format!("\"{t}\"");
+                assert_eq!(written(|o| o.timestamp(t)).unwrap(), want.as_str());
+                // One byte short: refused, nothing written.
+                let mut buf = std::vec![0u8; want.len()];
+                let mut out = JsonOut::new(&mut buf);
+                out.raw(b"[").unwrap();
+                assert_eq!(out.timestamp(t), Err(Full));
+                assert_eq!(out.as_bytes(), b"[");
+            }
+        }
+        let t = Timestamp::from_nanos(u64::MAX);
+        assert_eq!(written(|o| o.timestamp(t)).unwrap(), std::format!("\"{t}\"").as_str());
     }
 
     #[test]

@@ -234,8 +234,24 @@ pub fn event_end(
     dropped: u64,
     coalesced: u64,
 ) -> Result<(), Full> {
+    stamp_member(out, timestamp)?;
+    event_close(out, wire, dropped, coalesced)
+}
+
+/// An event's `,"timestamp":"secs.nanos"` member: on 64-bit hosts a
+/// record keeps it with the value's JSON, written once for all the
+/// subscribers of that value (see `AnyRecord::write_next_stamped`).
+/// On MCUs only [`event_end`] calls it: one function there.
+#[cfg_attr(not(target_pointer_width = "64"), inline(always))]
+pub(crate) fn stamp_member(out: &mut JsonOut, timestamp: Timestamp) -> Result<(), Full> {
     out.raw(b",\"timestamp\":")?;
-    out.timestamp(timestamp)?;
+    out.timestamp(timestamp)
+}
+
+/// What follows an event's timestamp: `dropped` and `coalesced` when
+/// non-zero, the closing braces, newline.
+#[cfg_attr(not(target_pointer_width = "64"), inline(always))]
+pub(crate) fn event_close(out: &mut JsonOut, wire: Wire, dropped: u64, coalesced: u64) -> Result<(), Full> {
     if dropped > 0 {
         out.raw(b",\"dropped\":")?;
         out.u64(dropped)?;

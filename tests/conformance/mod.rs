@@ -60,6 +60,7 @@ macro_rules! all_tests {
             methods::ping_and_stats,
             methods::value_too_large_for_the_reply_buffer,
             subscriptions::events_carry_sequence_and_initial_value,
+            subscriptions::every_subscriber_sends_each_value_with_its_timestamp,
             subscriptions::send_initial_false_and_queue_size,
             subscriptions::subscription_limit_and_errors,
             subscriptions::unsubscribe_stops_events,

@@ -29,6 +29,61 @@ pub async fn events_carry_sequence_and_initial_value() {
     .await;
 }
 
+pub async fn every_subscriber_sends_each_value_with_its_timestamp() {
+    // On 64-bit hosts the first session to send a value keeps its
+    // timestamp member with the value's JSON and the others copy it: each
+    // must still read as the value's own, and a value stamped zero as the
+    // server's `created_at`.
+    let fx = fixture();
+    let temp = fx.records.temperature;
+    let (server_a, mut a) = fx.connect();
+    let (server_b, mut b) = fx.connect();
+    let server = fx.server;
+    let clients = async move {
+        for c in [&mut a, &mut b] {
+            c.hello().await;
+            c.ok("record.subscribe", json!({"name": "sensor.temperature", "send_initial": false})).await;
+        }
+        let created_at = server.stats().started_at.expect("started").to_string();
+        let stamps = [
+            Timestamp::from_millis(1_500),
+            Timestamp::ZERO,
+            Timestamp::from_nanos(1_764_332_412_000_000_007),
+            Timestamp::from_millis(1_500),
+            Timestamp::from_nanos(u64::MAX),
+        ];
+        // Twice the values a record keeps texts for, some read by
+        // `record.get` first (which keeps the value's JSON, no timestamp).
+        for (i, t) in stamps.into_iter().cycle().take(20).enumerate() {
+            temp.publish_at(Temperature { celsius: i as f32 }, t);
+            if i % 3 == 0 {
+                let got = a.ok("record.get", json!({"name": "sensor.temperature"})).await;
+                assert_eq!(got, json!({"celsius": i as f32}));
+            }
+            let want = if t == Timestamp::ZERO { created_at.clone() } else { t.to_string() };
+            for c in [&mut a, &mut b] {
+                let e = c.next_event().await;
+                assert_eq!((e["timestamp"].as_str(), &e["data"]), (Some(want.as_str()), &json!({"celsius": i as f32})));
+            }
+        }
+        drop((a, b));
+        Some(())
+    };
+    let done = join_all(vec![
+        Box::pin(async {
+            server_a.await;
+            None
+        }),
+        Box::pin(async {
+            server_b.await;
+            None
+        }),
+        Box::pin(clients),
+    ])
+    .await;
+    assert_eq!(done[2], Some(()));
+}
+
 pub async fn send_initial_false_and_queue_size() {
     let fx = fixture();
     let small = fx.records.small;

@@ -1,6 +1,6 @@
 //! Runs one session operation N times, for exact instruction counts under
 //! `valgrind --tool=callgrind` (the least noisy A/B on a loaded machine):
-//! `ir get|pipelined|event|event8 N`. Subtract a run of N from one of 2N
+//! `ir get|pipelined|event|event8|burst8 N`. Subtract a run of N from one of 2N
 //! for the cost of N operations without the setup.
 //!
 //! - `get`: one `record.get` line per read, answered and written.
@@ -9,7 +9,11 @@
 //!   (`serve_pooled`): it reads them 1 KiB at a time and writes 1 KiB of
 //!   replies at a time, as under `aimx-loadgen pipelined`. The difference
 //!   divided by N is the instructions per pipelined reply.
-//! - `event`, `event8`: one publish delivered to 1 or 8 subscribers.
+//! - `event`, `event8`: one publish delivered to 1 or 8 subscribers
+//!   (values stamped zero: no clock source is installed).
+//! - `burst8`: eight subscribers, each woken once per eight values
+//!   published (as the demo's producer publishes several per timer tick),
+//!   stamped as a host's clock stamps them. Per op: 8 publishes, 64 events.
 
 #[path = "../benches/mem_session.rs"]
 #[allow(dead_code)] // parts are for the benches
@@ -41,8 +45,8 @@ fn main() {
     let subscribers = match what.as_str() {
         "get" | "pipelined" => 0,
         "event" => 1,
-        "event8" => 8,
-        _ => panic!("usage: ir get|pipelined|event|event8 N"),
+        "event8" | "burst8" => 8,
+        _ => panic!("usage: ir get|pipelined|event|event8|burst8 N"),
     };
     if what == "pipelined" {
         assert!(n % BURST == 0, "N must be a multiple of {BURST}");
@@ -57,12 +61,22 @@ fn main() {
     for s in sessions.iter_mut().take(subscribers) {
         assert!(s.exchange(SUBSCRIBE) > 0);
     }
+    let per_wake = if what == "burst8" { 8 } else { 1 };
     let mut bytes = 0;
     for i in 0..n {
         if subscribers == 0 {
             bytes += sessions[0].exchange(GET);
         } else {
-            ring.publish(Temperature { celsius: 20.0 + (i % 100) as f32 / 10.0 });
+            for j in 0..per_wake {
+                let value = Temperature { celsius: 20.0 + ((i * per_wake + j) % 100) as f32 / 10.0 };
+                if per_wake == 1 {
+                    ring.publish(value);
+                } else {
+                    // Stamped as a host's clock would (2025, 100 µs apart).
+                    let at = 1_764_332_412_000_000_000 + u64::from(i * per_wake + j) * 100_000;
+                    ring.publish_at(value, aimx::Timestamp::from_nanos(at));
+                }
+            }
             for s in &mut sessions {
                 bytes += s.exchange(b"");
             }
