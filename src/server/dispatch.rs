@@ -499,6 +499,13 @@ fn value<'a, const OUT: usize>(
 #[cfg(target_pointer_width = "64")]
 pub(crate) fn value_now<const OUT: usize>(out: &mut Out<'_, OUT>, wire: Wire, reply: &Reply<'_>) -> bool {
     let Reply::Value(id, record, set) = *reply else { return false };
+    // A v1 get, the pipelined case, on its own: no flags kept across the
+    // record's call.
+    if !set && !wire.is_v3() {
+        return out.whole(|o| {
+            reply::result_start(o, Wire::V1, id).is_ok() && record.write_kept(o) && reply::result_end(o).is_ok()
+        });
+    }
     out.whole(|o| {
         if reply::result_start(o, wire, id).is_err() {
             return false;
