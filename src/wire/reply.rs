@@ -217,11 +217,21 @@ pub fn event_start(out: &mut JsonOut, wire: Wire, sub: u64, sequence: u64, how: 
         }
         return out.raw(b",\"data\":");
     }
-    out.raw(b"{\"event\":{\"subscription_id\":")?;
-    subscription_id(out, sub as u32)?;
-    out.raw(b",\"sequence\":")?;
-    out.u64(sequence)?;
-    out.raw(b",\"data\":")
+    // Hosts: two numbers each between constants, one room check each
+    // (issue 11: once per event per subscriber).
+    #[cfg(target_pointer_width = "64")]
+    {
+        out.u64_between(b"{\"event\":{\"subscription_id\":\"sub-", (sub as u32).into(), b"\",\"sequence\":")?;
+        out.u64_between(b"", sequence, b",\"data\":")
+    }
+    #[cfg(not(target_pointer_width = "64"))]
+    {
+        out.raw(b"{\"event\":{\"subscription_id\":")?;
+        subscription_id(out, sub as u32)?;
+        out.raw(b",\"sequence\":")?;
+        out.u64(sequence)?;
+        out.raw(b",\"data\":")
+    }
 }
 
 /// The tail of an event: timestamp, `dropped` and `coalesced` when
@@ -266,6 +276,23 @@ pub(crate) fn event_close(out: &mut JsonOut, wire: Wire, dropped: u64, coalesced
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_heads_at_every_digit_count() {
+        for sub in [0u64, 1, 9, 10, 99, 12_345, u64::from(u32::MAX)] {
+            for seq in [0u64, 1, 9, 10, 99, 100, 1_000_000_007, u64::MAX] {
+                let mut buf = [0u8; 128];
+                let mut out = JsonOut::new(&mut buf);
+                event_start(&mut out, Wire::V1, sub, seq, Update::Event).unwrap();
+                let want = std::format!("{{\"event\":{{\"subscription_id\":\"sub-{sub}\",\"sequence\":{seq},\"data\":");
+                assert_eq!(core::str::from_utf8(out.as_bytes()).unwrap(), want);
+                // Too small: refused.
+                let mut buf = [0u8; 128];
+                let mut out = JsonOut::new(&mut buf[..want.len() - 1]);
+                assert_eq!(event_start(&mut out, Wire::V1, sub, seq, Update::Event), Err(Full));
+            }
+        }
+    }
 
     #[test]
     fn subscription_ids_are_read_only_as_written() {
