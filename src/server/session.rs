@@ -363,10 +363,18 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> S
             }
             let mut parsed = None;
             // On 64-bit hosts a plain request is read in one pass with its
-            // line's end (`LineReader::next`); any other line is cut, then parsed.
+            // line's end (`LineReader::next`); any other line is cut, then
+            // parsed. A plain request is a v1 request: in a greeted v1
+            // session it goes straight to its handler (kept in `plain`,
+            // which the reply may borrow), as `answer` would send it.
+            #[cfg(target_pointer_width = "64")]
+            let mut plain = None;
             #[cfg(target_pointer_width = "64")]
             let mut reply = match self.lines.next() {
                 None => break,
+                Some(Next::Request(req)) if self.core.greeted && self.core.wire == Wire::V1 => {
+                    self.core.request::<T>(plain.insert(req))?
+                }
                 Some(Next::Request(req)) => self.core.answer::<T>(parsed.insert(Ok(Some(Message::Request(req)))))?,
                 Some(Next::Line(line)) => self.core.on_line::<T>(line, &mut parsed)?,
             };
@@ -549,15 +557,23 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
                 };
                 Reply::Refuse(id, ErrorCode::ProtocolError, msg!("expected hello"))
             }
-            Ok(Some(Message::Request(req))) => {
-                self.server.count().requests.add(1);
-                let id = req.id;
-                match dispatch::handle(self, req) {
-                    Ok(reply) => reply,
-                    Err(Stop::End(end)) => return Err(end),
-                    Err(Stop::Answer(code, msg)) => Reply::Error(id, code, msg),
-                }
-            }
+            Ok(Some(Message::Request(req))) => self.request::<T>(req)?,
+        })
+    }
+
+    /// A greeted session's request, of the generation it speaks: counted
+    /// and handled.
+    #[inline]
+    fn request<'p, T: Transport>(&mut self, req: &'p mut request::Request<'_>) -> Result<Reply<'p>, SessionEnd>
+    where
+        'r: 'p,
+    {
+        self.server.count().requests.add(1);
+        let id = req.id;
+        Ok(match dispatch::handle(self, req) {
+            Ok(reply) => reply,
+            Err(Stop::End(end)) => return Err(end),
+            Err(Stop::Answer(code, msg)) => Reply::Error(id, code, msg),
         })
     }
 

@@ -42,6 +42,7 @@ pub(super) fn read(line: &[u8]) -> Option<Plain> {
 /// same line cut first (`LineReader::next_line`) reads the same through
 /// [`read`]: the shape holds no byte below 0x20, so no `\n` comes before
 /// the one found here.
+#[inline]
 pub(super) fn read_line(input: &[u8]) -> Option<(Plain, usize, usize)> {
     let (p, n) = shape(input)?;
     match input[n..] {
