@@ -89,21 +89,29 @@ pub(super) fn param(line: &[u8], span: Range<usize>) -> &str {
 }
 
 /// The first byte of `s` that is not printable ASCII or is `"` or `\`,
-/// a word at a time (names and ids are mostly longer than a word).
+/// a word at a time (names and ids are mostly longer than a word); the
+/// last word overlaps bytes already tested (they hold no stop, so the
+/// first flag is still the first stop).
 fn stop(s: &[u8]) -> Option<usize> {
     use crate::wire::swar::{below, eq, first, word, HIGH, WORD};
-    let mut chunks = s.chunks_exact(WORD);
-    for (n, chunk) in chunks.by_ref().enumerate() {
-        let w = word(chunk);
-        // Control bytes, bytes from 0x80 (high bit set), DEL, `"` and `\`.
-        let hits = below(w, 0x20) | (w & HIGH) | eq(w, 0x7f) | eq(w, b'"') | eq(w, b'\\');
+    // Control bytes, bytes from 0x80 (high bit set), DEL, `"` and `\`.
+    let stops = |w| below(w, 0x20) | (w & HIGH) | eq(w, 0x7f) | eq(w, b'"') | eq(w, b'\\');
+    let mut at = 0;
+    while let Some(chunk) = s.get(at..at + WORD) {
+        let hits = stops(word(chunk));
         if hits != 0 {
-            return Some(n * WORD + first(hits));
+            return Some(at + first(hits));
         }
+        at += WORD;
     }
-    let tail = chunks.remainder();
-    let stops = |&b: &u8| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\';
-    tail.iter().position(stops).map(|n| s.len() - tail.len() + n)
+    match s.len().checked_sub(WORD) {
+        Some(last) if at < s.len() => {
+            let hits = stops(word(&s[last..]));
+            (hits != 0).then(|| last + first(hits))
+        }
+        Some(_) => None,
+        None => s.iter().position(|&b| !(b' '..=b'~').contains(&b) || b == b'"' || b == b'\\'),
+    }
 }
 
 /// The id at the start of `s`, in digits as JSON writes an unsigned
