@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=3
 rate=10000
+sensor_hz=10 # the demo's default --rate-hz
 seconds=5
 bench=1
 while [ $# -gt 0 ]; do
@@ -52,7 +53,12 @@ for i in $(seq "$runs"); do
     echo "perf: run $i of $runs"
     out="$raw/run-$i.jsonl"
     start "$tmp/aimx.sock" "$demo" --unix "$tmp/aimx.sock" --max-sessions 2000; d=$started
-    start "$tmp/floor.sock" "$floor" --unix "$tmp/floor.sock"; f=$started
+    # The floor's producer at the demo's default sensor rate (10 Hz), so
+    # both have the same pending timer: with none at all, tokio kept the
+    # floor's session on one worker thread, while the demo's moved between
+    # both (one wake-up per request on each), which was most of the
+    # sequential gap measured before.
+    start "$tmp/floor.sock" "$floor" --unix "$tmp/floor.sock" --rate-hz "$sensor_hz"; f=$started
     # Memory first: fresh heaps.
     "$lg" --unix "$tmp/aimx.sock" --server-pid "$d" --floor-unix "$tmp/floor.sock" --floor-pid "$f" \
         --seconds "$seconds" --results "$out" memory sequential pipelined sessions
@@ -65,7 +71,8 @@ for i in $(seq "$runs"); do
     # What other buffer sizes cost and save, both servers alike.
     for size in 512 16384; do
         start "$tmp/aimx.sock" "$demo" --unix "$tmp/aimx.sock" --max-sessions 2000 --buffers "$size"; d=$started
-        start "$tmp/floor.sock" "$floor" --unix "$tmp/floor.sock" --line-buf "$size" --out-buf "$size"; f=$started
+        start "$tmp/floor.sock" "$floor" --unix "$tmp/floor.sock" --line-buf "$size" --out-buf "$size" \
+            --rate-hz "$sensor_hz"; f=$started
         "$lg" --unix "$tmp/aimx.sock" --server-pid "$d" --floor-unix "$tmp/floor.sock" --floor-pid "$f" \
             --results "$raw/run-$i-buffers-$size.jsonl" memory pipelined
         stop "$d" "$f"
