@@ -386,14 +386,7 @@ where
         head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
     ) -> Next {
         let Some((seq, value, timestamp)) = self.pick(after, window) else { return Next::Empty };
-        let mark = out.len();
-        match head(out, seq).and_then(|()| self.write_value(out, seq, &value)) {
-            Ok(()) => Next::Wrote { seq, timestamp },
-            Err(Full) => {
-                out.truncate(mark);
-                Next::Full { seq, timestamp }
-            }
-        }
+        all_or_nothing(out, seq, timestamp, |out| head(out, seq).and_then(|()| self.write_value(out, seq, &value)))
     }
 
     #[cfg(target_pointer_width = "64")]
@@ -417,14 +410,9 @@ where
             s.get(seq).map(|(value, timestamp)| (seq, Kept::of(s, seq, value), timestamp, s.json.stamp(seq)))
         });
         let Some((seq, value, timestamp, stamp)) = next else { return Next::Empty };
-        let mark = out.len();
-        match head(out, seq).and_then(|()| self.write_stamped(out, seq, &value, timestamp, stamp)) {
-            Ok(()) => Next::Wrote { seq, timestamp },
-            Err(Full) => {
-                out.truncate(mark);
-                Next::Full { seq, timestamp }
-            }
-        }
+        all_or_nothing(out, seq, timestamp, |out| {
+            head(out, seq).and_then(|()| self.write_stamped(out, seq, &value, timestamp, stamp))
+        })
     }
 
     fn set_json(&self, json: &mut [u8]) -> Result<(), SetError> {
@@ -443,6 +431,25 @@ where
 
     fn detach(&self) {
         self.state.with_lock(|s| s.consumers_release());
+    }
+}
+
+/// Value `seq` as `write` writes it (an event's head, then the value): all
+/// of it (`Next::Wrote`), or nothing and `Next::Full`.
+#[inline(always)]
+fn all_or_nothing(
+    out: &mut JsonOut,
+    seq: u64,
+    timestamp: Timestamp,
+    write: impl FnOnce(&mut JsonOut) -> Result<(), Full>,
+) -> Next {
+    let mark = out.len();
+    match write(out) {
+        Ok(()) => Next::Wrote { seq, timestamp },
+        Err(Full) => {
+            out.truncate(mark);
+            Next::Full { seq, timestamp }
+        }
     }
 }
 
