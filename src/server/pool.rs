@@ -69,6 +69,12 @@ impl<'p, const N: usize> ReplyPool<'p, N> {
 
     /// Waits for a free buffer (at once when one is free).
     pub(crate) async fn wait_take(&self) -> Option<&'p mut [u8; N]> {
+        // A free buffer at once is the usual case (the std adapters' pools
+        // hold one per session): one lock, not the wait queue's two more
+        // (subscribe, unsubscribe) on a queue every session shares.
+        if let Some(buf) = self.take() {
+            return Some(buf);
+        }
         // Subscribed before each look, so a buffer given back between the
         // look and the wait still wakes this session.
         self.returned.wait_for_value(|| self.take()).await.ok()

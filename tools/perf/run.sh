@@ -7,8 +7,9 @@
 #   bash tools/perf/run.sh [--runs 3] [--rate-hz 10000] [--seconds 5] [--no-bench]
 #
 # Each run starts a fresh demo and a fresh aimx-floor (so memory is measured
-# on fresh heaps) and has the load generator measure both, the floor just
-# before the demo in every scenario; then both again with their producer at
+# on fresh heaps) and has the load generator measure both (sequential and
+# pipelined alternating between them in slices, the other scenarios on the
+# floor just before the demo); then both again with their producer at
 # --rate-hz for the fan-out; then the criterion wire benchmarks. The tables
 # give medians over the runs, and ratios as the median of each run's ratio.
 set -euo pipefail

@@ -91,11 +91,13 @@ impl MemSession {
 
     /// [`Self::new`] served as the std adapters serve a session
     /// (`Server::serve_pooled`, no idle timeout as over a Unix socket): the
-    /// reply buffer and the line reader are lent from pools of one.
+    /// reply buffer and the line reader are lent from pools. The reply pool
+    /// holds two buffers, so that like a std adapter's (one per session) it
+    /// is never empty: giving back to an empty pool also wakes its waiters.
     pub fn pooled(records: &'static [&'static dyn AnyRecord]) -> Self {
         Self::start(records, |server, stream| {
-            let buffers = Box::leak(Box::new([[0u8; 1024]; 1]));
-            let slots = Box::leak(Box::new([None]));
+            let buffers = Box::leak(Box::new([[0u8; 1024]; 2]));
+            let slots = Box::leak(Box::new([None, None]));
             let pool: &'static ReplyPool<'static, 1024> = Box::leak(Box::new(ReplyPool::new(buffers, slots)));
             let readers: &'static OneReader = Box::leak(Box::new(OneReader(Mutex::new(None))));
             Box::pin(server.serve_pooled(stream, 0, pool, readers))

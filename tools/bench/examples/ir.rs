@@ -1,9 +1,13 @@
 //! Runs one session operation N times, for exact instruction counts under
 //! `valgrind --tool=callgrind` (the least noisy A/B on a loaded machine):
-//! `ir get|pipelined|event|event8|burst8 N`. Subtract a run of N from one of 2N
+//! `ir get|get-pooled|pipelined|event|event8|burst8 N`. Subtract a run of N from one of 2N
 //! for the cost of N operations without the setup.
 //!
 //! - `get`: one `record.get` line per read, answered and written.
+//! - `get-pooled`: the same, served as the std adapters serve a session
+//!   (`serve_pooled`): the reply buffer and the line reader are taken from
+//!   their pools on every request and given back before the session waits,
+//!   as under `aimx-loadgen sequential`.
 //! - `pipelined`: N `record.get` lines sent in bursts of [`BURST`], each
 //!   burst one poll of a session served as the std adapters serve it
 //!   (`serve_pooled`): it reads them 1 KiB at a time and writes 1 KiB of
@@ -43,10 +47,10 @@ fn main() {
     ring.publish(Temperature { celsius: 21.5 });
     let records: &'static [&'static dyn AnyRecord] = Box::leak(Box::new([ring as &dyn AnyRecord]));
     let subscribers = match what.as_str() {
-        "get" | "pipelined" => 0,
+        "get" | "get-pooled" | "pipelined" => 0,
         "event" => 1,
         "event8" | "burst8" => 8,
-        _ => panic!("usage: ir get|pipelined|event|event8|burst8 N"),
+        _ => panic!("usage: ir get|get-pooled|pipelined|event|event8|burst8 N"),
     };
     if what == "pipelined" {
         assert!(n % BURST == 0, "N must be a multiple of {BURST}");
@@ -57,7 +61,8 @@ fn main() {
         println!("{what} x{n}: {bytes} bytes");
         return;
     }
-    let mut sessions: Vec<MemSession> = (0..subscribers.max(1)).map(|_| MemSession::new(records)).collect();
+    let open = if what == "get-pooled" { MemSession::pooled } else { MemSession::new };
+    let mut sessions: Vec<MemSession> = (0..subscribers.max(1)).map(|_| open(records)).collect();
     for s in sessions.iter_mut().take(subscribers) {
         assert!(s.exchange(SUBSCRIBE) > 0);
     }

@@ -31,8 +31,13 @@ scenarios: sequential pipelined sessions fanout memory churn stats (default: the
   --floor-unix PATH, --floor-tcp ADDR, --floor-pid PID
                         an aimx-floor server: every scenario that has a floor
                         (sequential pipelined sessions fanout memory) runs on it
-                        first, and the server's row gets its ratio to the floor
-  --bursts N            pipelined bursts of --count gets, one after another (default 5)
+                        too, and the server's row gets its ratio to the floor:
+                        sequential and pipelined alternate between the two (see
+                        --slices, --bursts), the others run on the floor first
+  --slices N            with a floor, sequential alternates floor and server in
+                        N slices of --seconds/N each (default 10)
+  --bursts N            pipelined bursts of --count gets, one after another
+                        (default 5; with a floor, alternating with its bursts)
   --label NAME          server label stored with the results (default aimx)
   --results FILE        JSON lines appended here (default: none, the table only)
   --seed N              seed for churn's random choices";
@@ -68,6 +73,8 @@ pub struct Args {
     pub sub_record: Option<String>,
     pub producer: bool,
     pub seconds: f64,
+    /// Slices of sequential, alternating with the floor's.
+    pub slices: usize,
     pub count: usize,
     pub sessions: usize,
     pub gets: usize,
@@ -130,6 +137,7 @@ impl Args {
             sub_record: None,
             producer: false,
             seconds: 5.0,
+            slices: 10,
             count: 10_000,
             sessions: 1000,
             gets: 10,
@@ -196,6 +204,7 @@ impl Args {
                     }
                 }
                 "--seconds" => a.seconds = num(&val()?)?,
+                "--slices" => a.slices = num(&val()?)?,
                 "--count" => a.count = num(&val()?)?,
                 "--sessions" => a.sessions = num(&val()?)?,
                 "--gets" => a.gets = num(&val()?)?,

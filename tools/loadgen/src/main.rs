@@ -39,14 +39,18 @@ async fn main() {
     let floor = args.for_floor().map(Arc::new);
     let mut failures = 0;
     for name in args.scenarios.clone() {
-        // The floor runs the same scenario just before the server, so both
-        // see the same machine load; its rows are printed too.
-        let floor_rows = match &floor {
-            Some(f) if HAS_FLOOR.contains(&name.as_str()) => run(&name, f).await,
-            _ => Vec::new(),
+        // The floor runs the same scenario, so both see the same machine
+        // load: alternating with the server where a scenario is one session
+        // (`paired`), otherwise just before it. Its rows are printed too.
+        let (floor_rows, rows) = match &floor {
+            Some(f) if HAS_FLOOR.contains(&name.as_str()) => match paired(&name, f, &args).await {
+                Some((floor_row, row)) => (vec![floor_row], vec![row]),
+                None => (run(&name, f).await, run(&name, &args).await),
+            },
+            _ => (Vec::new(), run(&name, &args).await),
         };
         let floor_rows: Vec<Row> = floor_rows.into_iter().map(|r| settle(&name, r)).collect();
-        let rows: Vec<Row> = run(&name, &args).await.into_iter().map(|r| settle(&name, r)).collect();
+        let rows: Vec<Row> = rows.into_iter().map(|r| settle(&name, r)).collect();
         for row in floor_rows.iter() {
             failures += row.emit(floor.as_deref().unwrap_or(&args));
         }
@@ -80,6 +84,16 @@ async fn run(name: &str, args: &Arc<Args>) -> Vec<Res<Row>> {
         "churn" => vec![scenario::churn::run(args).await],
         "stats" => vec![scenario::stats::run(args).await],
         other => vec![Err(format!("unknown scenario {other}"))],
+    }
+}
+
+/// The scenarios that alternate between the floor and the server: the
+/// floor's row and the server's, or `None` for the others.
+async fn paired(name: &str, floor: &Args, args: &Args) -> Option<(Res<Row>, Res<Row>)> {
+    match name {
+        "sequential" => Some(scenario::sequential::paired(floor, args).await),
+        "pipelined" => Some(scenario::pipelined::paired(floor, args).await),
+        _ => None,
     }
 }
 
