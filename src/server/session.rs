@@ -408,6 +408,15 @@ impl<'s, 'r, C: Clock, const SUBS: usize, const LINE: usize, const OUT: usize> C
         shutdown: Pin<&mut impl Future<Output = Wake>>,
         read: impl Future<Output = Wake>,
     ) -> Wake {
+        // A greeted session with no subscription and no idle deadline (a
+        // client sending requests, as most are) waits for input or shutdown
+        // alone: the events and timer futures would only be built, polled
+        // to no effect and dropped again on every request. Hosts only: on
+        // MCUs each `.await` is more code in the session future.
+        #[cfg(target_pointer_width = "64")]
+        if self.greeted && self.deadline.is_none() && self.subs.is_empty() {
+            return or(shutdown, read).await;
+        }
         let server = self.server;
         let clock = &server.clock;
         // Only paced subscriptions need the time (issue 11: a clock read

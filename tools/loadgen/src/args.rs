@@ -32,10 +32,11 @@ scenarios: sequential pipelined sessions fanout memory churn stats (default: the
                         an aimx-floor server: every scenario that has a floor
                         (sequential pipelined sessions fanout memory) runs on it
                         too, and the server's row gets its ratio to the floor:
-                        sequential and pipelined alternate between the two (see
-                        --slices, --bursts), the others run on the floor first
-  --slices N            with a floor, sequential alternates floor and server in
-                        N slices of --seconds/N each (default 10)
+                        sequential, pipelined and fanout alternate between the
+                        two (see --slices, --bursts), the others run on the
+                        floor first
+  --slices N            with a floor, sequential and fanout alternate floor and
+                        server in N slices of --seconds/N each (default 10)
   --bursts N            pipelined bursts of --count gets, one after another
                         (default 5; with a floor, alternating with its bursts)
   --label NAME          server label stored with the results (default aimx)

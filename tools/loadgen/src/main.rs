@@ -40,11 +40,12 @@ async fn main() {
     let mut failures = 0;
     for name in args.scenarios.clone() {
         // The floor runs the same scenario, so both see the same machine
-        // load: alternating with the server where a scenario is one session
-        // (`paired`), otherwise just before it. Its rows are printed too.
+        // load: alternating with the server in slices where the figure is
+        // CPU per operation (`paired`), otherwise just before it. Its rows
+        // are printed too.
         let (floor_rows, rows) = match &floor {
             Some(f) if HAS_FLOOR.contains(&name.as_str()) => match paired(&name, f, &args).await {
-                Some((floor_row, row)) => (vec![floor_row], vec![row]),
+                Some(both) => both,
                 None => (run(&name, f).await, run(&name, &args).await),
             },
             _ => (Vec::new(), run(&name, &args).await),
@@ -89,12 +90,22 @@ async fn run(name: &str, args: &Arc<Args>) -> Vec<Res<Row>> {
 
 /// The scenarios that alternate between the floor and the server: the
 /// floor's row and the server's, or `None` for the others.
-async fn paired(name: &str, floor: &Args, args: &Args) -> Option<(Res<Row>, Res<Row>)> {
-    match name {
-        "sequential" => Some(scenario::sequential::paired(floor, args).await),
-        "pipelined" => Some(scenario::pipelined::paired(floor, args).await),
-        _ => None,
-    }
+async fn paired(name: &str, floor: &Arc<Args>, args: &Arc<Args>) -> Option<(Vec<Res<Row>>, Vec<Res<Row>>)> {
+    let (f, s) = match name {
+        "sequential" => scenario::sequential::paired(floor, args).await,
+        "pipelined" => scenario::pipelined::paired(floor, args).await,
+        "fanout" => {
+            let (mut fs, mut ss) = (Vec::new(), Vec::new());
+            for &n in &args.subscribers {
+                let (f, s) = scenario::fanout::paired(floor, args, n).await;
+                fs.push(f);
+                ss.push(s);
+            }
+            return Some((fs, ss));
+        }
+        _ => return None,
+    };
+    Some((vec![f], vec![s]))
 }
 
 /// A failed scenario becomes a failed row.

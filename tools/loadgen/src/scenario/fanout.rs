@@ -125,7 +125,78 @@ fn numbered(template: &Value, path: &str, n: u64) -> Value {
     value
 }
 
+/// What one stretch of fan-out measured on one server.
+struct Measured {
+    tallies: Vec<Tally>,
+    wall: f64,
+    /// The writer's confirmed sets (`None` with the producer).
+    sets: Option<u64>,
+    tail_missing: u64,
+    /// `None` once any stretch had no CPU reading.
+    cpu: Option<f64>,
+}
+
+impl Measured {
+    /// Adds a later stretch of the same scenario.
+    fn absorb(&mut self, later: Measured) {
+        self.tallies.extend(later.tallies);
+        self.wall += later.wall;
+        self.sets = self.sets.zip(later.sets).map(|(a, b)| a + b);
+        self.tail_missing += later.tail_missing;
+        self.cpu = self.cpu.zip(later.cpu).map(|(a, b)| a + b);
+    }
+
+    fn row(self, args: &Args, record: &str, n: usize, slices: usize) -> Row {
+        let mut row = row(args, record, n, self.wall, self.sets, self.tail_missing, &self.tallies);
+        row.json["slices"] = slices.into();
+        let delivered: u64 = self.tallies.iter().map(|t| t.delivered).sum();
+        if let (Some(cpu), true) = (self.cpu, delivered > 0) {
+            let per_event = cpu / delivered as f64 * 1e6;
+            row.cpu = format!("{per_event:.3} µs/event");
+            row.key = Some(("server CPU µs per delivered event", per_event));
+            row.json["server_cpu_s"] = cpu.into();
+            row.json["server_cpu_us_per_event"] = per_event.into();
+        }
+        row
+    }
+}
+
+/// The server alone, for `--seconds`.
 pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
+    let measured = measure(args, subscribers, args.seconds).await?;
+    Ok(measured.row(args, args.sub_record(), subscribers, 1))
+}
+
+/// The floor and the server in alternating slices (`--slices`, each a
+/// fresh set of subscribers for `--seconds`/N), so the machine's drift
+/// weighs on both alike: the floor's row, then the server's.
+pub async fn paired(floor: &Arc<Args>, args: &Arc<Args>, subscribers: usize) -> (Res<Row>, Res<Row>) {
+    let slices = args.slices.max(1);
+    let length = args.seconds / slices as f64;
+    let sides = async {
+        let (mut f, mut s): (Option<Measured>, Option<Measured>) = (None, None);
+        for _ in 0..slices {
+            for (side, who) in [(&mut f, floor), (&mut s, args)] {
+                let m = measure(who, subscribers, length).await?;
+                match side {
+                    Some(sum) => sum.absorb(m),
+                    None => *side = Some(m),
+                }
+            }
+        }
+        Ok::<_, String>((f.ok_or("no slice")?, s.ok_or("no slice")?))
+    };
+    match sides.await {
+        Ok((f, s)) => (
+            Ok(f.row(floor, floor.sub_record(), subscribers, slices)),
+            Ok(s.row(args, args.sub_record(), subscribers, slices)),
+        ),
+        Err(e) => (Err(e.clone()), Err(e)),
+    }
+}
+
+/// `subscribers` sessions subscribed for `seconds`, then unsubscribed.
+async fn measure(args: &Arc<Args>, subscribers: usize, seconds: f64) -> Res<Measured> {
     let record = args.sub_record().to_owned();
     let (mut conns, failed) = open_many(args, subscribers).await;
     if let Some(e) = failed.first() {
@@ -149,7 +220,7 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     }
     let cpu = CpuMeter::start(args.server_pid);
     let start = Instant::now();
-    let until = start + Duration::from_secs_f64(args.seconds);
+    let until = start + Duration::from_secs_f64(seconds);
     let sets = if args.producer {
         tokio::time::sleep_until(until.into()).await;
         None
@@ -185,16 +256,7 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
     // CPU up to the last event read, so every delivered event's cost is in it.
     let cpu = cpu.elapsed();
     drop(writers);
-    let mut row = row(args, &record, subscribers, wall, sets, tail_missing, &tallies);
-    let delivered: u64 = tallies.iter().map(|t| t.delivered).sum();
-    if let (Some(cpu), true) = (cpu, delivered > 0) {
-        let per_event = cpu / delivered as f64 * 1e6;
-        row.cpu = format!("{per_event:.3} µs/event");
-        row.key = Some(("server CPU µs per delivered event", per_event));
-        row.json["server_cpu_s"] = cpu.into();
-        row.json["server_cpu_us_per_event"] = per_event.into();
-    }
-    Ok(row)
+    Ok(Measured { tallies, wall, sets, tail_missing, cpu })
 }
 
 fn row(args: &Args, record: &str, n: usize, wall: f64, sets: Option<u64>, tail_missing: u64, t: &[Tally]) -> Row {
