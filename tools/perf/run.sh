@@ -8,9 +8,10 @@
 #
 # Each run starts a fresh demo and a fresh aimx-floor (so memory is measured
 # on fresh heaps) and has the load generator measure both (sequential and
-# pipelined alternating between them in slices, the other scenarios on the
+# pipelined alternating between them in slices, memory and sessions on the
 # floor just before the demo); then both again with their producer at
-# --rate-hz for the fan-out; then the criterion wire benchmarks. The tables
+# --rate-hz for the fan-out, alternating in slices too; then the criterion
+# wire benchmarks. The tables
 # give medians over the runs, and ratios as the median of each run's ratio.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

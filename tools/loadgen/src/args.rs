@@ -74,7 +74,7 @@ pub struct Args {
     pub sub_record: Option<String>,
     pub producer: bool,
     pub seconds: f64,
-    /// Slices of sequential, alternating with the floor's.
+    /// Slices of sequential and of each fan-out size, alternating with the floor's.
     pub slices: usize,
     pub count: usize,
     pub sessions: usize,
