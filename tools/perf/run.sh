@@ -11,8 +11,8 @@
 # pipelined alternating between them in slices, memory and sessions on the
 # floor just before the demo); then both again with their producer at
 # --rate-hz for the fan-out, alternating in slices too; then the criterion
-# wire benchmarks. The tables
-# give medians over the runs, and ratios as the median of each run's ratio.
+# wire benchmarks. The tables give medians over the runs, and ratios as the
+# median of each run's ratio.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=3
