@@ -112,10 +112,12 @@ pub fn pools<C: aimx::Clock, const SUBS: usize, const LINE: usize, const OUT: us
     if n > MAX_POOLED {
         return None;
     }
-    let buffers = zeroed_pages::<OUT>(n)?;
+    // The free list first: if it cannot be had, nothing is mapped yet (a
+    // mapping is never given back once made).
     let mut slots = Vec::new();
     slots.try_reserve_exact(n).ok()?;
     slots.resize_with(n, || None);
+    let buffers = zeroed_pages::<OUT>(n)?;
     let made: &'static Pools<LINE, OUT> =
         Box::leak(Box::new(Pools { replies: ReplyPool::new(buffers, slots.leak()), readers: Readers::new() }));
     pools.push((key, made));
