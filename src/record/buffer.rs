@@ -385,7 +385,7 @@ where
         out: &mut JsonOut,
         head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
     ) -> Next {
-        let Some((seq, value, timestamp)) = self.pick(after, window) else { return Next::Empty };
+        let Some((seq, value, timestamp, ())) = self.pick(after, window, |_, _| ()) else { return Next::Empty };
         all_or_nothing(out, seq, timestamp, |out| head(out, seq).and_then(|()| self.write_value(out, seq, &value)))
     }
 
@@ -405,10 +405,7 @@ where
         head: &mut dyn FnMut(&mut JsonOut, u64) -> Result<(), Full>,
     ) -> Next {
         // The value and its kept member, copied out under the lock.
-        let next = self.state.with_lock(|s| {
-            let seq = s.next_after(after, window)?;
-            s.get(seq).map(|(value, timestamp)| (seq, Kept::of(s, seq, value), timestamp, s.json.stamp(seq)))
-        });
+        let next = self.pick(after, window, |s, seq| s.json.stamp(seq));
         let Some((seq, value, timestamp, stamp)) = next else { return Next::Empty };
         all_or_nothing(out, seq, timestamp, |out| {
             head(out, seq).and_then(|()| self.write_stamped(out, seq, &value, timestamp, stamp))
@@ -471,12 +468,18 @@ impl<T: Clone> Kept<T> {
 
 impl<T: Serialize + Clone, K, const N: usize> Record<T, K, N> {
     /// The value after `after` (looking back at most `window`), copied
-    /// out under the lock, to be serialized after it is released.
+    /// out under the lock with what `also` takes of the state for it, to
+    /// be serialized after the lock is released.
     #[inline]
-    fn pick(&self, after: u64, window: u64) -> Option<(u64, Kept<T>, Timestamp)> {
+    fn pick<X>(
+        &self,
+        after: u64,
+        window: u64,
+        also: impl FnOnce(&State<T, N>, u64) -> X,
+    ) -> Option<(u64, Kept<T>, Timestamp, X)> {
         self.state.with_lock(|s| {
             let seq = s.next_after(after, window)?;
-            s.get(seq).map(|(value, timestamp)| (seq, Kept::of(s, seq, value), timestamp))
+            s.get(seq).map(|(value, timestamp)| (seq, Kept::of(s, seq, value), timestamp, also(s, seq)))
         })
     }
 
