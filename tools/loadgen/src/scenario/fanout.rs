@@ -173,26 +173,21 @@ pub async fn run(args: &Arc<Args>, subscribers: usize) -> Res<Row> {
 pub async fn paired(floor: &Arc<Args>, args: &Arc<Args>, subscribers: usize) -> (Res<Row>, Res<Row>) {
     let slices = args.slices.max(1);
     let length = args.seconds / slices as f64;
-    let sides = async {
-        let (mut f, mut s): (Option<Measured>, Option<Measured>) = (None, None);
-        for _ in 0..slices {
-            for (side, who) in [(&mut f, floor), (&mut s, args)] {
-                let m = measure(who, subscribers, length).await?;
-                match side {
-                    Some(sum) => sum.absorb(m),
-                    None => *side = Some(m),
-                }
-            }
+    // One server's slices so far (`None` before the first).
+    type Side<'a> = (&'a Arc<Args>, Option<Measured>);
+    let step = async |(who, sum): &mut Side<'_>| {
+        let m = measure(who, subscribers, length).await?;
+        match sum {
+            Some(sum) => sum.absorb(m),
+            None => *sum = Some(m),
         }
-        Ok::<_, String>((f.ok_or("no slice")?, s.ok_or("no slice")?))
+        Ok(())
     };
-    match sides.await {
-        Ok((f, s)) => (
-            Ok(f.row(floor, floor.sub_record(), subscribers, slices)),
-            Ok(s.row(args, args.sub_record(), subscribers, slices)),
-        ),
-        Err(e) => (Err(e.clone()), Err(e)),
-    }
+    let row = |(who, sum): Side<'_>| {
+        let sum = sum.expect("every side ran at least one slice");
+        sum.row(who, who.sub_record(), subscribers, slices)
+    };
+    super::alternate(Ok((floor, None)), Ok((args, None)), slices, step, row).await
 }
 
 /// `subscribers` sessions subscribed for `seconds`, then unsubscribed.

@@ -113,16 +113,6 @@ pub async fn run(args: &Args) -> Res<Row> {
 
 /// The floor and the server, bursts alternating: the floor's row, then the server's.
 pub async fn paired(floor: &Args, args: &Args) -> (Res<Row>, Res<Row>) {
-    let sides = async {
-        let (mut f, mut s) = (Side::open(floor).await?, Side::open(args).await?);
-        for _ in 0..args.bursts.max(1) {
-            f.burst().await?;
-            s.burst().await?;
-        }
-        Ok::<_, String>((f, s))
-    };
-    match sides.await {
-        Ok((f, s)) => (Ok(f.row()), Ok(s.row())),
-        Err(e) => (Err(e.clone()), Err(e)),
-    }
+    let (f, s) = (Side::open(floor).await, Side::open(args).await);
+    super::alternate(f, s, args.bursts, async |side: &mut Side| side.burst().await, Side::row).await
 }

@@ -84,16 +84,6 @@ pub async fn run(args: &Args) -> Res<Row> {
 pub async fn paired(floor: &Args, args: &Args) -> (Res<Row>, Res<Row>) {
     let slices = args.slices.max(1);
     let length = Duration::from_secs_f64(args.seconds / slices as f64);
-    let sides = async {
-        let (mut f, mut s) = (Side::open(floor).await?, Side::open(args).await?);
-        for _ in 0..slices {
-            f.slice(length).await?;
-            s.slice(length).await?;
-        }
-        Ok::<_, String>((f, s))
-    };
-    match sides.await {
-        Ok((f, s)) => (Ok(f.row(slices)), Ok(s.row(slices))),
-        Err(e) => (Err(e.clone()), Err(e)),
-    }
+    let (f, s) = (Side::open(floor).await, Side::open(args).await);
+    super::alternate(f, s, slices, async |side: &mut Side| side.slice(length).await, |side| side.row(slices)).await
 }
